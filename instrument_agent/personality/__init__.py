@@ -1,0 +1,42 @@
+"""Personality bundles: write, read, verify, pack (see :mod:`.bundle`)."""
+
+from .bundle import (
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    Bundle,
+    manifest_to_dict,
+    pack_bundle,
+    read_bundle,
+    unpack_bundle,
+    write_bundle,
+)
+from .digest import sha256_bytes, sha256_file
+from .errors import (
+    BundleCorruptError,
+    BundleNotFoundError,
+    BundleSchemaError,
+    BundleWriteError,
+    PersonalityError,
+    UnknownDeuError,
+    UnknownVersionError,
+)
+
+__all__ = [
+    "MANIFEST_NAME",
+    "SCHEMA_VERSION",
+    "Bundle",
+    "BundleCorruptError",
+    "BundleNotFoundError",
+    "BundleSchemaError",
+    "BundleWriteError",
+    "PersonalityError",
+    "UnknownDeuError",
+    "UnknownVersionError",
+    "manifest_to_dict",
+    "pack_bundle",
+    "read_bundle",
+    "sha256_bytes",
+    "sha256_file",
+    "unpack_bundle",
+    "write_bundle",
+]
