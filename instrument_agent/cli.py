@@ -121,7 +121,10 @@ _load_plugins()
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning expected errors into one clear line."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns a command's typer.Exit code instead of exiting.
+        result = app(args=argv, standalone_mode=False)
+        if isinstance(result, int):
+            return result
     except PersonalityError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         return 2
