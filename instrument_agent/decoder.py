@@ -1,0 +1,258 @@
+"""The personality's decoder, one control frame at a time, without TensorFlow.
+
+Two interchangeable backends with the same interface (see docs/contracts.md,
+"The decoder"):
+
+* :class:`NumpyDecoder` runs ``decoder.npz`` with numpy (default: measured
+  faster for the small batches a performance has, and exact);
+* :class:`TFLiteDecoder` runs ``decoder.tflite`` (signature ``step``) in the
+  ``ai_edge_litert`` interpreter (1 thread).
+
+``step(f0_hz [V], loudness_db [V], state [V, G]) -> (controls [V, 1+H+N], state [V, G])``;
+controls are already scaled: amplitude | harmonic_distribution | noise_magnitudes.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DECODER_BACKENDS",
+    "DecoderError",
+    "DecoderShape",
+    "NumpyDecoder",
+    "TFLiteDecoder",
+    "load_decoder",
+    "random_decoder_weights",
+]
+
+DB_RANGE = 80.0
+DECODER_BACKENDS = ("numpy", "tflite")
+
+
+class DecoderError(ValueError):
+    """A decoder file is missing keys, has inconsistent shapes, or cannot be loaded."""
+
+    def __init__(self, path: str | Path, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+
+
+@dataclass(frozen=True)
+class DecoderShape:
+    """Sizes of a decoder: hidden units, MLP layers, GRU units, harmonics H, noise bands N."""
+
+    hidden_size: int
+    mlp_layers: int
+    gru_units: int
+    n_harmonics: int
+    n_noise_bands: int
+
+    @property
+    def n_controls(self) -> int:
+        return 1 + self.n_harmonics + self.n_noise_bands
+
+
+def _hz_to_midi_scaled(f0_hz: np.ndarray) -> np.ndarray:
+    midi = 12.0 * np.log2(np.maximum(f0_hz, 1e-3) / 440.0) + 69.0
+    return (np.maximum(midi, 0.0) / 127.0).astype(np.float32)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _exp_sigmoid(x: np.ndarray) -> np.ndarray:
+    return (2.0 * _sigmoid(x) ** np.log(10.0) + 1e-7).astype(np.float32)
+
+
+def random_decoder_weights(shape: DecoderShape, seed: int = 0) -> dict[str, np.ndarray]:
+    """Glorot-initialised decoder weights (the ``decoder.npz`` keys) for a decoder of ``shape``.
+
+    An untrained personality: useful to exercise the audio path (tests,
+    benchmarks) without training. Save with ``np.savez(path, **weights)``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def dense(n_in: int, n_out: int) -> np.ndarray:
+        limit = np.sqrt(6.0 / (n_in + n_out))
+        return rng.uniform(-limit, limit, (n_in, n_out)).astype(np.float32)
+
+    weights: dict[str, np.ndarray] = {}
+    hidden, gru = shape.hidden_size, shape.gru_units
+    for name, first_in in (("f0_mlp", 1), ("ld_mlp", 1), ("out_mlp", gru + 2 * hidden)):
+        for i in range(shape.mlp_layers):
+            weights[f"{name}/{i}/kernel"] = dense(first_in if i == 0 else hidden, hidden)
+            weights[f"{name}/{i}/bias"] = np.zeros(hidden, np.float32)
+            weights[f"{name}/{i}/gamma"] = np.ones(hidden, np.float32)
+            weights[f"{name}/{i}/beta"] = np.zeros(hidden, np.float32)
+    weights["gru/kernel"] = dense(2 * hidden, 3 * gru)
+    weights["gru/recurrent_kernel"] = dense(gru, 3 * gru)
+    weights["gru/bias"] = rng.normal(0.0, 0.1, (2, 3 * gru)).astype(np.float32)
+    weights["dense/kernel"] = dense(hidden, shape.n_controls)
+    weights["dense/bias"] = np.zeros(shape.n_controls, np.float32)
+    return weights
+
+
+class NumpyDecoder:
+    """The decoder in numpy, from ``decoder.npz``.
+
+    Args:
+        path: the ``.npz`` file (keys in docs/contracts.md).
+        n_harmonics: H, from the learnerProfile (the dense layer holds 1+H+N).
+    """
+
+    backend = "numpy"
+
+    def __init__(self, path: str | Path, n_harmonics: int):
+        self.path = Path(path)
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                weights = {key: np.asarray(data[key], dtype=np.float32) for key in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise DecoderError(self.path, f"not a readable decoder.npz ({exc})") from None
+        self._w = weights
+
+        def need(key: str) -> np.ndarray:
+            if key not in weights:
+                raise DecoderError(self.path, f"missing decoder weight {key!r}")
+            return weights[key]
+
+        layers = 0
+        while f"f0_mlp/{layers}/kernel" in weights:
+            layers += 1
+        if layers == 0:
+            raise DecoderError(self.path, "missing decoder weight 'f0_mlp/0/kernel'")
+        self._mlps = {
+            name: [
+                (need(f"{name}/{i}/kernel"), need(f"{name}/{i}/bias"), need(f"{name}/{i}/gamma"), need(f"{name}/{i}/beta"))
+                for i in range(layers)
+            ]
+            for name in ("f0_mlp", "ld_mlp", "out_mlp")
+        }
+        self._gru_kernel = need("gru/kernel")
+        self._gru_recurrent = need("gru/recurrent_kernel")
+        gru_bias = need("gru/bias")
+        self._dense_kernel = need("dense/kernel")
+        self._dense_bias = need("dense/bias")
+        hidden = self._mlps["f0_mlp"][0][0].shape[1]
+        gru_units = self._gru_recurrent.shape[0]
+        n_controls = self._dense_kernel.shape[1]
+        n_noise = n_controls - 1 - n_harmonics
+        if n_noise < 2:
+            raise DecoderError(self.path, f"dense layer has {n_controls} outputs, too few for {n_harmonics} harmonics + noise")
+        if self._gru_kernel.shape != (2 * hidden, 3 * gru_units) or gru_bias.shape != (2, 3 * gru_units):
+            raise DecoderError(self.path, f"GRU weights {self._gru_kernel.shape}/{gru_bias.shape} do not fit hidden={hidden}, gru={gru_units}")
+        if self._dense_kernel.shape[0] != hidden or self._mlps["out_mlp"][0][0].shape[0] != gru_units + 2 * hidden:
+            raise DecoderError(self.path, "output MLP / dense shapes do not fit the GRU and hidden sizes")
+        self._gru_bias_in, self._gru_bias_rec = gru_bias[0], gru_bias[1]
+        self.shape = DecoderShape(hidden, layers, gru_units, n_harmonics, n_noise)
+
+    def initial_state(self, voices: int) -> np.ndarray:
+        """[voices, G] zeros: a fresh voice."""
+        return np.zeros((voices, self.shape.gru_units), dtype=np.float32)
+
+    @staticmethod
+    def _mlp(x: np.ndarray, layers) -> np.ndarray:
+        for kernel, bias, gamma, beta in layers:
+            x = x @ kernel + bias
+            mean = x.mean(axis=-1, keepdims=True)
+            var = x.var(axis=-1, keepdims=True)
+            x = (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
+            x = np.where(x >= 0, x, 0.2 * x)
+        return x
+
+    def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One control frame for V voices.
+
+        Args:
+            f0_hz: [V] Hz. loudness_db: [V] dB. state: [V, G] GRU state.
+        Returns:
+            (controls [V, 1+H+N] float32, new state [V, G] float32).
+        """
+        f0 = _hz_to_midi_scaled(np.asarray(f0_hz, dtype=np.float32))[:, None]
+        ld = (np.asarray(loudness_db, dtype=np.float32) / DB_RANGE + 1.0)[:, None]
+        x_f = self._mlp(f0, self._mlps["f0_mlp"])
+        x_l = self._mlp(ld, self._mlps["ld_mlp"])
+        x = np.concatenate([x_f, x_l], axis=-1)
+        g = self.shape.gru_units
+        xi = x @ self._gru_kernel + self._gru_bias_in
+        hr = state @ self._gru_recurrent + self._gru_bias_rec
+        z = _sigmoid(xi[:, :g] + hr[:, :g])
+        r = _sigmoid(xi[:, g : 2 * g] + hr[:, g : 2 * g])
+        hh = np.tanh(xi[:, 2 * g :] + r * hr[:, 2 * g :])
+        new_state = (z * state + (1.0 - z) * hh).astype(np.float32)
+        y = self._mlp(np.concatenate([new_state, x_f, x_l], axis=-1), self._mlps["out_mlp"])
+        raw = y @ self._dense_kernel + self._dense_bias
+        h = self.shape.n_harmonics
+        raw[:, 1 + h :] -= 5.0
+        return _exp_sigmoid(raw), new_state
+
+
+class TFLiteDecoder:
+    """The decoder through the TFLite runtime (``ai_edge_litert``), signature ``step``.
+
+    Args:
+        path: ``decoder.tflite``.
+        n_harmonics: H (to split the controls).
+        threads: interpreter threads (1 keeps one core for the audio).
+    """
+
+    backend = "tflite"
+
+    def __init__(self, path: str | Path, n_harmonics: int, threads: int = 1):
+        self.path = Path(path)
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:
+            raise DecoderError(self.path, f"the TFLite runtime is not installed ({exc}); pip install 'amadeus[agent]'") from None
+        try:
+            self._interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+            self._runner = self._interpreter.get_signature_runner("step")
+        except (ValueError, RuntimeError) as exc:
+            raise DecoderError(self.path, f"not a usable decoder.tflite with a 'step' signature ({exc})") from None
+        details = self._runner.get_input_details()
+        missing = {"f0_hz", "loudness_db", "state"} - set(details)
+        if missing:
+            raise DecoderError(self.path, f"signature 'step' lacks inputs {sorted(missing)}")
+        gru_units = int(details["state"]["shape"][-1])
+        outputs = self._runner.get_output_details()
+        n_controls = int(outputs["controls"]["shape"][-1])
+        self.shape = DecoderShape(0, 0, gru_units, n_harmonics, n_controls - 1 - n_harmonics)
+
+    def initial_state(self, voices: int) -> np.ndarray:
+        """[voices, G] zeros: a fresh voice."""
+        return np.zeros((voices, self.shape.gru_units), dtype=np.float32)
+
+    def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Same contract as :meth:`NumpyDecoder.step`."""
+        out = self._runner(
+            f0_hz=np.asarray(f0_hz, dtype=np.float32).reshape(-1, 1),
+            loudness_db=np.asarray(loudness_db, dtype=np.float32).reshape(-1, 1),
+            state=np.ascontiguousarray(state, dtype=np.float32),
+        )
+        return np.array(out["controls"], dtype=np.float32), np.array(out["state"], dtype=np.float32)
+
+
+def load_decoder(bundle, backend: str = "numpy"):
+    """The decoder of a personality :class:`~instrument_agent.personality.Bundle`.
+
+    Args:
+        bundle: a verified bundle (its learnerProfile gives H).
+        backend: ``"numpy"`` (``decoder.npz``, the default) or ``"tflite"`` (``decoder.tflite``).
+
+    Raises :class:`DecoderError` for an unknown backend or a bad file.
+    """
+    from instrument_agent.profiles import resolve_learner_profile
+
+    if backend not in DECODER_BACKENDS:
+        raise DecoderError(bundle.path, f"unknown decoder backend {backend!r} (choose {', '.join(DECODER_BACKENDS)})")
+    n_harmonics = resolve_learner_profile(bundle.manifest.learner_profile).n_harmonics
+    if backend == "tflite":
+        return TFLiteDecoder(bundle.file("decoder.tflite"), n_harmonics)
+    return NumpyDecoder(bundle.file("decoder.npz"), n_harmonics)

@@ -1,0 +1,78 @@
+"""From MIDI note values to the decoder's inputs, through the playerProfile.
+
+Per note (vectorised over V notes):
+
+* ``f0_hz = 440 · 2^((pitch + transpose - 69) / 12)``
+* ``loudness_db = reference_db - velocity_db_range · (1 - (velocity-1)/126)
+  + pressure_db_range · pressure + volume_db + loudness_offset_db``,
+  clipped to [-120, 0] dB. ``reference_db`` is the loudest loudness of the
+  training data (``feature_stats.loudness_db_max``) so a full-velocity note
+  sounds like the instrument played loud; pressure adds on top of it.
+* ``tilt_db_per_octave = harmonic_tilt + timbre_range · (2·timbre - 1)``
+  (CC74 at 64 leaves the profile's tilt unchanged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ControlMapping", "midi_to_hz"]
+
+DEFAULT_REFERENCE_DB = -20.0
+
+
+def midi_to_hz(pitch: np.ndarray | float) -> np.ndarray:
+    """MIDI pitch (semitones, fractional allowed) to Hz (A4 = 69 = 440 Hz)."""
+    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=np.float64) - 69.0) / 12.0)
+
+
+@dataclass(frozen=True)
+class ControlMapping:
+    """The playerProfile knobs that shape decoder inputs.
+
+    Build it with :meth:`from_profile`.
+    """
+
+    transpose: float
+    reference_db: float
+    velocity_db_range: float
+    pressure_db_range: float
+    loudness_offset_db: float
+    harmonic_tilt: float
+    timbre_range: float
+
+    @classmethod
+    def from_profile(cls, player_profile, reference_db: float | None = None) -> ControlMapping:
+        """From a resolved playerProfile and the loudness of a full-velocity note (dB)."""
+        mpe = player_profile.mpe
+        return cls(
+            transpose=player_profile.transpose,
+            reference_db=DEFAULT_REFERENCE_DB if reference_db is None else float(reference_db),
+            velocity_db_range=mpe.velocity_db_range,
+            pressure_db_range=mpe.pressure_db_range,
+            loudness_offset_db=player_profile.loudness_offset_db,
+            harmonic_tilt=player_profile.harmonic_tilt,
+            timbre_range=mpe.timbre_range,
+        )
+
+    def f0_hz(self, pitch: np.ndarray) -> np.ndarray:
+        """[V] pitches (semitones) to [V] Hz with the transpose applied."""
+        return midi_to_hz(np.asarray(pitch, dtype=np.float64) + self.transpose)
+
+    def loudness_db(self, velocity: np.ndarray, pressure: np.ndarray, volume_db: np.ndarray) -> np.ndarray:
+        """[V] velocities 1..127, pressures 0..1, CC volumes (dB) to [V] loudness (dB)."""
+        velocity = np.clip(np.asarray(velocity, dtype=np.float64), 1, 127)
+        ld = (
+            self.reference_db
+            - self.velocity_db_range * (1.0 - (velocity - 1.0) / 126.0)
+            + self.pressure_db_range * np.asarray(pressure, dtype=np.float64)
+            + np.asarray(volume_db, dtype=np.float64)
+            + self.loudness_offset_db
+        )
+        return np.clip(ld, -120.0, 0.0)
+
+    def tilt(self, timbre: np.ndarray) -> np.ndarray:
+        """[V] CC74 values 0..1 to [V] harmonic tilt, dB per octave."""
+        return self.harmonic_tilt + self.timbre_range * (2.0 * np.asarray(timbre, dtype=np.float64) - 1.0)

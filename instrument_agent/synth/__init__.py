@@ -1,0 +1,20 @@
+"""Numpy DDSP synthesis for the agent: harmonic oscillators, filtered noise and
+convolution reverb, streaming (state carried across blocks) and batched over voices.
+
+Agrees with the TensorFlow synthesizers in ``pipelines.ddsp`` (see
+docs/contracts.md, "Synthesis") and never imports TensorFlow.
+"""
+
+from .harmonic import harmonic_amplitudes, harmonic_segment, harmonic_tilt_gains
+from .noise import FilteredNoise, NoiseFilterDesign
+from .reverb import Reverb, resample_impulse_response
+
+__all__ = [
+    "FilteredNoise",
+    "NoiseFilterDesign",
+    "Reverb",
+    "harmonic_amplitudes",
+    "harmonic_segment",
+    "harmonic_tilt_gains",
+    "resample_impulse_response",
+]

@@ -1,0 +1,156 @@
+"""Helpers for the performance tests: small personalities with random decoders,
+a TFLite decoder built from numpy weights with TensorFlow, and audio measurements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from instrument_agent.decoder import DecoderShape, random_decoder_weights
+from instrument_agent.profiles import default_learner_profile, default_player_profile
+from instrument_agent.proto import personality_pb2
+from instrument_agent.store import PersonalityStore
+
+SMALL = DecoderShape(hidden_size=32, mlp_layers=1, gru_units=32, n_harmonics=20, n_noise_bands=17)
+
+
+def make_personality(
+    tmp_path: Path,
+    *,
+    deu: str = "cello",
+    shape: DecoderShape = SMALL,
+    sample_rate: int = 16000,
+    frame_rate: int = 50,
+    reverb_seconds: float = 0.1,
+    player_profile=None,
+    seed: int = 0,
+    tflite: bool = False,
+    schema_version: int | None = None,
+):
+    """Commit a personality with a random decoder to a store under ``tmp_path``; return its bundle."""
+    files: dict[str, Path | bytes] = {}
+    npz = tmp_path / f"decoder-{seed}.npz"
+    np.savez(npz, **random_decoder_weights(shape, seed))
+    files["decoder.npz"] = npz
+    if tflite:
+        tfl = tmp_path / f"decoder-{seed}.tflite"
+        build_tflite(npz, shape, tfl)
+        files["decoder.tflite"] = tfl
+    if reverb_seconds:
+        rng = np.random.default_rng(seed + 1)
+        taps = int(reverb_seconds * sample_rate)
+        ir = (rng.normal(size=taps) * np.exp(-np.arange(taps) / (0.2 * taps)) * 0.05).astype(np.float32)
+        ir_path = tmp_path / f"ir-{seed}.npy"
+        np.save(ir_path, ir)
+        files["reverb_ir.npy"] = ir_path
+    learner = default_learner_profile()
+    learner.sample_rate = sample_rate
+    learner.frame_rate = frame_rate
+    learner.n_harmonics = shape.n_harmonics
+    learner.n_noise_bands = shape.n_noise_bands
+    learner.hidden_size = shape.hidden_size
+    learner.mlp_layers = shape.mlp_layers
+    learner.gru_units = shape.gru_units
+    manifest = personality_pb2.PersonalityManifest(
+        learner_profile=learner,
+        player_profile=player_profile or default_player_profile(),
+        sample_rate=sample_rate,
+        frame_rate=frame_rate,
+    )
+    manifest.feature_stats.loudness_db_max = -20.0
+    manifest.feature_stats.loudness_db_mean = -35.0
+    manifest.feature_stats.f0_midi_mean = 57.0
+    store = PersonalityStore(tmp_path / "home")
+    bundle = store.commit(deu, manifest, files)
+    if schema_version is not None:  # rewrite the manifest as a newer Amadeus would
+        raw = personality_pb2.PersonalityManifest()
+        raw.ParseFromString((bundle.path / "manifest.pb").read_bytes())
+        raw.schema_version = schema_version
+        (bundle.path / "manifest.pb").write_bytes(raw.SerializeToString())
+    return bundle
+
+
+def build_tflite(npz_path: Path, shape: DecoderShape, out_path: Path) -> Path:
+    """The contract's single-step decoder in TensorFlow ops, converted to TFLite (signature ``step``)."""
+    import pytest
+
+    tf = pytest.importorskip("tensorflow")
+    w = dict(np.load(npz_path))
+    g = shape.gru_units
+
+    def mlp(x, name):
+        for i in range(shape.mlp_layers):
+            x = tf.matmul(x, w[f"{name}/{i}/kernel"]) + w[f"{name}/{i}/bias"]
+            mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+            x = (x - mean) / tf.sqrt(var + 1e-3) * w[f"{name}/{i}/gamma"] + w[f"{name}/{i}/beta"]
+            x = tf.nn.leaky_relu(x, alpha=0.2)
+        return x
+
+    def exp_sigmoid(x):
+        return 2.0 * tf.pow(tf.sigmoid(x), float(np.log(10.0))) + 1e-7
+
+    class Step(tf.Module):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, 1], tf.float32, name="f0_hz"),
+                tf.TensorSpec([None, 1], tf.float32, name="loudness_db"),
+                tf.TensorSpec([None, g], tf.float32, name="state"),
+            ]
+        )
+        def step(self, f0_hz, loudness_db, state):
+            midi = 12.0 * tf.math.log(tf.maximum(f0_hz, 1e-3) / 440.0) / float(np.log(2.0)) + 69.0
+            x_f = mlp(tf.maximum(midi, 0.0) / 127.0, "f0_mlp")
+            x_l = mlp(loudness_db / 80.0 + 1.0, "ld_mlp")
+            x = tf.concat([x_f, x_l], -1)
+            xi = tf.matmul(x, w["gru/kernel"]) + w["gru/bias"][0]
+            hr = tf.matmul(state, w["gru/recurrent_kernel"]) + w["gru/bias"][1]
+            z = tf.sigmoid(xi[:, :g] + hr[:, :g])
+            r = tf.sigmoid(xi[:, g : 2 * g] + hr[:, g : 2 * g])
+            hh = tf.tanh(xi[:, 2 * g :] + r * hr[:, 2 * g :])
+            new_state = z * state + (1.0 - z) * hh
+            y = mlp(tf.concat([new_state, x_f, x_l], -1), "out_mlp")
+            raw = tf.matmul(y, w["dense/kernel"]) + w["dense/bias"]
+            h = shape.n_harmonics
+            controls = tf.concat([exp_sigmoid(raw[:, : 1 + h]), exp_sigmoid(raw[:, 1 + h :] - 5.0)], -1)
+            return {"controls": controls, "state": new_state}
+
+    module = Step()
+    saved = out_path.parent / f"{out_path.stem}-saved"
+    tf.saved_model.save(module, str(saved), signatures={"step": module.step.get_concrete_function()})
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=["step"])
+    out_path.write_bytes(converter.convert())
+    return out_path
+
+
+# -- measurements -----------------------------------------------------------
+def peak_hz(audio: np.ndarray, sample_rate: int) -> float:
+    """Frequency of the strongest FFT bin (Hann window, parabolic interpolation)."""
+    spec = np.abs(np.fft.rfft(audio * np.hanning(audio.size)))
+    i = int(np.argmax(spec[1:-1])) + 1
+    a, b, c = np.log(spec[i - 1 : i + 2] + 1e-12)
+    offset = 0.5 * (a - c) / (a - 2 * b + c)
+    return (i + offset) * sample_rate / audio.size
+
+
+def rms(audio: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+
+
+def centroid_hz(audio: np.ndarray, sample_rate: int) -> float:
+    spec = np.abs(np.fft.rfft(audio * np.hanning(audio.size)))
+    freqs = np.fft.rfftfreq(audio.size, 1 / sample_rate)
+    return float(np.sum(freqs * spec) / np.sum(spec))
+
+
+def write_midi(path: Path, tracks: list[list], ticks_per_beat: int = 480, mido_type: int = 1) -> Path:
+    """Write messages (mido messages with delta ``time`` in ticks) to ``path``; 120 bpm: 480 ticks = 0.5 s."""
+    import mido
+
+    midi = mido.MidiFile(type=mido_type, ticks_per_beat=ticks_per_beat)
+    for messages in tracks:
+        track = mido.MidiTrack()
+        track.extend(messages)
+        midi.tracks.append(track)
+    midi.save(path)
+    return path
