@@ -223,6 +223,16 @@ class Engine:
         self._spectra = {}
 
     @property
+    def mapping(self) -> ControlMapping:
+        """How MIDI note values become decoder inputs under the current playerProfile."""
+        return self._mapping
+
+    @property
+    def release_samples(self) -> int:
+        """The envelope's release, in samples."""
+        return int(np.ceil(self._release))
+
+    @property
     def active_voices(self) -> int:
         """Voices sounding now (releasing ones included)."""
         return sum(1 for s in self._source if s is not None)

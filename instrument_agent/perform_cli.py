@@ -1,0 +1,114 @@
+"""``amadeus play``: performance sessions from the command line.
+
+Registered by :mod:`instrument_agent.cli` through :func:`register`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+__all__ = ["register"]
+
+_MIDI_SUFFIXES = {".mid", ".midi", ".smf"}
+
+_HELP = """Play a deu: a MIDI file or a recording to a WAV file, or live from a MIDI port.
+
+[bold]MIDI file[/bold] (plain or MPE) rendered offline with a progress bar:
+
+    amadeus play --deu cello song.mid -o song.wav [--version 3] [--sample-rate 48000]
+
+[bold]Timbre transfer[/bold]: a monophonic recording (voice, another instrument) played by the deu,
+following its pitch and loudness; --octave-shift / --loudness-shift adjust it like DDSP-VST,
+--auto picks both from the personality's training data:
+
+    amadeus play --deu cello humming.wav -o cello.wav --octave-shift -1 --loudness-shift 6
+
+[bold]Live[/bold]: opens the virtual MIDI input port "Amadeus <deu>" (connect your DAW or controller to
+it; on Windows create a loopMIDI port and pass --midi-port) and plays to the default audio
+device, printing the latency it adds. Ctrl-C stops.
+
+    amadeus play --deu cello --live [--block-size 128]
+
+The playerProfile of the personality (gain, tilt, noise, reverb, transpose, envelope, MPE
+ranges, polyphony) is applied as the sound is made; change it with a tuning practice, no
+retraining needed."""
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``play`` command to the ``amadeus`` app."""
+
+    @app.command("play", help=_HELP, rich_help_panel="Performance")
+    def play(
+        deu: Annotated[str, typer.Option("--deu", help="The deu (instrument) to play.")],
+        source: Annotated[
+            Optional[Path], typer.Argument(help="A MIDI file (.mid) to render, or an audio file for timbre transfer.", show_default=False)
+        ] = None,
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="WAV file to write (offline modes).")] = None,
+        version: Annotated[Optional[int], typer.Option("--version", "-v", help="Personality version (default: latest).")] = None,
+        sample_rate: Annotated[Optional[int], typer.Option("--sample-rate", help="Output rate, 16000..48000 Hz (default 48000; timbre transfer: the recording's).")] = None,
+        block_size: Annotated[int, typer.Option("--block-size", help="Samples per block, 32..2048 (live: smaller = less latency).")] = 256,
+        octave_shift: Annotated[float, typer.Option("--octave-shift", help="Timbre transfer: shift the pitch by octaves.")] = 0.0,
+        loudness_shift: Annotated[float, typer.Option("--loudness-shift", help="Timbre transfer: shift the loudness, dB.")] = 0.0,
+        auto: Annotated[bool, typer.Option("--auto", help="Timbre transfer: also shift octave and loudness towards the training data.")] = False,
+        live: Annotated[bool, typer.Option("--live", help="Play live from a MIDI port to the audio device.")] = False,
+        midi_port: Annotated[Optional[str], typer.Option("--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one.")] = None,
+        backend: Annotated[str, typer.Option("--decoder", help="Decoder runtime: numpy or tflite.")] = "numpy",
+    ) -> None:
+        from rich.console import Console
+
+        from instrument_agent.store import PersonalityStore
+
+        console = Console(stderr=True)
+        if live == (source is not None):
+            raise typer.BadParameter("give either a MIDI/audio file to render or --live", param_hint="SOURCE / --live")
+        bundle = PersonalityStore().get(deu, version)
+        if live:
+            _play_live(bundle, console, sample_rate or 48000, block_size, midi_port, backend)
+            return
+        if output is None:
+            raise typer.BadParameter("name the WAV file to write with -o/--output", param_hint="--output")
+        if source.suffix.lower() in _MIDI_SUFFIXES:
+            from instrument_agent.render import render_midi_file
+
+            result = render_midi_file(bundle, source, output, sample_rate=sample_rate or 48000, block_size=block_size, backend=backend)
+        else:
+            from instrument_agent.render import transfer_timbre_file
+
+            result = transfer_timbre_file(
+                bundle, source, output, sample_rate=sample_rate, octave_shift=octave_shift, loudness_shift_db=loudness_shift,
+                auto=auto, block_size=block_size, backend=backend,
+            )
+        console.print(
+            f"[green]wrote[/green] {result.path} ({result.seconds:.1f} s of audio in {result.compute_seconds:.1f} s, "
+            f"{result.realtime_factor:.0f}× real time, peak {result.peak:.2f})"
+        )
+        if result.peak > 1.0:
+            console.print("[yellow]the output peaks above full scale (stored as float WAV); lower gain_db in the playerProfile[/yellow]")
+
+
+def _play_live(bundle, console, sample_rate: int, block_size: int, midi_port: str | None, backend: str) -> None:
+    import time
+
+    from instrument_agent.engine import Engine
+    from instrument_agent.live import LiveError, LivePerformance, port_name
+
+    engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend)
+    performance = LivePerformance(engine, bundle.deu, block_size=block_size, midi_port=midi_port)
+    try:
+        report = performance.start()
+    except LiveError as exc:  # carries the full explanation (no device, no MIDI backend, Windows)
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]playing[/green] {bundle.deu} v{bundle.version} from MIDI port '{midi_port or port_name(bundle.deu)}' at {sample_rate} Hz")
+    console.print(report.describe())
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        performance.stop()
+        console.print(f"stopped ({performance.overruns} audio under/overruns)")
