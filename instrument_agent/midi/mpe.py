@@ -63,9 +63,7 @@ class MpeZones:
             zone = self.zone_of(channel)
             if zone is None:
                 continue
-            self.bend_range[channel] = (
-                self.master_bend_range if channel in (LOWER_MASTER, UPPER_MASTER) else self.member_bend_range
-            )
+            self.bend_range[channel] = self.master_bend_range if self.master_of(channel) == channel else self.member_bend_range
 
     def zone_of(self, channel: int) -> str | None:
         """``"lower"``, ``"upper"`` or None (plain channel) for a channel (master included)."""
@@ -77,7 +75,8 @@ class MpeZones:
 
     def is_member(self, channel: int) -> bool:
         """True for a member channel of a zone (a per-note channel)."""
-        return self.zone_of(channel) is not None and channel not in (LOWER_MASTER, UPPER_MASTER)
+        master = self.master_of(channel)
+        return master is not None and master != channel
 
     def master_of(self, channel: int) -> int | None:
         """The master channel of the zone ``channel`` belongs to (None when plain)."""

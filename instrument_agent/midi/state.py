@@ -197,7 +197,7 @@ class MidiState:
 
     def _scope(self, ch: int) -> list[int]:
         """A channel message on an MPE master channel applies to its whole zone."""
-        if self.zones.zone_of(ch) is not None and ch in (0, 15):
+        if self.zones.master_of(ch) == ch:
             return [c for c in range(16) if self.zones.master_of(c) == ch]
         return [ch]
 
