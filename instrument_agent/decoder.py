@@ -88,7 +88,7 @@ def random_decoder_weights(shape: DecoderShape, seed: int = 0) -> dict[str, np.n
     for name, first_in in (("f0_mlp", 1), ("ld_mlp", 1), ("out_mlp", gru + 2 * hidden)):
         for i in range(shape.mlp_layers):
             weights[f"{name}/{i}/kernel"] = dense(first_in if i == 0 else hidden, hidden)
-            weights[f"{name}/{i}/bias"] = np.zeros(hidden, np.float32)
+            weights[f"{name}/{i}/bias"] = rng.normal(0.0, 0.5, hidden).astype(np.float32)
             weights[f"{name}/{i}/gamma"] = np.ones(hidden, np.float32)
             weights[f"{name}/{i}/beta"] = np.zeros(hidden, np.float32)
     weights["gru/kernel"] = dense(2 * hidden, 3 * gru)
@@ -167,14 +167,8 @@ class NumpyDecoder:
             x = np.where(x >= 0, x, 0.2 * x)
         return x
 
-    def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One control frame for V voices.
-
-        Args:
-            f0_hz: [V] Hz. loudness_db: [V] dB. state: [V, G] GRU state.
-        Returns:
-            (controls [V, 1+H+N] float32, new state [V, G] float32).
-        """
+    def _features(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The output MLP's activations [V, hidden] and the new GRU state [V, G]."""
         f0 = _hz_to_midi_scaled(np.asarray(f0_hz, dtype=np.float32))[:, None]
         ld = (np.asarray(loudness_db, dtype=np.float32) / DB_RANGE + 1.0)[:, None]
         x_f = self._mlp(f0, self._mlps["f0_mlp"])
@@ -188,9 +182,19 @@ class NumpyDecoder:
         hh = np.tanh(xi[:, 2 * g :] + r * hr[:, 2 * g :])
         new_state = (z * state + (1.0 - z) * hh).astype(np.float32)
         y = self._mlp(np.concatenate([new_state, x_f, x_l], axis=-1), self._mlps["out_mlp"])
+        return y, new_state
+
+    def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One control frame for V voices.
+
+        Args:
+            f0_hz: [V] Hz. loudness_db: [V] dB. state: [V, G] GRU state.
+        Returns:
+            (controls [V, 1+H+N] float32, new state [V, G] float32).
+        """
+        y, new_state = self._features(f0_hz, loudness_db, state)
         raw = y @ self._dense_kernel + self._dense_bias
-        h = self.shape.n_harmonics
-        raw[:, 1 + h :] -= 5.0
+        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
         return _exp_sigmoid(raw), new_state
 
 

@@ -31,7 +31,7 @@ def make_personality(
     """Commit a personality with a random decoder to a store under ``tmp_path``; return its bundle."""
     files: dict[str, Path | bytes] = {}
     npz = tmp_path / f"decoder-{seed}.npz"
-    np.savez(npz, **random_decoder_weights(shape, seed))
+    np.savez(npz, **loudness_following_weights(shape, seed, tmp_path))
     files["decoder.npz"] = npz
     if tflite:
         tfl = tmp_path / f"decoder-{seed}.tflite"
@@ -69,6 +69,35 @@ def make_personality(
         raw.schema_version = schema_version
         (bundle.path / "manifest.pb").write_bytes(raw.SerializeToString())
     return bundle
+
+
+def loudness_following_weights(shape: DecoderShape, seed: int, tmp_path: Path) -> dict[str, np.ndarray]:
+    """Random decoder weights whose amplitude output is fitted (least squares on the
+    steady-state activations) to follow the loudness input, as a trained decoder's does:
+    amplitude ≈ 2·10^(loudness_db/20)."""
+    from instrument_agent.decoder import NumpyDecoder
+
+    weights = random_decoder_weights(shape, seed)
+    path = tmp_path / f"raw-{seed}.npz"
+    np.savez(path, **weights)
+    decoder = NumpyDecoder(path, shape.n_harmonics)
+    f0, ld = np.meshgrid(np.geomspace(40.0, 2000.0, 12), np.linspace(-90.0, 0.0, 19))
+    f0, ld = f0.ravel(), ld.ravel()
+    state = decoder.initial_state(f0.size)
+    ys = []
+    for _ in range(8):
+        y, state = decoder._features(f0, ld, state)
+        ys.append(y)
+    y = np.concatenate(ys)
+    ld = np.tile(ld, 8)
+    target = np.clip(2.0 * 10 ** (ld / 20.0), 1e-6, 1.99)
+    sig = (target / 2.0) ** (1.0 / np.log(10.0))
+    raw = np.log(sig / (1.0 - sig))
+    design = np.concatenate([y, np.ones((y.shape[0], 1))], axis=1)
+    coef, *_ = np.linalg.lstsq(design, raw, rcond=None)
+    weights["dense/kernel"][:, 0] = coef[:-1]
+    weights["dense/bias"][0] = coef[-1]
+    return weights
 
 
 def build_tflite(npz_path: Path, shape: DecoderShape, out_path: Path) -> Path:
