@@ -125,6 +125,8 @@ class LivePerformance:
             import rtmidi
         except ImportError as exc:
             raise MidiBackendError(f"python-rtmidi is not installed ({exc}); pip install 'amadeus[agent]'") from None
+        if sys.platform == "win32" and not self.midi_port:
+            raise MidiBackendError(_WINDOWS_HELP)
         if not rtmidi.get_compiled_api():
             raise MidiBackendError("python-rtmidi was built without any MIDI backend (ALSA/JACK/CoreMIDI)")
         try:
@@ -139,8 +141,6 @@ class LivePerformance:
                 if not matches:
                     raise MidiBackendError(f"no MIDI input port named {self.midi_port!r} (ports: {', '.join(names) or 'none'})")
                 midi_in.open_port(matches[0])
-            elif sys.platform == "win32":
-                raise MidiBackendError(_WINDOWS_HELP)
             else:
                 midi_in.open_virtual_port(port_name(self.deu))
         except (rtmidi.InvalidUseError, rtmidi.SystemError, NotImplementedError) as exc:

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+from _perform_support import SMALL, build_tflite
+
+from instrument_agent.decoder import DecoderError, NumpyDecoder, TFLiteDecoder, random_decoder_weights
+
+
+@pytest.fixture
+def npz(tmp_path):
+    path = tmp_path / "decoder.npz"
+    np.savez(path, **random_decoder_weights(SMALL, seed=3))
+    return path
+
+
+def test_numpy_decoder_shapes_ranges_and_state(npz):
+    decoder = NumpyDecoder(npz, SMALL.n_harmonics)
+    assert decoder.shape == SMALL
+    state = decoder.initial_state(4)
+    controls, state2 = decoder.step(np.array([55.0, 220.0, 880.0, 3000.0]), np.array([-80.0, -40.0, -20.0, 0.0]), state)
+    assert controls.shape == (4, SMALL.n_controls) and state2.shape == (4, SMALL.gru_units)
+    assert np.all(controls > 0) and np.all(controls <= 2.0 + 1e-6)
+    again, _ = decoder.step(np.array([55.0, 220.0, 880.0, 3000.0]), np.array([-80.0, -40.0, -20.0, 0.0]), state2)
+    assert not np.allclose(again, controls)  # the GRU carries state
+
+
+def test_voices_are_independent_in_a_batch(npz):
+    decoder = NumpyDecoder(npz, SMALL.n_harmonics)
+    both, _ = decoder.step(np.array([220.0, 440.0]), np.array([-30.0, -10.0]), decoder.initial_state(2))
+    one, _ = decoder.step(np.array([440.0]), np.array([-10.0]), decoder.initial_state(1))
+    assert np.allclose(both[1], one[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda w: w.pop("gru/kernel"), "missing decoder weight 'gru/kernel'"),
+        (lambda w: w.update({"gru/bias": np.zeros((2, 5), np.float32)}), "do not fit"),
+    ],
+)
+def test_bad_weights_raise_a_decoder_error_naming_the_file(tmp_path, damage, problem):
+    weights = random_decoder_weights(SMALL)
+    damage(weights)
+    path = tmp_path / "decoder.npz"
+    np.savez(path, **weights)
+    with pytest.raises(DecoderError, match=problem) as info:
+        NumpyDecoder(path, SMALL.n_harmonics)
+    assert info.value.path == str(path)
+
+
+def test_truncated_npz(tmp_path, npz):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(npz.read_bytes()[:200])
+    with pytest.raises(DecoderError, match="not a readable decoder.npz"):
+        NumpyDecoder(bad, SMALL.n_harmonics)
+
+
+@pytest.mark.slow
+def test_tflite_runtime_matches_numpy(tmp_path, npz):
+    tflite = build_tflite(npz, SMALL, tmp_path / "decoder.tflite")
+    numpy_decoder, tflite_decoder = NumpyDecoder(npz, SMALL.n_harmonics), TFLiteDecoder(tflite, SMALL.n_harmonics)
+    assert tflite_decoder.shape.n_noise_bands == SMALL.n_noise_bands
+    rng = np.random.default_rng(0)
+    s_np = numpy_decoder.initial_state(5)
+    s_tf = tflite_decoder.initial_state(5)
+    for voices in (5, 5, 2, 5):  # the batch size changes between frames
+        f0, ld = rng.uniform(30, 4000, voices), rng.uniform(-90, 0, voices)
+        c_np, s_np2 = numpy_decoder.step(f0, ld, s_np[:voices])
+        c_tf, s_tf2 = tflite_decoder.step(f0, ld, s_tf[:voices])
+        assert np.abs(c_np - c_tf).max() < 1e-5 and np.abs(s_np2 - s_tf2).max() < 1e-5
+        s_np, s_tf = np.resize(s_np2, (5, SMALL.gru_units)), np.resize(s_tf2, (5, SMALL.gru_units))
+
+
+def test_tflite_file_that_is_not_a_model(tmp_path):
+    bad = tmp_path / "decoder.tflite"
+    bad.write_bytes(b"not a flatbuffer" * 10)
+    with pytest.raises(DecoderError, match="decoder.tflite"):
+        TFLiteDecoder(bad, SMALL.n_harmonics)
