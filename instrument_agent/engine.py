@@ -122,7 +122,7 @@ class Engine:
 
     # -- construction ------------------------------------------------------
     @classmethod
-    def from_bundle(cls, bundle, *, sample_rate: int = 48000, backend: str = "numpy", player_profile=None, seed: int = 0) -> Engine:
+    def from_bundle(cls, bundle, *, sample_rate: int = 48000, backend: str = "auto", player_profile=None, seed: int = 0) -> Engine:
         """An engine for a personality :class:`~instrument_agent.personality.Bundle`.
 
         ``player_profile`` overrides the bundle's (for trying knobs without a new version).

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         auto: Annotated[bool, typer.Option("--auto", help="Timbre transfer: also shift octave and loudness towards the training data.")] = False,
         live: Annotated[bool, typer.Option("--live", help="Play live from a MIDI port to the audio device.")] = False,
         midi_port: Annotated[Optional[str], typer.Option("--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one.")] = None,
-        backend: Annotated[str, typer.Option("--decoder", help="Decoder runtime: numpy or tflite.")] = "numpy",
+        backend: Annotated[str, typer.Option("--decoder", help="Decoder runtime: auto (TFLite when the personality has it), numpy or tflite.")] = "auto",
     ) -> None:
         from rich.console import Console
 

@@ -148,7 +148,7 @@ def render_midi_file(
     *,
     sample_rate: int = 48000,
     block_size: int = 1024,
-    backend: str = "numpy",
+    backend: str = "auto",
     player_profile=None,
     show_progress: bool = True,
 ) -> RenderResult:
@@ -253,7 +253,7 @@ def transfer_timbre_file(
     loudness_shift_db: float = 0.0,
     auto: bool = False,
     block_size: int = 1024,
-    backend: str = "numpy",
+    backend: str = "auto",
     player_profile=None,
     show_progress: bool = True,
 ) -> RenderResult:

@@ -75,3 +75,23 @@ def test_tflite_file_that_is_not_a_model(tmp_path):
     bad.write_bytes(b"not a flatbuffer" * 10)
     with pytest.raises(DecoderError, match="decoder.tflite"):
         TFLiteDecoder(bad, SMALL.n_harmonics)
+
+
+def test_auto_backend_falls_back_to_numpy_without_a_tflite_file(tmp_path):
+    from _perform_support import make_personality
+
+    from instrument_agent.decoder import load_decoder
+
+    bundle = make_personality(tmp_path)
+    assert load_decoder(bundle).backend == "numpy"
+    with pytest.raises(DecoderError, match="unknown decoder backend 'onnx'"):
+        load_decoder(bundle, "onnx")
+
+
+@pytest.mark.slow
+def test_auto_backend_prefers_tflite(tmp_path):
+    from _perform_support import make_personality
+
+    from instrument_agent.decoder import load_decoder
+
+    assert load_decoder(make_personality(tmp_path, tflite=True)).backend == "tflite"

@@ -1,0 +1,250 @@
+"""Performance benchmark of the instrument agent (issue 4). Prints figures; asserts nothing.
+
+    python -m tests.benchmarks.bench_performance [--quick]
+
+Runs on one core (BLAS/OpenMP threads pinned to 1 before numpy loads) with
+random-weight personalities of the default size (hidden 256, 1 MLP layer,
+GRU 256, 60 harmonics, 65 noise bands, 50 frames/s, 16 kHz) and the paper's
+size (hidden 512, 3 MLP layers, GRU 512, 100 harmonics, 65 bands, 250 frames/s).
+
+1. Offline render, × real time, 1 and 16 voices: the agent (numpy decoder and
+   TFLite decoder) against the TensorFlow path (the same single-step decoder
+   as a TensorFlow SavedModel, driven frame by frame) in the same run. The
+   TensorFlow figures are the baseline of the ratios.
+2. Streaming at 48 kHz, 128-sample blocks, 1/8/16 voices: per-block compute
+   p50/p99 as a fraction of the block period (target: 16 voices p99 < 50 %).
+3. Latency between a MIDI event and its audio (target ≤ one block + one
+   control frame; DDSP-VST reports 64 ms).
+4. ``import instrument_agent`` (+ engine) time, and the installed size of the
+   agent extra's packages.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    os.environ[_var] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from importlib import metadata  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import mido  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "instrument_agent"))
+from _perform_support import build_tflite, make_personality  # noqa: E402
+
+from instrument_agent.decoder import DecoderShape  # noqa: E402
+from instrument_agent.engine import Engine  # noqa: E402
+
+DEFAULT = ("default (VST-like)", DecoderShape(256, 1, 256, 60, 65), 50)
+PAPER = ("paper", DecoderShape(512, 3, 512, 100, 65), 250)
+
+
+class _SavedModelDecoder:
+    """The baseline: the same single-step decoder run by TensorFlow from a SavedModel."""
+
+    backend = "tensorflow"
+
+    def __init__(self, saved_model_dir: Path, shape: DecoderShape):
+        import tensorflow as tf
+
+        self._tf = tf
+        self._fn = tf.saved_model.load(str(saved_model_dir)).signatures["step"]
+        self.shape = shape
+
+    def initial_state(self, voices):
+        return np.zeros((voices, self.shape.gru_units), np.float32)
+
+    def step(self, f0_hz, loudness_db, state):
+        tf = self._tf
+        out = self._fn(
+            f0_hz=tf.constant(np.asarray(f0_hz, np.float32).reshape(-1, 1)),
+            loudness_db=tf.constant(np.asarray(loudness_db, np.float32).reshape(-1, 1)),
+            state=tf.constant(state),
+        )
+        return out["controls"].numpy(), out["state"].numpy()
+
+
+def _notes(voices: int, seconds: float, sample_rate: int) -> list[tuple[int, mido.Message]]:
+    events = []
+    for v in range(voices):
+        events.append((int(0.001 * v * sample_rate), mido.Message("note_on", note=40 + 2 * v, velocity=100)))
+        events.append((int((seconds - 0.3) * sample_rate), mido.Message("note_off", note=40 + 2 * v)))
+    return events
+
+
+def _engine(bundle, decoder, sample_rate):
+    base = Engine.from_bundle(bundle, sample_rate=sample_rate)
+    if decoder is None:
+        return base
+    return Engine(
+        decoder,
+        model_sample_rate=base.model_sample_rate,
+        frame_rate=base.frame_rate,
+        sample_rate=sample_rate,
+        player_profile=bundle.manifest.player_profile,
+        reverb_ir=np.load(bundle.file("reverb_ir.npy")),
+    )
+
+
+def offline(bundle, decoder, voices: int, seconds: float, sample_rate: int, block: int = 2048) -> float:
+    """× real time of an offline render."""
+    engine = _engine(bundle, decoder, sample_rate)
+    for at, msg in _notes(voices, seconds, sample_rate):
+        engine.send(msg, at=at)
+    total = int(seconds * sample_rate)
+    start = time.perf_counter()
+    for i in range(0, total, block):
+        engine.render(min(block, total - i))
+    return seconds / (time.perf_counter() - start)
+
+
+def streaming(bundle, voices: int, seconds: float, sample_rate=48000, block=128, backend="numpy") -> tuple[float, float, float]:
+    """(p50, p99, max) per-block compute as a fraction of the block period."""
+    engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend)
+    for at, msg in _notes(voices, seconds + 1.0, sample_rate):
+        engine.send(msg, at=at)
+    for _ in range(int(0.2 * sample_rate / block)):  # all voices started, caches warm
+        engine.render(block)
+    times = []
+    for _ in range(int(seconds * sample_rate / block)):
+        t = time.perf_counter()
+        engine.render(block)
+        times.append(time.perf_counter() - t)
+    period = block / sample_rate
+    times = np.asarray(times) / period
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99)), float(times.max())
+
+
+def latency(bundle, sample_rate=48000, block=128) -> tuple[float, float]:
+    """(note-on → first sound, pitch bend → full effect), ms, events arriving mid-block (applied next block)."""
+    engine = Engine.from_bundle(bundle, sample_rate=sample_rate)
+    engine.render(block * 3 + 17)  # the event arrives in the middle of a block...
+    arrival = engine.time - block // 2
+    engine.send(mido.Message("note_on", note=60, velocity=100))  # ...and is applied at the next block's start
+    audio = engine.render(block)
+    first = engine.time - block + int(np.flatnonzero(audio)[0])
+    note_ms = 1000 * (first - arrival) / sample_rate
+    for _ in range(40):
+        engine.render(block)
+    arrival = engine.time - block // 2
+    engine.send(mido.Message("pitchwheel", pitch=8191))
+    target = float(engine.mapping.f0_hz(62.0))
+    slot = next(s for s, src in enumerate(engine._source) if src is not None)
+    while not (np.isclose(engine._f0_prev[slot], target) and np.isclose(engine._f0_cur[slot], target)):
+        engine.render(32)
+    # f0 equals the target from the boundary where prev == cur; interpolation reached it at that boundary.
+    reached = engine._boundary(engine._frame)
+    return note_ms, 1000 * (reached - arrival) / sample_rate
+
+
+def import_time() -> tuple[float, float]:
+    code = (
+        "import time; t=time.perf_counter(); import instrument_agent; a=time.perf_counter()-t; "
+        "import instrument_agent.engine, instrument_agent.render; print(a, time.perf_counter()-t)"
+    )
+    runs = [tuple(map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())) for _ in range(3)]
+    return min(r[0] for r in runs), min(r[1] for r in runs)
+
+
+def _closure(names: list[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        seen.add(name)
+        for req in dist.requires or []:
+            if "extra ==" in req:
+                continue
+            todo.append(req.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].split("!")[0].split("~")[0].strip())
+    return seen
+
+
+def installed_size() -> tuple[float, int]:
+    """MB of the amadeus core + agent extra packages (and their dependencies) as installed here."""
+    roots = ["numpy", "protobuf", "typer", "rich", "pyyaml", "platformdirs",
+             "soundfile", "mido", "python-rtmidi", "ai-edge-litert", "grpcio", "sounddevice"]
+    total = 0
+    packages = _closure(roots)
+    for name in packages:
+        for f in metadata.distribution(name).files or []:
+            path = Path(f.locate())
+            if path.is_file():
+                total += path.stat().st_size
+    return total / 1e6, len(packages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="shorter runs, default size only")
+    args = parser.parse_args()
+    seconds = 2.0 if args.quick else 5.0
+    tmp = Path(tempfile.mkdtemp(prefix="amadeus-bench-"))
+    print("Amadeus instrument agent performance (one core)\n")
+    from instrument_agent.decoder import NumpyDecoder, TFLiteDecoder
+
+    for label, shape, frame_rate in [DEFAULT] if args.quick else [DEFAULT, PAPER]:
+        work = tmp / label.split()[0]
+        work.mkdir()
+        bundle = make_personality(work, shape=shape, frame_rate=frame_rate, reverb_seconds=0.5, tflite=True)
+        saved = next(work.glob("*-saved"))
+        h = shape.n_harmonics
+        decoders = {
+            "tensorflow SavedModel": _SavedModelDecoder(saved, shape),
+            "agent numpy": NumpyDecoder(bundle.file("decoder.npz"), h),
+            "agent tflite": TFLiteDecoder(bundle.file("decoder.tflite"), h),
+        }
+        params = sum(v.size for v in np.load(bundle.file("decoder.npz")).values())
+        print(f"== {label}: {params / 1e6:.2f} M parameters, {frame_rate} frames/s, {h} harmonics ==")
+        # Decoder step alone.
+        for voices in (1, 16):
+            rng = np.random.default_rng(0)
+            f0, ld = rng.uniform(50, 1000, voices), rng.uniform(-60, -10, voices)
+            costs = {}
+            for name, dec in decoders.items():
+                state = dec.initial_state(voices)
+                for _ in range(20):
+                    dec.step(f0, ld, state)
+                t = time.perf_counter()
+                for _ in range(200):
+                    _, state = dec.step(f0, ld, state)
+                costs[name] = (time.perf_counter() - t) / 200
+            base = costs["tensorflow SavedModel"]
+            print(f"  decoder step, {voices:2d} voices: " + ", ".join(f"{k} {1e3 * v:.3f} ms ({base / v:.1f}× TF)" for k, v in costs.items()))
+        for sample_rate in (16000, 48000):
+            for voices in (1, 16):
+                rates = {name: offline(bundle, dec, voices, seconds, sample_rate) for name, dec in decoders.items()}
+                base = rates["tensorflow SavedModel"]
+                print(
+                    f"  offline {sample_rate // 1000} kHz, {voices:2d} voices: "
+                    + ", ".join(f"{k} {v:.0f}× real time ({v / base:.2f}× TF)" for k, v in rates.items())
+                )
+        for backend in ("numpy", "tflite"):
+            for voices in (1, 8, 16):
+                p50, p99, worst = streaming(bundle, voices, seconds, backend=backend)
+                print(f"  streaming 48 kHz / 128 samples ({backend}), {voices:2d} voices: p50 {100 * p50:.1f} %, p99 {100 * p99:.1f} %, max {100 * worst:.1f} % of the 2.67 ms block")
+        note_ms, bend_ms = latency(bundle)
+        print(f"  latency: note-on {note_ms:.2f} ms, pitch bend full effect {bend_ms:.2f} ms (budget: block 2.67 ms + frame {1000 / frame_rate:.1f} ms = {2.67 + 1000 / frame_rate:.1f} ms)")
+        print()
+    package_only, with_engine = import_time()
+    print(f"import instrument_agent: {1000 * package_only:.1f} ms; + engine and render: {1000 * with_engine:.1f} ms")
+    size, count = installed_size()
+    print(f"installed size of amadeus[agent] dependencies here: {size:.0f} MB in {count} distributions")
+
+
+if __name__ == "__main__":
+    main()
