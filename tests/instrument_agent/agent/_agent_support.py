@@ -1,0 +1,87 @@
+"""Helpers for the agent and sync tests: a studio-side personality source backed by a
+real local store (the edge that stands in for the gRPC studio when no server runs),
+and ways to cut or corrupt its downloads."""
+
+from __future__ import annotations
+
+import grpc
+
+from instrument_agent.personality import pack_bundle, sha256_bytes
+from instrument_agent.proto import studio_pb2
+from instrument_agent.store import PersonalityStore
+
+
+class RpcFailure(grpc.RpcError):
+    """A gRPC error as the client library raises it (code + details)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str):
+        super().__init__(details)
+        self._code, self._details = code, details
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return self._details
+
+
+class StoreSource:
+    """Serves a studio's :class:`PersonalityStore` with the studio messages sync consumes.
+
+    Args:
+        store: the studio's store.
+        chunk_size: bytes per BundleChunk.
+        cut_after: raise UNAVAILABLE once this many bytes were sent in one download (None: never).
+        corrupt: flip one byte in the middle of the archive as it is sent.
+    """
+
+    def __init__(self, store: PersonalityStore, *, chunk_size: int = 4096, cut_after: int | None = None, corrupt: bool = False):
+        self.store = store
+        self.chunk_size = chunk_size
+        self.cut_after = cut_after
+        self.corrupt = corrupt
+        self.offsets: list[int] = []  # every download's starting offset
+        self.closed = 0
+
+    def _archive(self, deu: str, version: int) -> tuple[bytes, str]:
+        bundle = self.store.get(deu, version or None)
+        return pack_bundle(bundle), bundle.digest
+
+    def list_personalities(self, deu: str = ""):
+        names = [deu] if deu else self.store.deus()
+        return [
+            studio_pb2.PersonalityVersion(
+                deu=i.deu, version=i.version, digest=i.digest, parent_version=i.parent_version, practice=i.practice, created=i.created
+            )
+            for name in names
+            for i in self.store.versions(name)
+        ]
+
+    def get_personality(self, deu: str, version: int = 0, digest: str = ""):
+        data, bundle_digest = self._archive(deu, version)
+        info = self.store.info(deu, version or None)
+        return studio_pb2.PersonalityInfo(
+            version=studio_pb2.PersonalityVersion(deu=deu, version=info.version, digest=bundle_digest),
+            packed_size=len(data),
+            packed_sha256=sha256_bytes(data),
+        )
+
+    def download_personality(self, deu: str, version: int, digest: str = "", offset: int = 0):
+        data, bundle_digest = self._archive(deu, version)
+        packed = sha256_bytes(data)
+        if self.corrupt:
+            middle = len(data) // 2
+            data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+        self.offsets.append(offset)
+        sent = 0
+        for start in range(offset, len(data), self.chunk_size):
+            if self.cut_after is not None and sent >= self.cut_after:
+                raise RpcFailure(grpc.StatusCode.UNAVAILABLE, "Socket closed")
+            piece = data[start : start + self.chunk_size]
+            sent += len(piece)
+            yield studio_pb2.BundleChunk(
+                offset=start, data=piece, total_size=len(data), packed_sha256=packed, digest=bundle_digest, version=version
+            )
+
+    def close(self):
+        self.closed += 1
