@@ -1,0 +1,147 @@
+"""The embedded backend (the default): a local store and practice runner processes.
+
+Practices wait in their work directories (see :mod:`.practices`); a scheduler
+loop claims pending ones (an exclusive file create, so several studio
+instances on one home never start the same practice twice) and runs each in
+its own process (:mod:`.runner`), at most ``workers`` at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from instrument_agent.proto import studio_pb2
+from instrument_agent.store import PersonalityStore
+
+from .errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from .practices import PracticeWorkspace, tenant_home
+from .uploads import check_audio_file
+
+__all__ = ["EmbeddedBackend"]
+
+
+class EmbeddedBackend:
+    """Local store + local practice runner.
+
+    Args:
+        home: the studio home (tenants under ``home/tenants/<ama>``).
+        workers: practices running at once (the rest wait, PENDING).
+        audio_roots: server directories whose audio files may be named by path
+            in ``audio_uris`` (none by default: tenants upload their audio).
+        runner: the command that runs one practice (tests may replace it).
+    """
+
+    name = "embedded"
+
+    def __init__(self, home: str | Path, *, workers: int = 1, audio_roots=(), runner: list[str] | None = None, metrics=None):
+        self.home = Path(home)
+        self.workspace = PracticeWorkspace(self.home)
+        self.workers = max(1, int(workers))
+        self.audio_roots = [Path(p).resolve() for p in audio_roots]
+        self.runner = runner or [sys.executable, "-m", "studio_operator.server.runner"]
+        self.metrics = metrics
+        self._children: dict[str, subprocess.Popen] = {}
+        self._task: asyncio.Task | None = None
+
+    # -- personalities -----------------------------------------------------
+    def store(self, ama: str) -> PersonalityStore:
+        return PersonalityStore(tenant_home(self.home, ama))
+
+    # -- practices ---------------------------------------------------------
+    def check_audio_uri(self, uri: str, field: str) -> None:
+        """Only paths under the configured audio roots may be read by reference."""
+        path = uri.removeprefix("file://")
+        if "://" in path or not path.startswith("/"):
+            raise InvalidRequestError(f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, not {uri.split(':')[0]} URIs")
+        resolved = Path(path).resolve()
+        if not any(resolved.is_relative_to(root) for root in self.audio_roots):
+            raise PermissionDeniedError(f"{field} {uri!r}: outside the studio's audio roots; upload the file instead")
+        if not resolved.is_file():
+            raise InvalidRequestError(f"{field} {uri!r}: no such file")
+        check_audio_file(resolved, f"{field} {uri!r}")
+
+    def staging(self, ama: str) -> Path:
+        return self.workspace.staging(ama) / "uploads"
+
+    def discard(self, staging_uploads: Path) -> None:
+        self.workspace.discard(staging_uploads.parent)
+
+    def existing(self, ama: str, practice_id: str) -> studio_pb2.PracticeProgress | None:
+        try:
+            return self.workspace.status(ama, practice_id).to_proto()
+        except NotFoundError:
+            return None
+
+    async def submit(self, ama: str, header, kind: str, staging_uploads: Path, practice_id: str) -> str:
+        self.workspace.publish(ama, staging_uploads.parent, practice_id, header, kind)
+        self.kick()
+        return practice_id
+
+    def progress(self, ama: str, practice_id: str) -> studio_pb2.PracticeProgress:
+        return self.workspace.status(ama, practice_id).to_proto()
+
+    def active_practices(self, ama: str) -> int:
+        return self.workspace.active_count(ama)
+
+    # -- the scheduler -----------------------------------------------------
+    def schedule_once(self) -> None:
+        """Reap finished runners, fail dead ones, start pending practices while workers are free."""
+        for practice_id, child in list(self._children.items()):
+            if child.poll() is not None:
+                del self._children[practice_id]
+        self.workspace.reap_stale()
+        rows = list(self.workspace.all())
+        running = sum(1 for _, d, s in rows if s.phase == "RUNNING" or (s.phase == "PENDING" and (d / "claim").exists()))
+        queued = 0
+        for ama, directory, status in rows:
+            if status.phase != "PENDING" or (directory / "claim").exists():
+                continue
+            if running >= self.workers or not self.workspace.claim(directory):
+                queued += 1
+                continue
+            log = open(directory / "runner.log", "ab")
+            env = dict(os.environ, PYTHONUNBUFFERED="1")
+            self._children[status.practice_id] = subprocess.Popen(
+                [*self.runner, str(directory), str(tenant_home(self.home, ama))],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            )
+            log.close()
+            running += 1
+        if self.metrics is not None:
+            self.metrics.practices.labels("queued").set(queued)
+            self.metrics.practices.labels("running").set(running)
+
+    def kick(self) -> None:
+        with contextlib.suppress(OSError):
+            self.schedule_once()
+
+    async def _loop(self, interval: float) -> None:
+        while True:
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(self.schedule_once)
+            await asyncio.sleep(interval)
+
+    async def start(self, interval: float = 0.5) -> None:
+        self._task = asyncio.create_task(self._loop(interval))
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop scheduling; ask running practices to stop (they go back to the queue to resume later)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for child in self._children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in self._children.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(child.wait, grace)
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        self._children.clear()

@@ -1,0 +1,202 @@
+"""The ``amadeus.v1.Studio`` servicer (grpc.aio).
+
+Stateless: every answer comes from the backend (store, practice work
+directories or Kubernetes) or from the request itself. The ama is the
+authenticated tenant (:data:`.interceptor.current_ama`); every lookup is made
+in that ama's namespace, so another tenant's deu or practice is NOT_FOUND.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
+
+from .errors import InvalidRequestError, NotFoundError, TooLargeError
+from .interceptor import current_ama
+from .performance import Cancelled, PerformSession, encode_audio, make_engine, parse_midi_bytes, render_file
+from .personalities import PersonalityResolver, version_proto
+from .practices import new_practice_id
+from .uploads import UploadReceiver, validate_header
+
+__all__ = ["StudioServicer"]
+
+Phase = studio_pb2.PracticeProgress.Phase
+Kind = personality_pb2.PracticeRecord.Kind
+_TERMINAL = (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
+_DEFAULT_CHUNK = 1 << 20
+_MAX_CHUNK = 4 << 20
+
+
+class StudioServicer(studio_pb2_grpc.StudioServicer):
+    """Args: backend (embedded or cluster), the studio home, limits, optional TF Serving renderer."""
+
+    def __init__(self, backend, home, *, max_upload_bytes: int, max_practices_per_tenant: int,
+                 tf_serving=None, watch_interval: float = 0.2):
+        self.backend = backend
+        self.resolver = PersonalityResolver(backend, home)
+        self.max_upload_bytes = max_upload_bytes
+        self.max_practices_per_tenant = max_practices_per_tenant
+        self.tf_serving = tf_serving
+        self.watch_interval = watch_interval
+
+    # -- practice ------------------------------------------------------------
+    async def Practice(self, request_iterator, context):
+        ama = current_ama.get()
+        requests = request_iterator.__aiter__()
+        try:
+            first = await requests.__anext__()
+        except StopAsyncIteration:
+            raise InvalidRequestError("Practice: the stream was empty; send a header first") from None
+        if first.WhichOneof("part") != "header":
+            raise InvalidRequestError("Practice: the first message must be a header")
+        header = first.header
+        kind = validate_header(header, max_upload_bytes=self.max_upload_bytes)
+        for i, uri in enumerate(header.audio_uris):
+            self.backend.check_audio_uri(uri, f"header.audio_uris[{i}]")
+        if header.type == Kind.FEEDBACK and header.performance not in {u.name for u in header.uploads}:
+            self.backend.check_audio_uri(header.performance, "header.performance")
+        practice_id = new_practice_id(ama, header.client_request_id)
+        if header.client_request_id:
+            existing = await asyncio.to_thread(self.backend.existing, ama, practice_id)
+            if existing is not None:
+                async for _ in requests:  # drain: the practice already has its audio
+                    pass
+                return studio_pb2.PracticeTicket(practice_id=practice_id, phase=existing.phase)
+        active = await asyncio.to_thread(self.backend.active_practices, ama)
+        if active >= self.max_practices_per_tenant:
+            raise TooLargeError(
+                f"{active} practices are already queued or running for this ama (limit {self.max_practices_per_tenant}); "
+                "wait for one to finish"
+            )
+        staging = self.backend.staging(ama)
+        receiver = UploadReceiver(header, staging, max_upload_bytes=self.max_upload_bytes)
+        try:
+            async for request in requests:
+                if request.WhichOneof("part") != "chunk":
+                    raise InvalidRequestError("Practice: only audio chunks may follow the header")
+                receiver.add(request.chunk)
+            await asyncio.to_thread(receiver.finish)
+            await self.backend.submit(ama, header, kind, staging, practice_id)
+        except BaseException:
+            receiver.close()
+            self.backend.discard(staging)
+            raise
+        return studio_pb2.PracticeTicket(practice_id=practice_id, phase=Phase.PENDING, bytes_received=receiver.received)
+
+    async def WatchPractice(self, request, context):
+        ama = current_ama.get()
+        if not request.practice_id:
+            raise InvalidRequestError("practice_id: name the practice to watch")
+        last = None
+        while True:
+            progress = await asyncio.to_thread(self.backend.progress, ama, request.practice_id)
+            if last is None or progress.updated != last.updated or progress.phase != last.phase:
+                yield progress
+                last = progress
+            if not request.follow or progress.phase in _TERMINAL:
+                return
+            await asyncio.sleep(self.watch_interval)
+
+    # -- personalities -------------------------------------------------------
+    async def ListPersonalities(self, request, context):
+        store = self.backend.store(current_ama.get())
+
+        def rows():
+            deus = [request.deu] if request.deu else store.deus()
+            found = [version_proto(info) for deu in deus for info in store.versions(deu)]
+            if request.deu and not found:
+                raise NotFoundError(f"no deu {request.deu!r} for this ama")
+            return found
+
+        return studio_pb2.ListPersonalitiesResponse(personalities=await asyncio.to_thread(rows))
+
+    async def GetPersonality(self, request, context):
+        ama = current_ama.get()
+        row, _path, archive_sha = await asyncio.to_thread(self.resolver.packed, ama, request.ref)
+        bundle = await asyncio.to_thread(self.resolver.bundle, ama, request.ref)
+        return studio_pb2.PersonalityInfo(
+            version=version_proto(row), manifest=bundle.manifest, packed_size=_path.stat().st_size, packed_sha256=archive_sha,
+        )
+
+    async def DownloadPersonality(self, request, context):
+        ama = current_ama.get()
+        row, path, archive_sha = await asyncio.to_thread(self.resolver.packed, ama, request.ref)
+        size = path.stat().st_size
+        if not 0 <= request.offset <= size:
+            raise InvalidRequestError(f"offset: {request.offset} is outside the packed bundle (0..{size} bytes)")
+        chunk = request.chunk_size or _DEFAULT_CHUNK
+        if not 0 < chunk <= _MAX_CHUNK:
+            raise InvalidRequestError(f"chunk_size: {chunk} is out of range (1..{_MAX_CHUNK})")
+        offset = request.offset
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            while True:
+                data = handle.read(chunk)
+                yield studio_pb2.BundleChunk(
+                    offset=offset, data=data, total_size=size, packed_sha256=archive_sha, digest=row.digest, version=row.version,
+                )
+                offset += len(data)
+                if offset >= size:
+                    return
+
+    # -- performance ---------------------------------------------------------
+    async def Perform(self, request_iterator, context):
+        ama = current_ama.get()
+        requests = request_iterator.__aiter__()
+        try:
+            first = await requests.__anext__()
+        except StopAsyncIteration:
+            return
+        if first.WhichOneof("part") != "setup":
+            raise InvalidRequestError("Perform: the first message must be a setup")
+        setup = first.setup
+        with self.resolver.open(ama, setup.personality) as bundle:
+            engine = await asyncio.to_thread(make_engine, bundle, setup.sample_rate,
+                                             setup.player_profile if setup.HasField("player_profile") else None, setup.seed)
+            session = PerformSession(engine, setup.block_size)
+            yield studio_pb2.PerformResponse(ready=studio_pb2.PerformReady(
+                deu=bundle.deu, version=bundle.version, digest=bundle.digest, sample_rate=engine.sample_rate,
+                block_size=session.block_size, latency_samples=engine.latency_samples,
+            ))
+            try:
+                async for request in requests:
+                    if request.WhichOneof("part") != "play":
+                        raise InvalidRequestError("Perform: only play messages may follow the setup")
+                    play = request.play
+                    session.queue(play.events)
+                    if play.blocks:
+                        for block in await asyncio.to_thread(session.render, play.blocks):
+                            yield studio_pb2.PerformResponse(audio=block)
+                    if play.finish:
+                        for block in await asyncio.to_thread(session.tail):
+                            yield studio_pb2.PerformResponse(audio=block)
+                        return
+            finally:
+                session.cancelled.set()
+
+    async def PerformFile(self, request, context):
+        ama = current_ama.get()
+        performance = parse_midi_bytes(request.midi)
+        cancelled = threading.Event()
+        with self.resolver.open(ama, request.personality) as bundle:
+            engine = await asyncio.to_thread(make_engine, bundle, request.sample_rate,
+                                             request.player_profile if request.HasField("player_profile") else None, request.seed)
+            try:
+                if self.tf_serving is not None:
+                    audio = await asyncio.to_thread(self.tf_serving.render, bundle, performance, engine, ama)
+                    renderer = "tf-serving"
+                else:
+                    audio = await asyncio.to_thread(render_file, engine, performance, cancelled)
+                    renderer = "engine"
+            except Cancelled:
+                raise asyncio.CancelledError() from None
+            finally:
+                cancelled.set()
+            fmt = request.format or studio_pb2.WAV_FLOAT32
+            return studio_pb2.PerformFileResponse(
+                audio=encode_audio(audio, engine.sample_rate, fmt), format=fmt, sample_rate=engine.sample_rate,
+                seconds=audio.size / engine.sample_rate, deu=bundle.deu, version=bundle.version, digest=bundle.digest,
+                renderer=renderer,
+            )
