@@ -4,7 +4,7 @@ For every deu the studio lists for the ama, the newest version is compared
 with what the agent plays (``InstrumentState.current``). A newer one is
 
 1. **downloaded** as the packed bundle (``DownloadPersonality``) into
-   ``<data path>/downloads/<deu>-v<version>-<digest>.part``, appending from
+   ``<data path>/downloads/<deu>-v<version>-<digest>.tar.part``, appending from
    the part file's size: an interrupted download (a cut connection, Ctrl-C, a
    full disk) resumes where it stopped;
 2. **verified**: the archive's sha256 must equal ``packed_sha256`` and the
@@ -23,11 +23,9 @@ and leave the current personality playing.
 from __future__ import annotations
 
 import errno
-import hashlib
-import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -96,7 +94,9 @@ class PersonalitySource(Protocol):
     def get_personality(self, deu: str, version: int = 0, digest: str = ""):  # -> PersonalityInfo
         ...
 
-    def download_personality(self, deu: str, version: int, digest: str = "", offset: int = 0) -> Iterable:  # [BundleChunk]
+    def download_archive(self, deu: str, archive: Path, *, version: int = 0, digest: str = "", progress=None):
+        """Download the packed bundle to ``archive``, resuming from ``archive.part``; verify its
+        sha256 (raise an error whose ``code`` is None on a mismatch, removing the part file)."""
         ...
 
 
@@ -136,13 +136,22 @@ def _rpc_code_name(exc: BaseException) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _detail(exc: BaseException) -> str:
+    detail = getattr(exc, "details", None)
+    if callable(detail):
+        try:
+            return str(detail())
+        except Exception:  # noqa: BLE001
+            pass
+    return str(exc)
+
+
 def translate_rpc_error(exc: BaseException, studio: str, address: str) -> BaseException:
     """Map a gRPC failure to a :class:`SyncError` with a sentence a musician can act on."""
     if isinstance(exc, SyncError):
         return exc
     name = _rpc_code_name(exc)
-    detail = getattr(exc, "details", None)
-    detail = detail() if callable(detail) else (detail or str(exc))
+    detail = _detail(exc)
     if name in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
         return StudioAuthError(
             f"studio {studio!r} at {address} refused the token ({detail}); "
@@ -158,7 +167,7 @@ def translate_rpc_error(exc: BaseException, studio: str, address: str) -> BaseEx
     return exc
 
 
-def open_studio(registration, *, timeout_s: float = 10.0) -> PersonalitySource:
+def open_studio(registration, *, timeout_s: float = 60.0) -> PersonalitySource:
     """A client for a registered studio (``StudioRegistration``)."""
     from instrument_agent.studio_client import StudioClient
 
@@ -167,7 +176,7 @@ def open_studio(registration, *, timeout_s: float = 10.0) -> PersonalitySource:
         token=registration.token or None,
         tls=registration.tls,
         root_certificates=registration.root_certificate_path or None,
-        timeout_s=timeout_s,
+        timeout=timeout_s,
     )
 
 
@@ -267,58 +276,35 @@ class Syncer:
         return SyncedDeu(deu, version, digest, "downloaded", resumed, fetched)
 
     def _download(self, client, deu: str, version: int, digest: str, progress) -> tuple[Path, int, int]:
-        info = client.get_personality(deu, version, digest)
-        total, packed_sha256 = int(info.packed_size), info.packed_sha256
         self.downloads.mkdir(parents=True, exist_ok=True)
-        part = self.downloads / f"{deu}-v{version:06d}-{digest[:16]}.part"
-        offset = part.stat().st_size if part.exists() else 0
-        if offset > total:  # not this archive: start over
-            part.unlink()
-            offset = 0
-        resumed = offset
-        if progress:
-            progress(deu, offset, total)
+        archive = self.downloads / f"{deu}-v{version:06d}-{digest[:16]}.tar"
+        part = archive.with_name(archive.name + ".part")
+        resumed = part.stat().st_size if part.exists() else 0
+        report = (lambda done, total: progress(deu, done, total)) if progress else None
         try:
-            with open(part, "ab") as handle:
-                if offset < total:
-                    for chunk in client.download_personality(deu, version, digest, offset):
-                        if chunk.offset != offset:
-                            raise SyncCorruptError(
-                                f"studio sent bytes from offset {chunk.offset} of {deu} v{version}, expected {offset}"
-                            )
-                        if (chunk.packed_sha256 and chunk.packed_sha256 != packed_sha256) or (
-                            chunk.digest and chunk.digest != digest
-                        ):
-                            raise SyncCorruptError(f"{deu} v{version} changed on the studio during the download")
-                        handle.write(chunk.data)
-                        handle.flush()
-                        offset += len(chunk.data)
-                        if progress:
-                            progress(deu, offset, total)
-                os.fsync(handle.fileno())
+            client.download_archive(deu, archive, version=version, digest=digest, progress=report)
         except OSError as exc:
             if _is_disk_full(exc):
+                have = part.stat().st_size if part.exists() else 0
                 raise SyncDiskFullError(
-                    f"{part}: disk full after {offset} of {total} bytes of {deu} v{version}; "
+                    f"{part}: disk full after {have} bytes of {deu} v{version}; "
                     "free some space, the download resumes where it stopped"
                 ) from None
             raise
-        size = part.stat().st_size
-        if size != total:
+        except Exception as exc:
+            if getattr(exc, "code", "unset") is None:  # the client's local check: bytes out of order or sha256 mismatch
+                part.unlink(missing_ok=True)
+                raise SyncCorruptError(
+                    f"downloaded {deu} v{version} is corrupt ({exc}); it was discarded and the current personality keeps playing"
+                ) from None
+            if not part.exists() or part.stat().st_size == resumed:
+                raise
+            got = part.stat().st_size
             raise StudioUnreachableError(
-                f"download of {deu} v{version} stopped at {size} of {total} bytes; it resumes at the next sync"
-            )
-        hasher = hashlib.sha256()
-        with open(part, "rb") as handle:
-            while block := handle.read(1 << 20):
-                hasher.update(block)
-        if hasher.hexdigest() != packed_sha256:
-            part.unlink(missing_ok=True)
-            raise SyncCorruptError(
-                f"downloaded {deu} v{version} is corrupt (archive sha256 {hasher.hexdigest()[:12]}… ≠ "
-                f"{packed_sha256[:12]}…); it was discarded and the current personality keeps playing"
-            )
-        return part, resumed, size - resumed
+                f"download of {deu} v{version} stopped after {got} bytes ({_detail(exc)}); it resumes at the next sync"
+            ) from None
+        size = archive.stat().st_size
+        return archive, resumed, size - resumed
 
     def _publish(self, store: PersonalityStore, archive: Path, deu: str, version: int, digest: str):
         staging = self.downloads / f".unpacked-{deu}-v{version}-{uuid.uuid4().hex[:8]}"

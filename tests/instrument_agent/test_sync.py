@@ -11,11 +11,12 @@ import grpc
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "agent"))
-from _agent_support import RpcFailure, StoreSource  # noqa: E402
+from _agent_support import StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.state import AgentState, UnknownStudioError
 from instrument_agent.store import PersonalityStore
+from instrument_agent.studio_client import StudioClientError
 from instrument_agent.sync import (
     StudioAuthError,
     StudioUnreachableError,
@@ -76,9 +77,9 @@ def test_older_versions_are_kept(tmp_path, studio, agent_state):
 def test_cut_download_resumes_from_where_it_stopped(studio, agent_state):
     source = StoreSource(studio, chunk_size=1024, cut_after=3 * 1024)
     syncer = Syncer(agent_state, open_client=lambda reg: source)
-    with pytest.raises(StudioUnreachableError, match="does not answer"):
+    with pytest.raises(StudioUnreachableError, match="stopped after 3072 bytes.*resumes"):
         syncer.sync()
-    [part] = (agent_state.data_path / "downloads").glob("*.part")
+    [part] = (agent_state.data_path / "downloads").glob("*.tar.part")
     assert part.stat().st_size == 3 * 1024
     assert "cello" not in agent_state.load().current
     source.cut_after = None
@@ -101,15 +102,16 @@ def test_corrupt_download_is_rejected_and_current_kept(tmp_path, studio, agent_s
 
 
 def test_unreachable_and_refused_token_give_clear_errors(studio, agent_state):
-    def down(reg):
-        raise RpcFailure(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses")
+    class Down(StoreSource):
+        def list_personalities(self, deu=""):
+            raise StudioClientError("studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE)
 
     with pytest.raises(StudioUnreachableError, match=r"studio 'home' at 127.0.0.1:50051 does not answer"):
-        Syncer(agent_state, open_client=down).sync()
+        Syncer(agent_state, open_client=lambda reg: Down(studio)).sync()
 
     class Refusing(StoreSource):
         def list_personalities(self, deu=""):
-            raise RpcFailure(grpc.StatusCode.UNAUTHENTICATED, "invalid token")
+            raise StudioClientError("studio: UNAUTHENTICATED: invalid token", grpc.StatusCode.UNAUTHENTICATED)
 
     with pytest.raises(StudioAuthError, match="refused the token"):
         Syncer(agent_state, open_client=lambda reg: Refusing(studio)).sync()
@@ -169,7 +171,7 @@ def test_full_disk_keeps_partial_download_and_current(studio, agent_state, tiny_
     with pytest.raises(SyncDiskFullError, match="disk full after"):
         Syncer(agent_state, open_client=lambda reg: source).sync()
     assert "cello" not in agent_state.load().current
-    [part] = (mount / "downloads").glob("*.part")
+    [part] = (mount / "downloads").glob("*.tar.part")
     kept = part.stat().st_size
     assert 0 < kept < size
     resize(4 * (size // 1024) + 256)  # room for the archive, its unpacked copy and the stored bundle

@@ -4,25 +4,15 @@ and ways to cut or corrupt its downloads."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import grpc
 
 from instrument_agent.personality import pack_bundle, sha256_bytes
 from instrument_agent.proto import studio_pb2
 from instrument_agent.store import PersonalityStore
-
-
-class RpcFailure(grpc.RpcError):
-    """A gRPC error as the client library raises it (code + details)."""
-
-    def __init__(self, code: grpc.StatusCode, details: str):
-        super().__init__(details)
-        self._code, self._details = code, details
-
-    def code(self):
-        return self._code
-
-    def details(self):
-        return self._details
+from instrument_agent.studio_client import StudioClientError
 
 
 class StoreSource:
@@ -66,22 +56,33 @@ class StoreSource:
             packed_sha256=sha256_bytes(data),
         )
 
-    def download_personality(self, deu: str, version: int, digest: str = "", offset: int = 0):
+    def download_archive(self, deu: str, archive, *, version: int = 0, digest: str = "", progress=None):
+        """Like the studio client's: append to ``archive.part`` from its size, check the sha256, rename."""
         data, bundle_digest = self._archive(deu, version)
         packed = sha256_bytes(data)
         if self.corrupt:
             middle = len(data) // 2
             data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+        archive = Path(archive)
+        part = archive.with_name(archive.name + ".part")
+        offset = part.stat().st_size if part.exists() else 0
         self.offsets.append(offset)
         sent = 0
-        for start in range(offset, len(data), self.chunk_size):
-            if self.cut_after is not None and sent >= self.cut_after:
-                raise RpcFailure(grpc.StatusCode.UNAVAILABLE, "Socket closed")
-            piece = data[start : start + self.chunk_size]
-            sent += len(piece)
-            yield studio_pb2.BundleChunk(
-                offset=start, data=piece, total_size=len(data), packed_sha256=packed, digest=bundle_digest, version=version
-            )
+        with open(part, "ab") as handle:
+            for start in range(offset, len(data), self.chunk_size):
+                if self.cut_after is not None and sent >= self.cut_after:
+                    raise StudioClientError("studio: UNAVAILABLE: Socket closed", grpc.StatusCode.UNAVAILABLE)
+                piece = data[start : start + self.chunk_size]
+                handle.write(piece)
+                handle.flush()
+                sent += len(piece)
+                if progress is not None:
+                    progress(start + len(piece), len(data))
+        if sha256_bytes(part.read_bytes()) != packed:
+            part.unlink()
+            raise StudioClientError(f"{archive}: downloaded bundle does not match the studio's sha256; download again")
+        os.replace(part, archive)
+        return studio_pb2.BundleChunk(total_size=len(data), packed_sha256=packed, digest=bundle_digest, version=version)
 
     def close(self):
         self.closed += 1
