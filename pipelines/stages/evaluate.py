@@ -1,0 +1,152 @@
+"""Stage 4, ``evaluate`` (TFX's Evaluator): held-out loss of the personality and of the baselines.
+
+The exported SavedModel's serving signature (``f0_hz``, ``loudness_db`` →
+``audio``; docs/contracts.md) resynthesises every held-out example from that
+example's own f0 and loudness curves (timbre transfer of the held-out
+recording onto itself); :mod:`pipelines.baselines` renders the sine and 1/k
+stack from the same curves. All three are scored against the real held-out
+audio with the multi-scale spectral loss (:func:`spectral_loss`).
+
+Output: ``<workdir>/evaluate/metrics.json``::
+
+    {"metrics": {"eval/spectral_loss": ..., "baseline/sine": ..., "baseline/harmonic_1_over_k": ...,
+                 "eval/holdout_seconds": ..., "eval/on_training_data": 0|1},
+     "blessed": true|false, "reasons": [...]}
+
+``blessed`` applies the learnerProfile's gates (``max_eval_loss``,
+``must_beat_baselines``); :func:`~pipelines.stages.push` refuses an
+unblessed personality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.baselines import harmonic_stack_baseline, sine_baseline
+from pipelines.data import Examples
+
+from ._artifacts import learner_profile as _resolve
+from ._artifacts import write_json
+
+__all__ = ["evaluate", "resynthesize", "spectral_loss"]
+
+_LOG_EPS = 1e-5
+_BATCH = 4
+
+
+def _stft_mag(audio: np.ndarray, n_fft: int) -> np.ndarray:
+    """|STFT| with a periodic Hann window, hop n_fft/4, end zero-padded: [..., frames, n_fft/2+1]."""
+    hop = n_fft // 4
+    n = audio.shape[-1]
+    n_frames = max(1, -(-max(n - n_fft, 0) // hop) + 1)
+    padded = np.zeros(audio.shape[:-1] + ((n_frames - 1) * hop + n_fft,), dtype=np.float64)
+    padded[..., :n] = audio
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
+    window = np.hanning(n_fft + 1)[:-1]
+    return np.abs(np.fft.rfft(frames * window, axis=-1))
+
+
+def spectral_loss(
+    target: np.ndarray,
+    prediction: np.ndarray,
+    fft_sizes: Sequence[int] = (2048, 1024, 512, 256, 128, 64),
+    mag_weight: float = 1.0,
+    logmag_weight: float = 1.0,
+) -> float:
+    """DDSP's multi-scale spectral loss: for each FFT size (hop = size/4),
+    ``mag_weight·mean|S_t − S_p| + logmag_weight·mean|log(S_t+1e-5) − log(S_p+1e-5)|``, summed.
+
+    Args:
+        target, prediction: [n] or [B, n] float audio of equal shape.
+
+    Returns:
+        The loss (float, >= 0; 0 for identical signals).
+    """
+    target = np.asarray(target, dtype=np.float64)
+    prediction = np.asarray(prediction, dtype=np.float64)
+    if target.shape != prediction.shape:
+        raise ValueError(f"target {target.shape} and prediction {prediction.shape} differ in shape")
+    total = 0.0
+    for n_fft in fft_sizes:
+        mag_t, mag_p = _stft_mag(target, n_fft), _stft_mag(prediction, n_fft)
+        if mag_weight:
+            total += mag_weight * float(np.mean(np.abs(mag_t - mag_p)))
+        if logmag_weight:
+            total += logmag_weight * float(np.mean(np.abs(np.log(mag_t + _LOG_EPS) - np.log(mag_p + _LOG_EPS))))
+    return total
+
+
+def resynthesize(saved_model_dir: str | Path, f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
+    """Run a personality's SavedModel (``serving_default``) on control curves.
+
+    Args:
+        f0_hz, loudness_db: [B, T] float32 (Hz, dB).
+
+    Returns:
+        [B, T * sample_rate / frame_rate] float32 audio.
+    """
+    import tensorflow as tf
+
+    signature = tf.saved_model.load(str(saved_model_dir)).signatures["serving_default"]
+    outputs = []
+    for start in range(0, len(f0_hz), _BATCH):
+        result = signature(
+            f0_hz=tf.constant(f0_hz[start : start + _BATCH], tf.float32),
+            loudness_db=tf.constant(loudness_db[start : start + _BATCH], tf.float32),
+        )
+        outputs.append(result["audio"].numpy())
+    return np.concatenate(outputs).astype(np.float32)
+
+
+def evaluate(
+    export_dir: str | Path,
+    features_dir: str | Path,
+    learner_profile,
+    workdir: str | Path,
+) -> str:
+    """Score the exported personality and both baselines on the held-out examples.
+
+    Args:
+        export_dir: the train stage's export (holds ``saved_model/``).
+        features_dir: the features stage's output (``holdout.npz``; ``train.npz``
+            when there is no held-out set, flagged by ``eval/on_training_data``).
+        learner_profile: message or dict (sample/frame rate, loss settings, gates).
+        workdir: the practice's work directory.
+
+    Returns:
+        Path of ``metrics.json`` (str).
+    """
+    profile = _resolve(learner_profile)
+    features_dir = Path(features_dir)
+    examples = Examples.load(features_dir / "holdout.npz")
+    on_training = len(examples) == 0
+    if on_training:
+        examples = Examples.load(features_dir / "train.npz")
+    loss_args = {"fft_sizes": list(profile.fft_sizes), "mag_weight": profile.mag_weight, "logmag_weight": profile.logmag_weight}
+    sr, fr = profile.sample_rate, profile.frame_rate
+    predicted = resynthesize(Path(export_dir) / "saved_model", examples.f0_hz, examples.loudness_db)
+    n = min(predicted.shape[-1], examples.audio.shape[-1])
+    target = examples.audio[:, :n]
+    sine = np.stack([sine_baseline(f, l, sr, fr) for f, l in zip(examples.f0_hz, examples.loudness_db)])[:, :n]
+    stack = np.stack(
+        [harmonic_stack_baseline(f, l, sr, fr, profile.n_harmonics) for f, l in zip(examples.f0_hz, examples.loudness_db)]
+    )[:, :n]
+    metrics = {
+        "eval/spectral_loss": spectral_loss(target, predicted[:, :n], **loss_args),
+        "baseline/sine": spectral_loss(target, sine, **loss_args),
+        "baseline/harmonic_1_over_k": spectral_loss(target, stack, **loss_args),
+        "eval/holdout_seconds": float(target.size / sr),
+        "eval/on_training_data": float(on_training),
+    }
+    reasons = []
+    if profile.max_eval_loss and metrics["eval/spectral_loss"] > profile.max_eval_loss:
+        reasons.append(f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} > max_eval_loss {profile.max_eval_loss:g}")
+    if profile.must_beat_baselines:
+        for name in ("baseline/sine", "baseline/harmonic_1_over_k"):
+            if metrics["eval/spectral_loss"] >= metrics[name]:
+                reasons.append(f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} does not beat {name} {metrics[name]:.4f}")
+    path = write_json(Path(workdir) / "evaluate" / "metrics.json", {"metrics": metrics, "blessed": not reasons, "reasons": reasons})
+    return str(path)

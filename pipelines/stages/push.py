@@ -1,0 +1,120 @@
+"""Stage 5, ``push`` (TFX's Pusher): a blessed personality becomes a new version in the store.
+
+The manifest records the profiles, the training data's feature statistics
+and sha256 digests, the evaluation metrics, the practice (kind, id, times,
+runner, parameters) and the lineage (parent version and digest when the
+practice continued an earlier version). The store publishes atomically: a
+failure here leaves the previous latest version untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from google.protobuf import timestamp_pb2
+
+from instrument_agent.personality import PersonalityError
+from instrument_agent.proto import personality_pb2
+
+from ._artifacts import learner_profile as _resolve
+from ._artifacts import read_json
+
+__all__ = ["EvaluationGateError", "push"]
+
+
+class EvaluationGateError(PersonalityError):
+    """The personality failed the learnerProfile's evaluation gates; nothing was pushed."""
+
+
+def _timestamp(iso: str | None) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    if iso:
+        stamp.FromJsonString(iso)
+    else:
+        stamp.GetCurrentTime()
+    return stamp
+
+
+def push(
+    deu: str,
+    export_dir: str | Path,
+    features_dir: str | Path,
+    metrics_path: str | Path,
+    learner_profile,
+    *,
+    ingest_dir: str | Path | None = None,
+    player_profile: personality_pb2.PlayerProfile | None = None,
+    parent_version: int = 0,
+    practice_id: str = "",
+    started: str | None = None,
+    params: dict[str, str] | None = None,
+    runner: str = "embedded",
+    home: str | Path | None = None,
+) -> dict:
+    """Publish the exported personality as the next version of ``deu``.
+
+    Args:
+        deu: the deu's name.
+        export_dir: bundle files from the train stage (``saved_model/``,
+            ``decoder.tflite``, ``decoder.npz``, ``reverb_ir.npy``).
+        features_dir: the features stage's output (``stats.json``).
+        metrics_path: the evaluate stage's ``metrics.json``.
+        learner_profile: message or dict.
+        ingest_dir: the ingest stage's output (data digests); default ``<features_dir>/../ingest``.
+        player_profile: default: the parent's, else the defaults.
+        parent_version: the version this practice continued (0 = a new deu).
+        practice_id, started (RFC 3339), params, runner: the practice record.
+        home: the Amadeus home of the store (default ``$AMADEUS_HOME``).
+
+    Returns:
+        ``{"deu", "version", "digest", "path", "parent_version"}``.
+
+    Raises:
+        EvaluationGateError: evaluate did not bless the personality.
+    """
+    from instrument_agent.profiles import resolve_player_profile
+    from instrument_agent.store import PersonalityStore
+
+    profile = _resolve(learner_profile)
+    evaluation = read_json(metrics_path)
+    if not evaluation.get("blessed", False):
+        raise EvaluationGateError(f"deu {deu!r}: not pushed, the evaluation gates failed: " + "; ".join(evaluation["reasons"]))
+    features_dir = Path(features_dir)
+    stats = read_json(features_dir / "stats.json")
+    ingest_dir = Path(ingest_dir) if ingest_dir else features_dir.parent / "ingest"
+    recordings = json.loads((ingest_dir / "recordings.json").read_text())["recordings"]
+
+    store = PersonalityStore(home)
+    manifest = personality_pb2.PersonalityManifest(sample_rate=profile.sample_rate, frame_rate=profile.frame_rate)
+    manifest.learner_profile.CopyFrom(profile)
+    if parent_version:
+        parent = store.get(deu, parent_version)
+        manifest.parent_version = parent.version
+        manifest.parent_digest = parent.digest
+        if player_profile is None:
+            player_profile = parent.manifest.player_profile
+    manifest.player_profile.CopyFrom(resolve_player_profile(player_profile))
+    for key, value in stats["feature_stats"].items():
+        setattr(manifest.feature_stats, key, value)
+    for key, value in evaluation["metrics"].items():
+        manifest.metrics[key] = float(value)
+    practice = manifest.practice
+    practice.kind = personality_pb2.PracticeRecord.IMITATION
+    practice.practice_id = practice_id
+    practice.started.CopyFrom(_timestamp(started))
+    practice.finished.GetCurrentTime()
+    practice.data_digests.extend(row["sha256"] for row in recordings)
+    practice.params.update({k: str(v) for k, v in (params or {}).items()})
+    practice.runner = runner
+
+    export_dir = Path(export_dir)
+    files = {entry.name: entry for entry in sorted(export_dir.iterdir()) if not entry.name.startswith(".")}
+    bundle = store.commit(deu, manifest, files)
+    return {
+        "deu": deu,
+        "version": bundle.version,
+        "digest": bundle.digest,
+        "path": str(bundle.path),
+        "parent_version": manifest.parent_version,
+    }
