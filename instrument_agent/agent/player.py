@@ -1,0 +1,333 @@
+"""The agent's player: hosts the performance engine behind the virtual MIDI port
+and the audio output, hot-swaps personalities without a dropout, records to WAV.
+
+Audio is made block by block by :meth:`PlayerHost.render_block`, called from
+the sound card's callback (sounddevice) or, when there is no audio device,
+from a silent clock thread that keeps real time so the on-screen keyboard and
+recording still work.
+
+**Hot swap.** :meth:`PlayerHost.load` builds the new personality's engine off
+the audio thread, replays into it what is being held (notes, pitch bends,
+controllers, pressure) and hands it to the audio thread, which then renders
+both engines for ``crossfade_s`` and crossfades linearly from old to new: the
+sound never stops and no sample jumps.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from instrument_agent.engine import Engine
+
+__all__ = ["PlayerError", "PlayerHost", "Playing"]
+
+
+class PlayerError(RuntimeError):
+    """The player can't do what was asked (no personality loaded, not recording…)."""
+
+
+@dataclass(frozen=True)
+class Playing:
+    """The personality the player plays."""
+
+    deu: str
+    version: int
+    digest: str
+
+
+class _HeldState:
+    """What a new engine must hear to continue the current sound: held notes and the
+    latest controller, bend and pressure values per channel (in the order they came)."""
+
+    def __init__(self):
+        self.notes: dict[tuple[int, int], int] = {}
+        self.controls: dict[tuple, mido.Message] = {}
+
+    def track(self, msg: mido.Message) -> None:
+        if msg.type == "note_on" and msg.velocity > 0:
+            self.notes[(msg.channel, msg.note)] = msg.velocity
+        elif msg.type in ("note_off", "note_on"):
+            self.notes.pop((msg.channel, msg.note), None)
+        elif msg.type == "control_change":
+            if msg.control in (120, 123):  # all sound / notes off
+                self.notes = {k: v for k, v in self.notes.items() if k[0] != msg.channel}
+            key = ("cc", msg.channel, msg.control)
+            self.controls.pop(key, None)
+            self.controls[key] = msg
+        elif msg.type in ("pitchwheel", "aftertouch"):
+            key = (msg.type, msg.channel)
+            self.controls.pop(key, None)
+            self.controls[key] = msg
+        elif msg.type == "polytouch":
+            key = ("polytouch", msg.channel, msg.note)
+            self.controls.pop(key, None)
+            self.controls[key] = msg
+        elif msg.type == "reset":
+            self.notes.clear()
+            self.controls.clear()
+
+    def replay(self) -> list[mido.Message]:
+        messages = [m for m in self.controls.values() if not (m.type == "control_change" and m.control in (120, 123))]
+        messages += [mido.Message("note_on", channel=c, note=n, velocity=v) for (c, n), v in self.notes.items()]
+        return messages
+
+
+class PlayerHost:
+    """Plays the current personality from MIDI (virtual port, chosen input, on-screen keys).
+
+    Args:
+        sample_rate: output Hz (16000..48000).
+        block_size: samples per audio block (32..2048).
+        backend: decoder runtime (``auto``, ``numpy``, ``tflite``).
+        crossfade_s: length of the old→new crossfade on a hot swap, seconds.
+    """
+
+    def __init__(self, *, sample_rate: int = 48000, block_size: int = 128, backend: str = "auto", crossfade_s: float = 0.05):
+        self.sample_rate = int(sample_rate)
+        self.block_size = int(block_size)
+        self.backend = backend
+        self.crossfade = max(1, int(crossfade_s * sample_rate))
+        self._engine: Engine | None = None
+        self._incoming: Engine | None = None
+        self._fading: tuple[Engine, int] | None = None  # (old engine, samples faded so far)
+        self._queue: queue.SimpleQueue[mido.Message] = queue.SimpleQueue()
+        self._held = _HeldState()
+        self._lock = threading.Lock()  # guards engine hand-over and recording
+        self._recording: list[np.ndarray] | None = None
+        self.playing: Playing | None = None
+        self.swaps = 0
+        self.time = 0  # samples rendered
+        self.audio_status = "stopped"
+        self.midi_status = "closed"
+        self.midi_input: str | None = None
+        self._stream = None
+        self._clock: threading.Thread | None = None
+        self._clock_stop = threading.Event()
+        self._midi_in = None
+
+    # -- the personality ---------------------------------------------------
+    def load(self, bundle) -> Playing:
+        """Play ``bundle`` (a verified :class:`~instrument_agent.personality.Bundle`) from now on.
+
+        The engine is built here (the caller's thread); the audio thread then crossfades
+        to it over ``crossfade_s`` with every held note carried over. Raises the engine's
+        errors (DecoderError, EngineConfigError) with the current personality still playing.
+        """
+        engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
+        with self._lock:
+            for msg in self._held.replay():
+                engine.send(msg)
+            if self._engine is None:
+                self._engine = engine
+            else:
+                self._incoming = engine
+            self.playing = Playing(bundle.deu, bundle.version, bundle.digest)
+        return self.playing
+
+    @property
+    def swapping(self) -> bool:
+        return self._incoming is not None or self._fading is not None
+
+    # -- MIDI in -----------------------------------------------------------
+    def send(self, msg: mido.Message) -> None:
+        """Queue a MIDI message; it sounds at the start of the next block (thread-safe)."""
+        self._queue.put(msg)
+
+    def note(self, note: int, velocity: int = 100, *, on: bool = True, channel: int = 0) -> None:
+        """On-screen keyboard: a note on (or off)."""
+        if not 0 <= int(note) <= 127 or not 0 <= int(velocity) <= 127:
+            raise PlayerError(f"note {note} / velocity {velocity} out of the MIDI range 0..127")
+        kind = "note_on" if on else "note_off"
+        self.send(mido.Message(kind, channel=channel, note=int(note), velocity=int(velocity) if on else 0))
+
+    def _on_rtmidi(self, event, data=None) -> None:
+        raw, _delta = event
+        try:
+            self._queue.put(mido.Message.from_bytes(raw))
+        except (ValueError, IndexError):
+            pass
+
+    # -- audio -------------------------------------------------------------
+    def render_block(self, n: int) -> np.ndarray:
+        """Apply the queued MIDI and render ``n`` samples ([n] float32, silence when nothing is loaded)."""
+        with self._lock:
+            if self._incoming is not None:
+                self._fading = (self._engine, 0)
+                self._engine, self._incoming = self._incoming, None
+                self.swaps += 1
+            engine, fading = self._engine, self._fading
+            while True:
+                try:
+                    msg = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._held.track(msg)
+                if engine is not None:
+                    engine.send(msg)
+                if fading is not None:
+                    fading[0].send(msg)
+            if engine is None:
+                out = np.zeros(n, dtype=np.float32)
+            else:
+                out = engine.render(n)
+                if fading is not None:
+                    old, done = fading
+                    ramp = np.clip((done + np.arange(1, n + 1)) / self.crossfade, 0.0, 1.0).astype(np.float32)
+                    out = ramp * out + (1.0 - ramp) * old.render(n)
+                    done += n
+                    self._fading = None if done >= self.crossfade else (old, done)
+            if self._recording is not None:
+                self._recording.append(out.copy())
+            self.time += n
+        return out
+
+    def _callback(self, outdata, frames, time_info=None, status=None) -> None:
+        audio = self.render_block(frames)
+        outdata[:, 0] = np.clip(audio, -1.0, 1.0)
+        if outdata.shape[1] > 1:
+            outdata[:, 1:] = outdata[:, :1]
+
+    def start_audio(self, *, device: bool = True) -> str:
+        """Start the sound card stream; without a usable device (or ``device=False``) start
+        the silent real-time clock instead. Returns the audio status sentence."""
+        if self._stream is not None or self._clock is not None:
+            return self.audio_status
+        if device:
+            try:
+                import sounddevice
+
+                stream = sounddevice.OutputStream(
+                    samplerate=self.sample_rate, blocksize=self.block_size, channels=1, dtype="float32",
+                    latency="low", callback=self._callback,
+                )
+                stream.start()
+                self._stream = stream
+                self.audio_status = f"playing on the default audio device ({1000 * self.block_size / self.sample_rate:.1f} ms blocks)"
+                return self.audio_status
+            except (ImportError, OSError) as exc:
+                reason = f"PortAudio is missing ({exc})"
+            except Exception as exc:  # sounddevice.PortAudioError, ValueError: no device
+                reason = f"no usable audio output device ({exc})"
+        else:
+            reason = "audio output disabled"
+        self._clock_stop.clear()
+        self._clock = threading.Thread(target=self._run_clock, name="amadeus-silent-clock", daemon=True)
+        self._clock.start()
+        self.audio_status = f"silent: {reason}; the keyboard and recording still work"
+        return self.audio_status
+
+    def _run_clock(self) -> None:
+        block = max(self.block_size, 1024)  # no listener: bigger blocks, same timing
+        period = block / self.sample_rate
+        deadline = time.perf_counter()
+        while not self._clock_stop.is_set():
+            self.render_block(block)
+            deadline += period
+            delay = deadline - time.perf_counter()
+            if delay > 0:
+                self._clock_stop.wait(delay)
+            elif delay < -1.0:  # fell far behind (suspended laptop): don't catch up in a burst
+                deadline = time.perf_counter()
+
+    def stop(self) -> None:
+        """Stop audio and close MIDI input."""
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None
+        if self._clock is not None:
+            self._clock_stop.set()
+            self._clock.join(timeout=2)
+            self._clock = None
+        self.close_midi()
+        self.audio_status = "stopped"
+
+    # -- MIDI input ports ----------------------------------------------------
+    @staticmethod
+    def midi_inputs() -> list[str]:
+        """Names of the MIDI input ports this machine has (empty when there is no MIDI backend)."""
+        try:
+            import rtmidi
+
+            midi_in = rtmidi.MidiIn()
+        except Exception:  # noqa: BLE001 - no backend (e.g. no ALSA sequencer): no ports
+            return []
+        try:
+            return list(midi_in.get_ports())
+        finally:
+            midi_in.delete()
+
+    def open_midi(self, name: str | None = None, *, virtual_name: str | None = None) -> str:
+        """Listen to MIDI input port ``name``, or (None) open the virtual port ``virtual_name``
+        (``Amadeus <deu>``) for a DAW. Returns the status sentence; raises
+        :class:`~instrument_agent.live.MidiBackendError` with the reason and a remedy."""
+        from instrument_agent.live import LivePerformance, MidiBackendError
+
+        self.close_midi()
+        deu = (virtual_name or "Amadeus").removeprefix("Amadeus ")
+        opener = LivePerformance(None, deu, block_size=self.block_size, midi_port=name)  # its port rules and messages
+        try:
+            midi_in = opener.open_midi()
+        except MidiBackendError as exc:
+            self.midi_status = f"no MIDI input: {exc}"
+            raise
+        midi_in.cancel_callback()
+        midi_in.set_callback(self._on_rtmidi)
+        self._midi_in = midi_in
+        self.midi_input = name or f"Amadeus {deu}"
+        self.midi_status = f"listening on {'MIDI input' if name else 'virtual MIDI port'} {self.midi_input!r}"
+        return self.midi_status
+
+    def close_midi(self) -> None:
+        if self._midi_in is not None:
+            self._midi_in.cancel_callback()
+            self._midi_in.close_port()
+            self._midi_in.delete()
+            self._midi_in = None
+        self.midi_input = None
+        self.midi_status = "closed"
+
+    # -- recording -----------------------------------------------------------
+    @property
+    def recording(self) -> bool:
+        return self._recording is not None
+
+    def start_recording(self) -> None:
+        """Start capturing everything the player outputs."""
+        with self._lock:
+            self._recording = []
+
+    def stop_recording(self, directory: str | Path) -> Path:
+        """Stop capturing and write it as ``recording-<time>-<id>.wav`` (float32, atomic) in ``directory``."""
+        from instrument_agent.render import write_wav
+
+        with self._lock:
+            blocks, self._recording = self._recording, None
+        if blocks is None:
+            raise PlayerError("not recording: start a recording first")
+        audio = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return write_wav(Path(directory) / f"recording-{stamp}-{uuid.uuid4().hex[:6]}.wav", audio, self.sample_rate)
+
+    def status(self) -> dict:
+        """A JSON-able summary for the UI and ``amadeus status``."""
+        engine = self._engine
+        return {
+            "playing": None if self.playing is None else self.playing.__dict__,
+            "sample_rate": self.sample_rate,
+            "block_size": self.block_size,
+            "voices": 0 if engine is None else int(engine.active_voices),
+            "audio": self.audio_status,
+            "midi": self.midi_status,
+            "midi_input": self.midi_input,
+            "recording": self.recording,
+            "swaps": self.swaps,
+        }
