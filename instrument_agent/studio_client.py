@@ -106,8 +106,8 @@ class PerformStream:
 
     def close(self) -> None:
         """End the stream (the server cleans up at once)."""
-        self._requests.put(_END)
         self._call.cancel()
+        self._requests.put(_END)  # lets the request-sending thread end
 
     def __enter__(self) -> PerformStream:
         return self
@@ -123,7 +123,7 @@ class StudioClient:
         address: ``host:port``.
         token: the ama's bearer token (None: a studio without authentication).
         tls: use TLS; ``root_certificates`` (PEM bytes or a file path) for a private CA.
-        timeout: default deadline in seconds for unary calls (streams take ``timeout`` per call too when given).
+        timeout: deadline in seconds of each unary call and each download (None: no deadline).
         max_message_bytes: largest message in either direction.
     """
 
@@ -252,6 +252,23 @@ class StudioClient:
     def get_personality(self, deu: str, version: int = 0, digest: str = "") -> studio_pb2.PersonalityInfo:
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
         return self._unary(self._stub.GetPersonality, studio_pb2.GetPersonalityRequest(ref=ref))
+
+    def download_personality(self, deu: str, version: int = 0, digest: str = "", offset: int = 0,
+                             chunk_size: int = 0) -> Iterator[studio_pb2.BundleChunk]:
+        """The raw chunks of the packed bundle from byte ``offset`` (for callers that store them themselves)."""
+        import grpc
+
+        ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
+        call = self._stub.DownloadPersonality(
+            studio_pb2.DownloadPersonalityRequest(ref=ref, offset=offset, chunk_size=chunk_size),
+            metadata=self._metadata, timeout=self.timeout,
+        )
+        try:
+            yield from call
+        except grpc.RpcError as exc:
+            raise _wrap(exc) from None
+        finally:
+            call.cancel()
 
     def download_archive(self, deu: str, archive: str | Path, *, version: int = 0, digest: str = "",
                          chunk_size: int = 0, progress: Callable[[int, int], None] | None = None) -> studio_pb2.BundleChunk:

@@ -69,15 +69,26 @@ class _Call:
         self.metrics.bytes_out.labels(self.method).inc(message.ByteSize())
 
     def finish(self, context, exc: BaseException | None) -> None:
-        if isinstance(exc, asyncio.CancelledError):
-            code = grpc.StatusCode.CANCELLED
-        else:
-            code = context.code() if context.code() is not None else (grpc.StatusCode.UNKNOWN if exc else grpc.StatusCode.OK)
-        name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-        self.metrics.requests.labels(self.method, name).inc()
+        """Record the call. The status is read once the call is done: a client that
+        cancels a stream looks, from inside the handler, like one that half-closed."""
         self.metrics.latency.labels(self.method).observe(time.perf_counter() - self.started)
         if self.streaming:
             self.metrics.active_streams.labels(self.method).dec()
+
+        def record(_call=None) -> None:
+            if isinstance(exc, (asyncio.CancelledError, GeneratorExit)) or context.cancelled():
+                code = grpc.StatusCode.CANCELLED
+            elif context.code() is not None:
+                code = context.code()
+            else:
+                code = grpc.StatusCode.UNKNOWN if exc else grpc.StatusCode.OK
+            name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+            self.metrics.requests.labels(self.method, name).inc()
+
+        try:
+            context.add_done_callback(record)
+        except (AttributeError, RuntimeError):
+            record()
 
 
 async def _abort_for(context, exc: BaseException) -> None:

@@ -57,6 +57,9 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
             self.backend.check_audio_uri(uri, f"header.audio_uris[{i}]")
         if header.type == Kind.FEEDBACK and header.performance not in {u.name for u in header.uploads}:
             self.backend.check_audio_uri(header.performance, "header.performance")
+        if header.type != Kind.IMITATION or header.base_version:
+            ref = studio_pb2.PersonalityRef(deu=header.deu, version=header.base_version)
+            await asyncio.to_thread(self.resolver.info, ama, ref)  # NOT_FOUND: nothing to tune / continue from
         practice_id = new_practice_id(ama, header.client_request_id)
         if header.client_request_id:
             existing = await asyncio.to_thread(self.backend.existing, ama, practice_id)
