@@ -159,8 +159,7 @@ def translate_rpc_error(exc: BaseException, studio: str, address: str) -> BaseEx
         )
     if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED") or isinstance(exc, (ConnectionError, TimeoutError)):
         return StudioUnreachableError(
-            f"studio {studio!r} at {address} does not answer ({detail}); "
-            "playing the last synced personality, retrying in the background"
+            f"studio {studio!r} at {address} does not answer ({detail}); check the address and that the studio is running"
         )
     if name is not None:
         return SyncError(f"studio {studio!r} at {address} answered {name}: {detail}")

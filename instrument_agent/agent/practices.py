@@ -1,0 +1,163 @@
+"""Practices the agent started, followed in the background.
+
+Each practice is started on the selected studio (audio uploaded by the studio
+client) and then followed with ``WatchPractice``; every progress message
+updates its row, which the UI and ``amadeus status`` show. When the studio
+can't be reached the follower retries with backoff; when a practice ends
+``on_finished`` is called (the agent then syncs the new version at once).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["PracticeBoard", "PracticeRow", "TERMINAL_PHASES"]
+
+TERMINAL_PHASES = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+@dataclass
+class PracticeRow:
+    """One practice as the UI shows it. ``progress`` is 0..1 (training steps done)."""
+
+    practice_id: str
+    deu: str
+    type: str
+    phase: str = "PENDING"
+    stage: str = ""
+    step: int = 0
+    total_steps: int = 0
+    loss: float | None = None
+    message: str = ""
+    version: int = 0
+    digest: str = ""
+    files: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+    @property
+    def running(self) -> bool:
+        return self.phase not in TERMINAL_PHASES
+
+    @property
+    def progress(self) -> float:
+        if self.phase == "SUCCEEDED":
+            return 1.0
+        return min(self.step / self.total_steps, 1.0) if self.total_steps else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "running": self.running, "progress": self.progress}
+
+
+def _phase_name(progress) -> str:
+    from instrument_agent.proto import studio_pb2
+
+    return studio_pb2.PracticeProgress.Phase.Name(progress.phase)
+
+
+class PracticeBoard:
+    """Starts practices on a studio and follows them.
+
+    Args:
+        open_client: ``() -> client`` for the selected studio (a new client per call).
+        on_finished: called with the final :class:`PracticeRow` of every practice that ends.
+        retry_s: first delay before re-following a practice after a lost connection (doubles, ≤ 30 s).
+    """
+
+    def __init__(self, open_client: Callable, on_finished: Callable[[PracticeRow], None] | None = None, *, retry_s: float = 1.0):
+        self.open_client = open_client
+        self.on_finished = on_finished
+        self.retry_s = retry_s
+        self._rows: dict[str, PracticeRow] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def start(self, deu: str, audio: list[Path], *, steps: int = 0, kind: str = "imitation", learner_profile=None) -> PracticeRow:
+        """Upload ``audio`` and start a practice of ``deu``.
+
+        ``learner_profile`` (a ``LearnerProfile``; its non-zero fields) and ``steps`` > 0
+        override the studio's learnerProfile. Raises the client's errors (translated by the
+        caller) before anything is tracked.
+        """
+        from instrument_agent.proto import personality_pb2
+
+        learner = personality_pb2.LearnerProfile()
+        if learner_profile is not None:
+            learner.CopyFrom(learner_profile)
+        if steps:
+            learner.steps = int(steps)
+        learner = learner if learner.ListFields() else None
+        client = self.open_client()
+        try:
+            ticket = client.practice(deu, kind, audio=[Path(p) for p in audio], learner_profile=learner)
+        finally:
+            _close(client)
+        row = PracticeRow(practice_id=ticket.practice_id, deu=deu, type=kind, files=[Path(p).name for p in audio])
+        with self._lock:
+            self._rows[row.practice_id] = row
+        threading.Thread(target=self._follow, args=(row,), name=f"amadeus-practice-{row.practice_id}", daemon=True).start()
+        return row
+
+    def _follow(self, row: PracticeRow) -> None:
+        delay = self.retry_s
+        while not self._stop.is_set() and row.running:
+            try:
+                client = self.open_client()
+                try:
+                    for progress in client.watch(row.practice_id, follow=True):
+                        self._update(row, progress)
+                        delay = self.retry_s
+                        if not row.running or self._stop.is_set():
+                            break
+                finally:
+                    _close(client)
+            except Exception as exc:  # noqa: BLE001 - the studio went away: say so, retry
+                with self._lock:
+                    row.message = f"lost contact with the studio ({_short(exc)}); retrying"
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+        if not row.running and self.on_finished is not None:
+            self.on_finished(row)
+
+    def _update(self, row: PracticeRow, progress) -> None:
+        with self._lock:
+            row.phase = _phase_name(progress)
+            row.stage = progress.stage
+            row.step = progress.step
+            row.total_steps = progress.total_steps
+            row.loss = float(progress.loss) if progress.step else row.loss
+            row.message = progress.message
+            row.version = progress.version
+            row.digest = progress.digest
+
+    def rows(self) -> list[dict]:
+        """Every practice this agent started, newest first."""
+        with self._lock:
+            return [row.to_dict() for row in sorted(self._rows.values(), key=lambda r: -r.started)]
+
+    @property
+    def running(self) -> list[PracticeRow]:
+        with self._lock:
+            return [row for row in self._rows.values() if row.running]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _close(client) -> None:
+    close = getattr(client, "close", None)
+    if close is not None:
+        close()
+
+
+def _short(exc: BaseException) -> str:
+    details = getattr(exc, "details", None)
+    if callable(details):
+        try:
+            return str(details())
+        except Exception:  # noqa: BLE001
+            pass
+    return str(exc) or type(exc).__name__

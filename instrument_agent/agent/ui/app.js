@@ -1,0 +1,230 @@
+// The agent's UI: three tabs over the JSON API of instrument_agent.agent.web.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+};
+
+async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body instanceof Blob) init.body = body;
+  else if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
+  const response = await fetch(path, init);
+  const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+  return data;
+}
+
+// The banner shows the last failed action until the next action, else the agent's own error (sync, studio).
+function showError(message, source = "user") {
+  const banner = $("#error");
+  if (source === "agent" && banner.dataset.source === "user" && !banner.hidden) return;
+  banner.textContent = message;
+  banner.dataset.source = source;
+  banner.hidden = !message;
+}
+
+async function run(action) {
+  try { showError(""); return await action(); } catch (err) { showError(err.message); return undefined; }
+}
+
+// -- tabs ----------------------------------------------------------------------
+for (const tab of document.querySelectorAll("nav [role=tab]")) {
+  tab.addEventListener("click", () => {
+    for (const other of document.querySelectorAll("nav [role=tab]")) {
+      other.setAttribute("aria-selected", String(other === tab));
+      $("#" + other.dataset.tab).hidden = other !== tab;
+    }
+    if (tab.dataset.tab === "play") loadMidiInputs();
+  });
+}
+
+// -- status (polled) -----------------------------------------------------------
+let lastStatus = null;
+
+function pill(node, text, kind) { node.textContent = text; node.className = "pill " + (kind || ""); }
+
+function renderStatus(s) {
+  lastStatus = s;
+  const playing = s.player.playing;
+  pill($("#playing"), playing ? `playing ${playing.deu} v${playing.version}` : "nothing to play yet", playing ? "ok" : "");
+  const progress = s.sync_progress ? ` · syncing ${s.sync_progress.deu} ${Math.round(100 * s.sync_progress.bytes / Math.max(1, s.sync_progress.total))}%` : "";
+  pill($("#connection"), (s.studio ? `${s.studio}: ${s.connection}` : s.connection) + progress, s.online === false ? "bad" : s.online ? "ok" : "");
+  pill($("#practice-status"), s.practice, s.practice === "up to date" ? "ok" : "busy");
+  showError(s.error, "agent");
+  renderPractices(s.practices);
+  renderStudios(s);
+  renderDeus(s);
+  $("#audio-status").textContent = `audio: ${s.player.audio}`;
+  $("#midi-status").textContent = s.player.midi;
+  if (document.activeElement !== $("#data-path")) $("#data-path").value = s.data_path;
+  $("#free-space").textContent = s.free_bytes != null ? `${(s.free_bytes / 2 ** 30).toFixed(1)} GiB free` : "";
+  for (const [id, key] of [["#set-sample-rate", "sample_rate"], ["#set-block-size", "block_size"], ["#set-sync-interval", "sync_interval_s"]]) {
+    if (document.activeElement !== $(id)) $(id).value = s.settings[key];
+  }
+  $("#record").classList.toggle("on", s.player.recording);
+  $("#record").textContent = s.player.recording ? "■ Stop recording" : "● Record";
+}
+
+async function refresh() {
+  try { renderStatus(await api("GET", "/api/status")); } catch (err) { showError(`the agent does not answer (${err.message})`, "agent"); }
+}
+
+// -- practice --------------------------------------------------------------------
+$("#practice-file").addEventListener("change", () => {
+  const file = $("#practice-file").files[0];
+  const preview = $("#preview");
+  if (file) { preview.src = URL.createObjectURL(file); preview.hidden = false; } else { preview.hidden = true; }
+});
+
+$("#practice-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const file = $("#practice-file").files[0];
+  const deu = $("#practice-deu").value.trim();
+  const steps = $("#practice-steps").value || "0";
+  $("#practice-start").disabled = true;
+  run(async () => {
+    await api("POST", `/api/practice?deu=${encodeURIComponent(deu)}&steps=${encodeURIComponent(steps)}`, file, { "X-Filename": encodeURIComponent(file.name) });
+    await refresh();
+  }).finally(() => { $("#practice-start").disabled = false; });
+});
+
+function renderPractices(rows) {
+  const body = $("#practices tbody");
+  body.replaceChildren(...rows.map((r) => el("tr", { "data-practice": r.practice_id, "data-phase": r.phase },
+    el("td", {}, r.deu), el("td", {}, r.type), el("td", {}, r.files.join(", ")),
+    el("td", {}, r.phase), el("td", {}, r.stage + (r.message ? ` — ${r.message}` : "")),
+    el("td", {}, el("progress", { max: "1", value: String(r.progress) }), ` ${Math.round(100 * r.progress)}%`),
+    el("td", {}, r.loss == null ? "" : r.loss.toFixed(3)), el("td", {}, r.version ? `v${r.version}` : ""))));
+  $("#practices-empty").hidden = rows.length > 0;
+}
+
+// -- play ------------------------------------------------------------------------
+function renderDeus(s) {
+  const select = $("#deu-select");
+  const names = Object.keys(s.current);
+  const wanted = names.map((n) => `${n}:${s.current[n].version}`).join(",") + "|" + s.selected_deu;
+  if (select.dataset.key === wanted) return;
+  select.dataset.key = wanted;
+  select.replaceChildren(...names.map((n) => el("option", { value: n }, `${n} v${s.current[n].version}`)));
+  select.value = s.selected_deu;
+}
+$("#deu-select").addEventListener("change", () => run(() => api("POST", "/api/deu", { deu: $("#deu-select").value })));
+
+const NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+const COMPUTER_KEYS = "awsedftgyhujk";
+const FIRST_NOTE = 48; // C3
+const held = new Set();
+
+function noteOn(note) {
+  if (held.has(note)) return;
+  held.add(note);
+  document.querySelector(`.key[data-note="${note}"]`)?.classList.add("down");
+  run(() => api("POST", "/api/play/note", { note, velocity: 100, on: true }));
+}
+function noteOff(note) {
+  if (!held.delete(note)) return;
+  document.querySelector(`.key[data-note="${note}"]`)?.classList.remove("down");
+  run(() => api("POST", "/api/play/note", { note, velocity: 0, on: false }));
+}
+
+function buildKeyboard() {
+  const keyboard = $("#keyboard");
+  let x = 0;
+  for (let note = FIRST_NOTE; note < FIRST_NOTE + 25; note++) {
+    const name = NAMES[note % 12];
+    const black = name.includes("#");
+    const key = el("div", { class: `key ${black ? "black" : "white"}`, "data-note": String(note), title: `${name}${Math.floor(note / 12) - 1}` },
+      name === "C" ? `C${Math.floor(note / 12) - 1}` : "");
+    key.style.left = black ? `${x - 14}px` : `${x}px`;
+    if (!black) x += 44;
+    key.addEventListener("pointerdown", (e) => { e.preventDefault(); noteOn(note); });
+    key.addEventListener("pointerup", () => noteOff(note));
+    key.addEventListener("pointerleave", () => noteOff(note));
+    keyboard.append(key);
+  }
+  keyboard.style.width = `${x}px`;
+}
+buildKeyboard();
+
+document.addEventListener("keydown", (e) => {
+  if (e.repeat || $("#play").hidden || e.target.matches("input, select")) return;
+  const i = COMPUTER_KEYS.indexOf(e.key.toLowerCase());
+  if (i >= 0) noteOn(FIRST_NOTE + 12 + i);
+});
+document.addEventListener("keyup", (e) => {
+  const i = COMPUTER_KEYS.indexOf(e.key.toLowerCase());
+  if (i >= 0) noteOff(FIRST_NOTE + 12 + i);
+});
+
+async function loadMidiInputs() {
+  const data = await run(() => api("GET", "/api/midi/inputs"));
+  if (!data) return;
+  const select = $("#midi-select");
+  select.replaceChildren(el("option", { value: "" }, "Virtual port (for your DAW)"), ...data.inputs.map((n) => el("option", { value: n }, n)));
+  select.value = data.current && data.inputs.includes(data.current) ? data.current : "";
+}
+$("#midi-use").addEventListener("click", () => run(async () => { await api("POST", "/api/midi/input", { name: $("#midi-select").value }); await refresh(); }));
+
+$("#record").addEventListener("click", () => run(async () => {
+  if (lastStatus && lastStatus.player.recording) {
+    const result = await api("POST", "/api/record/stop");
+    const name = result.url.split("/").pop();
+    $("#recordings").prepend(el("li", {}, el("a", { href: result.url, download: name }, name), el("audio", { controls: "", src: result.url })));
+  } else {
+    await api("POST", "/api/record/start");
+  }
+  await refresh();
+}));
+
+// -- repair ----------------------------------------------------------------------
+function renderStudios(s) {
+  const body = $("#studios tbody");
+  const key = JSON.stringify([s.studio, s.studios]);
+  if (body.dataset.key === key) return;
+  body.dataset.key = key;
+  body.replaceChildren(...s.studios.map((st) => el("tr", { "data-studio": st.name },
+    el("td", {}, el("input", { type: "radio", name: "selected-studio", value: st.name, ...(st.name === s.studio ? { checked: "" } : {}),
+      onchange: () => run(async () => { await api("POST", "/api/studios/select", { name: st.name }); await refresh(); }) })),
+    el("td", {}, st.name), el("td", {}, st.address), el("td", {}, st.tls ? "yes" : "no"), el("td", {}, st.has_token ? "set" : "—"),
+    el("td", {}, el("button", { type: "button", class: "remove", onclick: () => run(async () => { await api("DELETE", `/api/studios/${encodeURIComponent(st.name)}`); await refresh(); }) }, "Remove")))));
+}
+
+$("#studio-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(async () => {
+    await api("POST", "/api/studios", { name: $("#studio-name").value, address: $("#studio-address").value, token: $("#studio-token").value, tls: $("#studio-tls").checked });
+    $("#studio-form").reset();
+    await refresh();
+  });
+});
+
+$("#sync-now").addEventListener("click", () => run(async () => {
+  $("#sync-result").textContent = "syncing…";
+  try {
+    const report = await api("POST", "/api/sync");
+    $("#sync-result").textContent = report.deus.map((d) => `${d.deu} v${d.version}: ${d.action}`).join(", ") || "nothing to sync";
+  } catch (err) { $("#sync-result").textContent = "sync failed"; throw err; } finally { await refresh(); }
+}));
+
+$("#data-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(async () => { await api("POST", "/api/settings", { data_path: $("#data-path").value }); $("#data-path").blur(); await refresh(); });
+});
+
+$("#settings-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(async () => {
+    await api("POST", "/api/settings", { sample_rate: $("#set-sample-rate").value, block_size: $("#set-block-size").value, sync_interval_s: $("#set-sync-interval").value });
+    await refresh();
+  });
+});
+
+refresh();
+setInterval(refresh, 1000);
