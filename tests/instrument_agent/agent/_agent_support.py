@@ -86,3 +86,41 @@ class StoreSource:
 
     def close(self):
         self.closed += 1
+
+
+class PracticingStudio(StoreSource):
+    """A StoreSource that also takes practices: each one reports a few training steps
+    and then publishes a new version (a copy of ``template``) into the studio store."""
+
+    def __init__(self, store: PersonalityStore, template, *, steps: int = 4, step_s: float = 0.15, **kwargs):
+        super().__init__(store, **kwargs)
+        self.template = template
+        self.steps = steps
+        self.step_s = step_s
+        self.uploads: list[tuple[str, bytes]] = []
+        self._count = 0
+
+    def practice(self, deu, practice_type="imitation", *, audio=(), learner_profile=None, **kwargs):
+        for path in audio:
+            self.uploads.append((Path(path).name, Path(path).read_bytes()))
+        self._count += 1
+        return studio_pb2.PracticeTicket(practice_id=f"pr-{self._count}", phase=studio_pb2.PracticeProgress.PENDING)
+
+    def watch(self, practice_id, *, follow=True):
+        import time
+
+        Phase = studio_pb2.PracticeProgress.Phase
+        deu = "cello"
+        yield studio_pb2.PracticeProgress(practice_id=practice_id, deu=deu, phase=Phase.Value("PENDING"), stage="ingest")
+        for step in range(1, self.steps + 1):
+            time.sleep(self.step_s)
+            yield studio_pb2.PracticeProgress(
+                practice_id=practice_id, deu=deu, phase=Phase.Value("RUNNING"), stage="train", step=step,
+                total_steps=self.steps, loss=1.0 / step,
+            )
+        files = {entry.path: self.template.path / entry.path for entry in self.template.manifest.files}
+        bundle = self.store.commit(deu, self.template.manifest, files)
+        yield studio_pb2.PracticeProgress(
+            practice_id=practice_id, deu=deu, phase=Phase.Value("SUCCEEDED"), stage="push", step=self.steps,
+            total_steps=self.steps, version=bundle.version, digest=bundle.digest,
+        )
