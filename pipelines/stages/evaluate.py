@@ -38,10 +38,11 @@ _BATCH = 4
 
 
 def _stft_mag(audio: np.ndarray, n_fft: int) -> np.ndarray:
-    """|STFT| with a periodic Hann window, hop n_fft/4, end zero-padded: [..., frames, n_fft/2+1]."""
+    """|STFT| with a periodic Hann window, hop n_fft/4, end zero-padded to ceil(n/hop)
+    frames (as ``tf.signal.stft(pad_end=True)``): [..., frames, n_fft/2+1]."""
     hop = n_fft // 4
     n = audio.shape[-1]
-    n_frames = max(1, -(-max(n - n_fft, 0) // hop) + 1)
+    n_frames = max(1, -(-n // hop))
     padded = np.zeros(audio.shape[:-1] + ((n_frames - 1) * hop + n_fft,), dtype=np.float64)
     padded[..., :n] = audio
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]

@@ -26,3 +26,11 @@ def test_batched_equals_mean_of_items_and_shape_check():
     assert spectral_loss(a, b) == pytest.approx(np.mean([spectral_loss(a[0], b[0]), spectral_loss(a[1], b[1])]), rel=1e-9)
     with pytest.raises(ValueError, match="differ in shape"):
         spectral_loss(a, b[:, :-1])
+
+
+def test_agrees_with_the_training_loss_in_pipelines_ddsp():
+    ddsp = pytest.importorskip("pipelines.ddsp")
+    rng = np.random.default_rng(0)
+    a = np.stack([_tone(220.0), _tone(330.0)]) + 0.01 * rng.standard_normal((2, 16000)).astype(np.float32)
+    b = np.stack([_tone(225.0), _tone(320.0)])
+    assert spectral_loss(a, b) == pytest.approx(float(ddsp.multiscale_spectral_loss(a, b)), rel=1e-3)
