@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 import uuid
 from http import HTTPStatus
@@ -197,16 +198,15 @@ class _Handler(BaseHTTPRequestHandler):
             raise UploadError(f"{name}: no audio was uploaded (empty file)")
         if length > MAX_UPLOAD_BYTES:
             raise UploadError(f"{name}: {length} bytes is too large (at most {MAX_UPLOAD_BYTES // 2**20} MiB)")
-        uploads = self.agent.state.data_path / "uploads"
-        uploads.mkdir(parents=True, exist_ok=True)
-        path = uploads / f"{uuid.uuid4().hex[:8]}-{name}"
-        path.write_bytes(self.rfile.read(length))
+        folder = self.agent.state.data_path / "uploads" / uuid.uuid4().hex[:12]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
         try:
+            path.write_bytes(self.rfile.read(length))
             _check_audio(path, name)
-            row = self.agent.start_practice(deu, [path], steps=steps)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+            row = self.agent.start_practice(deu, [path], steps=steps)  # uploads it to the studio
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return row.to_dict()
 
     def _get_practices(self, url):
