@@ -58,7 +58,8 @@ def spectral_loss(
     logmag_weight: float = 1.0,
 ) -> float:
     """DDSP's multi-scale spectral loss: for each FFT size (hop = size/4),
-    ``mag_weight·mean|S_t − S_p| + logmag_weight·mean|log(S_t+1e-5) − log(S_p+1e-5)|``, summed.
+    ``mag_weight·mean|S_t − S_p| + logmag_weight·mean|log(max(S_t,1e-5)) − log(max(S_p,1e-5))|``,
+    summed (the same loss as ``pipelines.ddsp.multiscale_spectral_loss``, in numpy).
 
     Args:
         target, prediction: [n] or [B, n] float audio of equal shape.
@@ -76,7 +77,7 @@ def spectral_loss(
         if mag_weight:
             total += mag_weight * float(np.mean(np.abs(mag_t - mag_p)))
         if logmag_weight:
-            total += logmag_weight * float(np.mean(np.abs(np.log(mag_t + _LOG_EPS) - np.log(mag_p + _LOG_EPS))))
+            total += logmag_weight * float(np.mean(np.abs(np.log(np.maximum(mag_t, _LOG_EPS)) - np.log(np.maximum(mag_p, _LOG_EPS)))))
     return total
 
 
