@@ -1,0 +1,1 @@
+"""The Practice operator."""
