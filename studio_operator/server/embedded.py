@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from instrument_agent.proto import studio_pb2
@@ -47,6 +48,8 @@ class EmbeddedBackend:
         self.metrics = metrics
         self._children: dict[str, subprocess.Popen] = {}
         self._task: asyncio.Task | None = None
+        self._lock = threading.Lock()  # one scheduling pass at a time (loop thread + worker threads)
+        self._stopping = False
 
     # -- personalities -----------------------------------------------------
     def store(self, ama: str) -> PersonalityStore:
@@ -91,9 +94,15 @@ class EmbeddedBackend:
     # -- the scheduler -----------------------------------------------------
     def schedule_once(self) -> None:
         """Reap finished runners, fail dead ones, start pending practices while workers are free."""
-        for practice_id, child in list(self._children.items()):
+        with self._lock:
+            if not self._stopping:
+                self._schedule()
+
+    def _schedule(self) -> None:
+        for practice_id, (child, directory) in list(self._children.items()):
             if child.poll() is not None:
                 del self._children[practice_id]
+                self._requeue_if_unstarted(directory)
         self.workspace.reap_stale()
         rows = list(self.workspace.all())
         running = sum(1 for _, d, s in rows if s.phase == "RUNNING" or (s.phase == "PENDING" and (d / "claim").exists()))
@@ -106,15 +115,21 @@ class EmbeddedBackend:
                 continue
             log = open(directory / "runner.log", "ab")
             env = dict(os.environ, PYTHONUNBUFFERED="1")
-            self._children[status.practice_id] = subprocess.Popen(
+            self._children[status.practice_id] = (subprocess.Popen(
                 [*self.runner, str(directory), str(tenant_home(self.home, ama))],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            )
+            ), directory)
             log.close()
             running += 1
         if self.metrics is not None:
             self.metrics.practices.labels("queued").set(queued)
             self.metrics.practices.labels("running").set(running)
+
+    def _requeue_if_unstarted(self, directory: Path) -> None:
+        """A runner that exited before marking its practice RUNNING gives the claim back."""
+        with contextlib.suppress(OSError, ValueError):
+            if self.workspace.read_status(directory).phase == "PENDING":
+                self.workspace.release(directory)
 
     def kick(self) -> None:
         with contextlib.suppress(OSError):
@@ -131,17 +146,20 @@ class EmbeddedBackend:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling; ask running practices to stop (they go back to the queue to resume later)."""
+        with self._lock:
+            self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for child in self._children.values():
+        for child, _ in self._children.values():
             if child.poll() is None:
                 child.terminate()
-        for child in self._children.values():
+        for child, directory in self._children.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 await asyncio.to_thread(child.wait, grace)
             if child.poll() is None:
                 child.kill()
                 child.wait()
+            self._requeue_if_unstarted(directory)
         self._children.clear()

@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         return 143
     except BaseException as exc:  # noqa: BLE001 - every failure is reported in the status
         traceback.print_exc()
-        workspace.update(directory, phase="FAILED", message=f"{type(exc).__name__}: {exc}"[:2000])
+        message = f"{type(exc).__name__}: {exc}".replace(f"{directory / 'uploads'}/", "")  # name the upload, not the server path
+        workspace.update(directory, phase="FAILED", message=message[:2000])
         return 1
     workspace.update(directory, phase="SUCCEEDED", version=version, digest=digest, metrics=metrics,
                      message=f"published version {version}")
