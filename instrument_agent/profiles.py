@@ -141,7 +141,7 @@ def merge_profile(base, overrides: Mapping[str, Any] | None, *, source: str = "o
         if field is None:
             known = ", ".join(sorted(merged.DESCRIPTOR.fields_by_name))
             raise ProfileError(f"{source}: unknown {base.DESCRIPTOR.name} field {key!r} (known: {known})")
-        if field.label == field.LABEL_REPEATED:
+        if field.is_repeated:
             merged.ClearField(field.name)
     try:
         json_format.ParseDict(clean, merged)
@@ -174,7 +174,7 @@ def resolve_learner_profile(profile: personality_pb2.LearnerProfile | None = Non
     resolved = default_learner_profile()
     if profile is not None:
         for field, value in profile.ListFields():
-            if field.label == field.LABEL_REPEATED:
+            if field.is_repeated:
                 resolved.ClearField(field.name)
                 getattr(resolved, field.name).extend(value)
             else:
