@@ -1,0 +1,170 @@
+"""The UI in a real headless Chromium (Selenium): Repair (studios, sync), Practice (choose,
+preview, practise, follow), Play (keyboard, record), and errors shown in the banner.
+Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from _agent_support import PracticingStudio  # noqa: E402
+from _perform_support import make_personality  # noqa: E402
+
+from instrument_agent.agent import Agent, AgentServer  # noqa: E402
+from instrument_agent.store import PersonalityStore  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                       reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"),
+]
+
+
+@pytest.fixture
+def browser(tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1200,900", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def served(tmp_path):
+    make_personality(tmp_path, seed=0)
+    (tmp_path / "t").mkdir()
+    studio = PracticingStudio(PersonalityStore(tmp_path / "home"), make_personality(tmp_path / "t", seed=4), steps=6, step_s=0.4)
+    agent = Agent(tmp_path / "agent", open_client=lambda reg: studio, audio=False, midi=False, backend="numpy", sample_rate=16000)
+    agent.start(background_sync=True)
+    server = AgentServer(agent, 0)
+    url = server.start()
+    yield url, agent
+    server.stop()
+    agent.stop()
+
+
+def wait_for(driver, predicate, timeout=15.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate(driver):
+                return
+        except Exception:  # noqa: BLE001 - the page is re-rendering
+            pass
+        time.sleep(0.1)
+    shot(driver, f"timeout-{what.replace(' ', '-')}")
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def shot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"agent-ui-{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    url, agent = served
+    d = browser
+    d.get(url)
+    text = lambda sel: d.find_element(By.CSS_SELECTOR, sel).text  # noqa: E731
+    wait_for(d, lambda d: "no studio registered" in text("#connection"), what="first status")
+
+    # Repair: a bad address is refused in the banner; a good one registers and syncs.
+    d.find_element(By.ID, "tab-repair").click()
+    d.find_element(By.ID, "studio-name").send_keys("home")
+    d.find_element(By.ID, "studio-address").send_keys("no-port-here")
+    d.find_element(By.ID, "studio-add").click()
+    wait_for(d, lambda d: "is not host:port" in text("#error"), what="address error")
+    shot(d, "repair-error")
+    d.find_element(By.ID, "studio-address").clear()
+    d.find_element(By.ID, "studio-address").send_keys("127.0.0.1:50051")
+    d.find_element(By.ID, "studio-token").send_keys("secret")
+    d.find_element(By.ID, "studio-add").click()
+    wait_for(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#studios tr[data-studio="home"]'), what="studio row")
+    d.find_element(By.ID, "sync-now").click()
+    wait_for(d, lambda d: "cello v1: downloaded" in text("#sync-result") or "cello v1" in text("#playing"), what="sync")
+    wait_for(d, lambda d: text("#playing") == "playing cello v1", what="playing v1")
+    assert "home: online" in text("#connection") and text("#practice-status") == "up to date"
+    assert d.find_element(By.ID, "error").get_attribute("hidden") is not None
+    assert d.find_element(By.ID, "data-path").get_attribute("value") == str(agent.state.data_path)
+    shot(d, "repair")
+
+    # Practice: choose a file (previewable), start, watch the progress, get the new version.
+    wav = tmp_path / "cello-take.wav"
+    t = np.arange(32000) / 16000
+    soundfile.write(str(wav), (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
+    d.find_element(By.ID, "tab-practice").click()
+    d.find_element(By.ID, "practice-deu").send_keys("cello")
+    d.find_element(By.ID, "practice-file").send_keys(str(wav))
+    wait_for(d, lambda d: d.find_element(By.ID, "preview").is_displayed(), what="preview")
+    wait_for(d, lambda d: d.execute_script("return document.querySelector('#preview').duration") > 1.9, what="preview loads")
+    d.find_element(By.ID, "practice-start").click()
+    wait_for(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#practices tr[data-phase="RUNNING"]'), what="practice running")
+    assert text("#practice-status") == "1 practice running"
+    shot(d, "practice-running")
+    wait_for(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#practices tr[data-phase="SUCCEEDED"]'), timeout=20, what="practice done")
+    wait_for(d, lambda d: text("#playing") == "playing cello v2", what="swapped to v2")
+    assert text("#practice-status") == "up to date"
+    assert "100%" in text("#practices tbody")
+    shot(d, "practice-done")
+
+    # Play: the on-screen keyboard sounds the personality; record it to a WAV.
+    d.find_element(By.ID, "tab-play").click()
+    d.find_element(By.ID, "record").click()
+    wait_for(d, lambda d: "Stop recording" in text("#record"), what="recording")
+    key = d.find_element(By.CSS_SELECTOR, '.key[data-note="60"]')
+    ActionChains(d).click_and_hold(key).perform()
+    wait_for(d, lambda d: agent.player.status()["voices"] >= 1, what="note sounding")
+    shot(d, "play")
+    time.sleep(0.4)
+    ActionChains(d).release(key).perform()
+    d.find_element(By.ID, "record").click()
+    wait_for(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#recordings li a"), what="recording link")
+    href = d.find_element(By.CSS_SELECTOR, "#recordings li a").get_attribute("href")
+    recorded = agent.state.data_path / "recordings" / href.rsplit("/", 1)[1]
+    audio, rate = soundfile.read(recorded)
+    assert rate == 16000 and np.abs(audio).max() > 1e-3
+    assert "silent" in text("#audio-status")
+    shot(d, "play-recorded")
+
+    # The studio goes away: the UI says so, and the instrument keeps playing.
+    agent.state.remove_studio("home")
+    agent.state.add_studio("gone", "127.0.0.1:9")
+    agent.open_client = agent.syncer.open_client = _unreachable
+    d.find_element(By.ID, "tab-repair").click()
+    d.find_element(By.ID, "sync-now").click()
+    wait_for(d, lambda d: "does not answer" in text("#error"), what="offline error")
+    wait_for(d, lambda d: "offline" in text("#connection"), what="offline pill")
+    assert text("#playing") == "playing cello v2"
+    shot(d, "offline")
+
+
+def _unreachable(registration):
+    import grpc
+
+    from instrument_agent.studio_client import StudioClientError
+
+    raise StudioClientError("studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE)
+
