@@ -196,9 +196,9 @@ class Syncer:
             (default :func:`open_studio`: the gRPC studio client).
     """
 
-    def __init__(self, state: AgentState | None = None, *, open_client: Callable = open_studio):
+    def __init__(self, state: AgentState | None = None, *, open_client: Callable | None = None):
         self.state = state or AgentState()
-        self.open_client = open_client
+        self.open_client = open_client or (lambda registration: open_studio(registration))
 
     @property
     def store(self) -> PersonalityStore:

@@ -55,7 +55,7 @@ class Agent:
         self.open_client = open_client
         self.syncer = Syncer(self.state, open_client=open_client)
         self.player = PlayerHost(sample_rate=sample_rate or settings.sample_rate, block_size=settings.block_size, backend=backend)
-        self.practices = PracticeBoard(lambda: open_client(self.state.studio()), self._practice_finished)
+        self.practices = PracticeBoard(lambda: self.open_client(self.state.studio()), self._practice_finished)
         self.audio = audio
         self.midi = midi
         self._wake = threading.Event()

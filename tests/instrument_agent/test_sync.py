@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "agent"))
+sys.path.insert(0, str(Path(__file__).parent))
 from _agent_support import StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
