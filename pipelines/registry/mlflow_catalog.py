@@ -12,8 +12,9 @@ each personality version is
   ``amadeus.digest``, ``amadeus.parent_version``, ``amadeus.parent_digest``,
   ``amadeus.practice``, ``amadeus.practice_id``, ``amadeus.store_uri``.
 
-Aliases (not the deprecated stages): ``latest`` always moves to the newest
-version; ``champion`` moves to a version whose ``eval/spectral_loss`` is
+Aliases (not the deprecated stages): ``latest`` is MLflow's reserved alias
+for the newest model version (``models:/amadeus-<deu>@latest``), which MLflow
+resolves itself and refuses to let clients set; ``champion`` moves to a version whose ``eval/spectral_loss`` is
 strictly lower than the current champion's (the first version starts as
 champion; a version without that metric never takes it).
 
@@ -171,7 +172,6 @@ class MlflowCatalog:
             name, source=f"{run.info.artifact_uri}/personality", run_id=run_id, tags=tags,
             description=f"{deu} v{manifest.version} ({tags['amadeus.practice']})",
         )
-        self.client.set_registered_model_alias(name, "latest", model_version.version)
         self._maybe_champion(name, model_version.version, manifest)
         return model_version.version
 
