@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -39,21 +38,17 @@ def _free_port() -> int:
 
 @pytest.fixture
 def studio_process(tmp_path):
-    """``amadeus studio serve`` equivalent in its own process, with one tenant (alice)."""
+    """``amadeus studio serve`` in its own process, with one tenant (alice)."""
     from studio_operator.server.tenants import hash_token
 
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text(f"tokens:\n  - ama: alice\n    sha256: {hash_token(TOKEN)}\n")
     port = _free_port()
-    script = textwrap.dedent(f"""\
-        from pathlib import Path
-        from studio_operator.server.server import StudioConfig, serve
-        serve(StudioConfig(home=Path({str(tmp_path / 'studio')!r}), host="127.0.0.1", port={port},
-                           metrics_port=None, tokens=Path({str(tokens)!r})))
-        """)
+    command = [sys.executable, "-m", "instrument_agent.cli", "studio", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--metrics-port", "-1", "--tokens", str(tokens), "--home", str(tmp_path / "studio")]
     env = {**os.environ, "AMADEUS_HOME": str(tmp_path / "studio"), "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     log = open(tmp_path / "studio.log", "wb")
-    process = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         if process.poll() is not None:
