@@ -85,8 +85,12 @@ def build_backend(config: StudioConfig, metrics: StudioMetrics):
         return EmbeddedBackend(config.home, workers=config.workers, audio_roots=config.audio_roots,
                                runner=config.runner, metrics=metrics)
     if config.backend == "cluster":
-        from .cluster import ClusterBackend
-
+        try:
+            from .cluster import ClusterBackend
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.cluster":
+                raise
+            raise ValueError("the cluster backend is not part of this build yet; use --backend embedded") from None
         return ClusterBackend(
             config.home, namespace=config.namespace, kubeconfig=config.kubeconfig, metrics=metrics,
             s3_endpoint=config.s3_endpoint, s3_bucket=config.s3_bucket, s3_access_key=config.s3_access_key,
