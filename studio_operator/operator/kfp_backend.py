@@ -12,6 +12,8 @@ import json
 import logging
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,12 +87,29 @@ class PipelineSubmitter:
         self._experiment_id: str | None = None
         self._lock = threading.Lock()
 
+    def _probe(self) -> None:
+        """One quick healthz call: ``kfp.Client()`` itself retries it 5 times over ~25 s."""
+        request = urllib.request.Request(f"{self.host.rstrip('/')}/apis/v2beta1/healthz")
+        if self._token:
+            request.add_header("Authorization", f"Bearer {self._token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500 or exc.code in (408, 429):
+                raise BackendUnavailableError(f"KFP API at {self.host} answered {exc.code} {exc.reason}") from None
+            raise SubmitRejectedError(f"KFP API at {self.host} answered {exc.code} {exc.reason}") from None
+        except OSError as exc:
+            raise BackendUnavailableError(f"KFP API at {self.host} unreachable ({exc})") from None
+
     def _kfp(self):
         with self._lock:
             if self._client is None:
                 import warnings
 
                 import kfp
+
+                self._probe()
 
                 try:
                     with warnings.catch_warnings():

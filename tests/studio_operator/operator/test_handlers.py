@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-from _personalities import publishing_executor, seed_version
-from conftest import NAMESPACE, wait_for
+import sys
+from pathlib import Path
 
-from instrument_agent.store import PersonalityStore
-from studio_operator.operator.kfp_backend import KfpBackend
-from studio_operator.operator.practice import PracticeRequest
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _operator_harness import fast_config, wait_for  # noqa: E402
+from _personalities import publishing_executor, seed_version  # noqa: E402
+from _standin_pipeline import compile_standin  # noqa: E402
+
+from instrument_agent.store import PersonalityStore  # noqa: E402
+from studio_operator.operator.kfp_backend import KfpBackend  # noqa: E402
+from studio_operator.operator.practice import PracticeRequest  # noqa: E402
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 
@@ -56,3 +63,151 @@ async def test_tuning_practice_end_to_end_publishes_a_new_version(cluster, kfp_a
 
     reasons = await wait_for(lambda: {e["reason"] for e in cluster.events("brighter")} >= {"Submitted", "Succeeded"})
     assert reasons
+
+
+async def test_unknown_deu_ends_failed_with_a_clear_condition(cluster, kfp_api, start_operator):
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("nobody", {"deu": "theremin", "type": "tuning", "playerProfile": {"gainDb": 3}})
+
+    await wait_for(lambda: _phase(cluster, "nobody") == "Failed")
+    failed = _condition(cluster, "nobody", "Failed")
+    assert failed["reason"] == "UnknownDeu"
+    assert "'theremin' has no personality yet" in failed["message"]
+    assert kfp_api.created == []  # nothing was submitted
+
+
+async def test_unknown_base_version_ends_failed(cluster, kfp_api, start_operator, amadeus_home):
+    seed_version(amadeus_home, "cello")
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("from-v7", {"deu": "cello", "type": "tuning", "baseVersion": 7, "playerProfile": {"gainDb": 3}})
+
+    await wait_for(lambda: _phase(cluster, "from-v7") == "Failed")
+    failed = _condition(cluster, "from-v7", "Failed")
+    assert failed["reason"] == "UnknownVersion" and "no version 7 (versions: 1)" in failed["message"]
+    assert kfp_api.created == []
+
+
+async def test_failing_kfp_api_is_retried_with_backoff_not_failed(cluster, kfp_api, start_operator, amadeus_home):
+    kfp_api.executor = publishing_executor(amadeus_home)
+    kfp_api.down.set()  # every KFP call answers 503
+    running = await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("first-notes", {"deu": "oboe", "type": "imitation", "audio": ["s3://takes/oboe-1.wav"]})
+
+    submitted = await wait_for(lambda: _condition(cluster, "first-notes", "Submitted"))
+    assert submitted["status"] == "False" and submitted["reason"] == "BackendUnavailable"
+    await asyncio.sleep(1.0)  # several retries (0.2 s doubling to 0.8 s)
+    assert _phase(cluster, "first-notes") == "Pending"
+    errors = running.operator.metrics.submit_errors.labels(backend="kfp", kind="unavailable")._value.get()
+    assert errors >= 2
+
+    kfp_api.down.clear()  # the API comes back: the same practice goes through, once
+    await wait_for(lambda: _phase(cluster, "first-notes") == "Succeeded")
+    assert cluster.status("first-notes")["version"] == 1
+    assert cluster.status("first-notes")["metrics"] == {"eval/spectral_loss": 1.25, "baseline/sine": 3.5}
+    assert len(kfp_api.created) == 1
+
+
+async def test_unreachable_kfp_endpoint_keeps_the_practice_pending(cluster, start_operator):
+    await start_operator(kfp_host="http://127.0.0.1:9")  # nothing listens on the discard port
+    await cluster.apply("offline", {"deu": "oboe", "type": "imitation", "audio": ["/data/oboe.wav"]})
+
+    submitted = await wait_for(lambda: _condition(cluster, "offline", "Submitted"))
+    assert submitted["reason"] == "BackendUnavailable" and "unreachable" in submitted["message"]
+    await asyncio.sleep(0.6)
+    assert _phase(cluster, "offline") == "Pending"
+
+
+async def test_a_restarted_operator_adopts_the_run_instead_of_submitting_again(cluster, kfp_api, start_operator, amadeus_home, tmp_path):
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    publish = publishing_executor(amadeus_home)
+
+    def slow_run(run):
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=30)
+        return publish(run)
+
+    kfp_api.executor = slow_run
+    seed_version(amadeus_home, "cello")
+    # A run submitted by an operator that crashed before it could record it in the status:
+    body = await cluster.apply("crashy", {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": -3}})
+    config = fast_config(kfp_host=kfp_api.url, pipeline_cache_dir=str(tmp_path / "c"))
+    orphan = KfpBackend(config, compile_fn=compile_standin).submit(PracticeRequest.from_body(body))
+
+    first = await start_operator(kfp_host=kfp_api.url)
+    await wait_for(lambda: cluster.status("crashy").get("runId"))
+    assert cluster.status("crashy")["runId"] == orphan.run_id
+    await first.shutdown()  # and restart half-way through the run
+    await start_operator(kfp_host=kfp_api.url)
+    release.set()
+
+    await wait_for(lambda: _phase(cluster, "crashy") == "Succeeded")
+    assert len(kfp_api.created) == 1
+    assert cluster.status("crashy")["version"] == 2
+
+
+async def test_deleting_a_running_practice_cancels_its_run(cluster, kfp_api, start_operator):
+    gate = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    kfp_api.executor = lambda run: (asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30), ("SUCCEEDED", ""))[1]
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("long", {"deu": "viola", "type": "imitation", "audio": ["s3://takes/viola.wav"]})
+    await wait_for(lambda: _phase(cluster, "long") == "Running")
+    run_id = cluster.status("long")["runId"]
+
+    await cluster.delete("long")
+    await wait_for(lambda: cluster.practice("long") is None)  # the finalizer was released
+    assert kfp_api.terminated == [run_id]
+    assert kfp_api.runs[run_id]["state"] == "CANCELED"
+    gate.set()
+
+
+async def test_a_failed_run_fails_the_practice_with_the_run_message(cluster, kfp_api, start_operator):
+    kfp_api.executor = lambda run: ("FAILED", "train: loss is NaN at step 12")
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("nan", {"deu": "viola", "type": "imitation", "audio": ["s3://takes/viola.wav"]})
+
+    await wait_for(lambda: _phase(cluster, "nan") == "Failed")
+    failed = _condition(cluster, "nan", "Failed")
+    assert failed["reason"] == "RunFailed" and "loss is NaN at step 12" in failed["message"]
+    await wait_for(lambda: any(e["type"] == "Warning" and e["reason"] == "RunFailed" for e in cluster.events("nan")))
+
+
+async def test_a_run_that_publishes_nothing_fails(cluster, kfp_api, start_operator):
+    await start_operator(kfp_host=kfp_api.url)  # the default executor succeeds without pushing
+    await cluster.apply("gated", {"deu": "viola", "type": "imitation", "audio": ["s3://takes/viola.wav"]})
+    await wait_for(lambda: _phase(cluster, "gated") == "Failed")
+    assert _condition(cluster, "gated", "Failed")["reason"] == "NoVersionPublished"
+
+
+async def test_gpu_settings_reach_the_submitted_pipeline(cluster, kfp_api, start_operator):
+    await start_operator(kfp_host=kfp_api.url)
+    resources = {
+        "gpu": {"count": 2, "type": "nvidia.com/gpu"},
+        "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    }
+    await cluster.apply("on-gpu", {"deu": "viola", "type": "imitation", "audio": ["s3://t/v.wav"], "resources": resources})
+    await wait_for(lambda: kfp_api.created)
+
+    submitted = kfp_api.created[0]["pipeline_spec"]
+    container = next(iter(submitted["pipeline_spec"]["deploymentSpec"]["executors"].values()))["container"]
+    assert container["resources"]["accelerator"]["resourceType"] == "nvidia.com/gpu"
+    assert container["resources"]["accelerator"]["resourceCount"] == "2"
+    platform = next(iter(submitted["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]["executors"].values()))
+    assert platform["nodeSelector"]["labels"] == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    assert platform["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+async def test_spec_change_after_submission_is_rejected_with_a_condition(cluster, kfp_api, start_operator):
+    gate = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    kfp_api.executor = lambda run: (asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30), ("FAILED", "stopped"))[1]
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("moving", {"deu": "viola", "type": "imitation", "audio": ["s3://t/a.wav"]})
+    await wait_for(lambda: cluster.status("moving").get("runId"))
+
+    await cluster.patch_spec("moving", {"audio": ["s3://t/b.wav"]})  # an API server without CEL lets it through
+    rejected = await wait_for(lambda: _condition(cluster, "moving", "SpecChangeRejected"))
+    assert rejected["status"] == "True" and "generation 2 ignored" in rejected["message"]
+    assert len(kfp_api.created) == 1 and cluster.status("moving")["observedGeneration"] == 1
+    gate.set()
