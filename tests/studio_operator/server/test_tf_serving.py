@@ -38,7 +38,15 @@ def _save_sine_model(path):
     return path
 
 
-class _PredictionService:
+def _servicer_base():
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    return prediction_service_pb2_grpc.PredictionServiceServicer
+
+
+class _PredictionService(_servicer_base()):
+    """Predict only (the other methods answer UNIMPLEMENTED, as the generated base does)."""
+
     def __init__(self, model_dir):
         self.model = tf.saved_model.load(str(model_dir))
         self.requests = []
