@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import sys
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -47,16 +44,19 @@ def kfp_api():
 
 @dataclass
 class RunningOperator:
+    """The operator running in its own thread and event loop, as it would in its own process."""
+
     operator: PracticeOperator
-    task: asyncio.Task
-    stop: asyncio.Event
+    thread: threading.Thread
+    stop: threading.Event
     config: OperatorConfig
-    extra: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
 
     async def shutdown(self) -> None:
         self.stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self.task, timeout=10)
+        await asyncio.get_running_loop().run_in_executor(None, self.thread.join, 15)
+        assert not self.thread.is_alive(), "the operator did not stop"
+        assert not self.errors, self.errors
 
 
 @pytest_asyncio.fixture
@@ -77,16 +77,25 @@ async def start_operator(cluster: Cluster, amadeus_home, tmp_path):
             return JobBackend(config, client.ApiClient(configuration))
 
         operator = PracticeOperator(config, catalog=StoreCatalog(config.store_home), backends={"kfp": kfp, "job": job})
-        stop, ready = asyncio.Event(), asyncio.Event()
-        task = asyncio.create_task(
-            run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, stop_flag=stop, ready_flag=ready)
-        )
-        await asyncio.wait_for(ready.wait(), timeout=10)
-        handle = RunningOperator(operator, task, stop, config)
+        stop, ready = threading.Event(), threading.Event()
+        errors: list = []
+
+        def main() -> None:
+            try:
+                asyncio.run(
+                    run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, stop_flag=stop, ready_flag=ready)
+                )
+            except BaseException as exc:  # reported by shutdown()
+                errors.append(exc)
+
+        thread = threading.Thread(target=main, name="operator", daemon=True)
+        thread.start()
+        assert await asyncio.get_running_loop().run_in_executor(None, ready.wait, 15), "the operator did not start"
+        handle = RunningOperator(operator, thread, stop, config, errors)
         running.append(handle)
         return handle
 
     yield start
     for handle in running:
-        if not handle.task.done():
+        if handle.thread.is_alive():
             await handle.shutdown()
