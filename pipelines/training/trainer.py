@@ -147,16 +147,17 @@ class Trainer:
             loss FFT sizes and weights, ``seed``, ``device``, ``max_train_seconds``.
         workdir: checkpoint directory (created; an existing checkpoint is resumed).
         progress: show a rich progress bar (step, loss, steps/s).
-        jit_compile: compile the loss-and-gradient step with XLA (``None``: on;
-            measured faster on this CPU, see tests/benchmarks/bench_training_throughput.py).
+        jit_compile: compile the loss-and-gradient step with XLA (``None``: off on
+            the CPU, where XLA measured slower, mainly for the GRU loop and the sine
+            table (tests/benchmarks/bench_training_throughput.py); on with a GPU).
     """
 
     def __init__(self, learner_profile=None, workdir: str | Path = "checkpoints", *, progress: bool = True, jit_compile: bool | None = None):
         self.profile = resolve_profile(learner_profile)
         self.workdir = Path(workdir)
         self.progress = progress
-        self.jit_compile = True if jit_compile is None else bool(jit_compile)
         self.device = select_device(self.profile.device)
+        self.jit_compile = ("GPU" in self.device) if jit_compile is None else bool(jit_compile)
         with tf.device(self.device):
             self.model = build_model(self.profile)
             steps = max(int(self.profile.steps), 1)
