@@ -13,6 +13,13 @@ Two interchangeable backends with the same interface (see docs/contracts.md,
 
 ``step(f0_hz [V], loudness_db [V], state [V, G]) -> (controls [V, 1+H+N], state [V, G])``;
 controls are already scaled: amplitude | harmonic_distribution | noise_magnitudes.
+
+For the engine's hot path both backends also split a step in two:
+``encode(f0_hz [V], loudness_db [V]) -> inputs [V, E]`` (what depends only on
+the inputs: the numpy decoder's input MLPs and GRU input projection, which a
+held note reuses frame after frame) and ``run(inputs [F, V, E], state) ->
+(controls [F, V, 1+H+N], state)`` (F consecutive frames; the numpy decoder
+loops only the GRU recurrence and runs the output MLP for all F frames at once).
 """
 
 from __future__ import annotations
@@ -65,13 +72,21 @@ def _hz_to_midi_scaled(f0_hz: np.ndarray) -> np.ndarray:
     return (np.maximum(midi, 0.0) / 127.0).astype(np.float32)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 / (1 + exp(-x)) as 0.5 + 0.5 tanh(x / 2): no overflow, three passes."""
+    out = np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 def _exp_sigmoid(x: np.ndarray) -> np.ndarray:
-    return (2.0 * _sigmoid(x) ** np.log(10.0) + 1e-7).astype(np.float32)
+    y = _sigmoid(x.astype(np.float32))
+    np.power(y, np.float32(np.log(10.0)), out=y)
+    y *= 2.0
+    y += 1e-7
+    return y
 
 
 def random_decoder_weights(shape: DecoderShape, seed: int = 0) -> dict[str, np.ndarray]:
@@ -155,37 +170,111 @@ class NumpyDecoder:
             raise DecoderError(self.path, "output MLP / dense shapes do not fit the GRU and hidden sizes")
         self._gru_bias_in, self._gru_bias_rec = gru_bias[0], gru_bias[1]
         self.shape = DecoderShape(hidden, layers, gru_units, n_harmonics, n_noise)
+        self._split_weights()
 
     def initial_state(self, voices: int) -> np.ndarray:
         """[voices, G] zeros: a fresh voice."""
         return np.zeros((voices, self.shape.gru_units), dtype=np.float32)
 
+    def _split_weights(self) -> None:
+        """Split the output MLP's first kernel into its state and its input rows (see :meth:`encode`)."""
+        g = self.shape.gru_units
+        kernel, bias, gamma, beta = self._mlps["out_mlp"][0]
+        self._out_state_kernel = np.ascontiguousarray(kernel[:g])
+        self._out_input_kernel = np.ascontiguousarray(kernel[g:])
+        self._out_first = (bias, gamma, beta)
+
     @staticmethod
-    def _mlp(x: np.ndarray, layers) -> np.ndarray:
+    def _norm_act(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """LayerNorm (eps 1e-3) then leaky ReLU (0.2), in place on ``x``."""
+        x -= x.mean(axis=-1, keepdims=True)
+        x /= np.sqrt(np.square(x).mean(axis=-1, keepdims=True) + 1e-3)
+        x *= gamma
+        x += beta
+        return np.maximum(x, 0.2 * x, out=x)
+
+    @classmethod
+    def _mlp(cls, x: np.ndarray, layers) -> np.ndarray:
         for kernel, bias, gamma, beta in layers:
-            x = x @ kernel + bias
-            mean = x.mean(axis=-1, keepdims=True)
-            var = x.var(axis=-1, keepdims=True)
-            x = (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
-            x = np.where(x >= 0, x, 0.2 * x)
+            x = cls._norm_act(x @ kernel + bias, gamma, beta)
         return x
+
+    @property
+    def encoded_size(self) -> int:
+        """E: width of :meth:`encode`'s rows (GRU input projection 3G + output-MLP input part)."""
+        return 3 * self.shape.gru_units + self.shape.hidden_size
+
+    def encode(self, f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
+        """The part of a step that depends only on the inputs.
+
+        Args:
+            f0_hz: [V] Hz. loudness_db: [V] dB.
+        Returns:
+            [V, E] float32: the GRU's input projection (3G) and the output
+            MLP's first layer applied to the input features (hidden).
+        """
+        f0 = _hz_to_midi_scaled(np.asarray(f0_hz, dtype=np.float32))[:, None]
+        ld = (np.asarray(loudness_db, dtype=np.float32) / DB_RANGE + 1.0)[:, None]
+        x = np.concatenate([self._mlp(f0, self._mlps["f0_mlp"]), self._mlp(ld, self._mlps["ld_mlp"])], axis=-1)
+        xi = x @ self._gru_kernel + self._gru_bias_in
+        u = x @ self._out_input_kernel + self._out_first[0]
+        return np.concatenate([xi, u], axis=-1).astype(np.float32, copy=False)
+
+    def _recur(self, xi: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """GRU recurrence over F frames: xi [F, V, 3G], state [V, G] -> states [F, V, G]."""
+        g = self.shape.gru_units
+        recurrent, bias = self._gru_recurrent, self._gru_bias_rec
+        states = np.empty((xi.shape[0],) + state.shape, dtype=np.float32)
+        prev = np.asarray(state, dtype=np.float32)
+        for f in range(xi.shape[0]):
+            hr = prev @ recurrent
+            hr += bias
+            zr = xi[f, :, : 2 * g] + hr[:, : 2 * g]
+            zr = _sigmoid(zr, out=zr)
+            hh = hr[:, 2 * g :]
+            hh *= zr[:, g:]
+            hh += xi[f, :, 2 * g :]
+            np.tanh(hh, out=hh)
+            z = zr[:, :g]
+            h = states[f]
+            np.multiply(z, prev, out=h)
+            z -= 1.0  # h = z·prev + (1 - z)·hh = z·prev - (z - 1)·hh
+            z *= hh
+            h -= z
+            prev = h
+        return states
+
+    def _outputs(self, states: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Output MLP: states [R, G], u [R, hidden] (from :meth:`encode`) -> [R, hidden]."""
+        _, gamma, beta = self._out_first
+        y = states @ self._out_state_kernel
+        y += u
+        y = self._norm_act(y, gamma, beta)
+        return self._mlp(y, self._mlps["out_mlp"][1:])
 
     def _features(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The output MLP's activations [V, hidden] and the new GRU state [V, G]."""
-        f0 = _hz_to_midi_scaled(np.asarray(f0_hz, dtype=np.float32))[:, None]
-        ld = (np.asarray(loudness_db, dtype=np.float32) / DB_RANGE + 1.0)[:, None]
-        x_f = self._mlp(f0, self._mlps["f0_mlp"])
-        x_l = self._mlp(ld, self._mlps["ld_mlp"])
-        x = np.concatenate([x_f, x_l], axis=-1)
-        g = self.shape.gru_units
-        xi = x @ self._gru_kernel + self._gru_bias_in
-        hr = state @ self._gru_recurrent + self._gru_bias_rec
-        z = _sigmoid(xi[:, :g] + hr[:, :g])
-        r = _sigmoid(xi[:, g : 2 * g] + hr[:, g : 2 * g])
-        hh = np.tanh(xi[:, 2 * g :] + r * hr[:, 2 * g :])
-        new_state = (z * state + (1.0 - z) * hh).astype(np.float32)
-        y = self._mlp(np.concatenate([new_state, x_f, x_l], axis=-1), self._mlps["out_mlp"])
-        return y, new_state
+        enc = self.encode(f0_hz, loudness_db)
+        g3 = 3 * self.shape.gru_units
+        new_state = self._recur(enc[None, :, :g3], state)[0]
+        return self._outputs(new_state, enc[:, g3:]), new_state
+
+    def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """F consecutive control frames of V voices.
+
+        Args:
+            inputs: [F, V, E] from :meth:`encode` (frame by frame).
+            state: [V, G] GRU state before the first frame.
+        Returns:
+            (controls [F, V, 1+H+N] float32, state [V, G] after the last frame).
+        """
+        frames, voices = inputs.shape[:2]
+        g3 = 3 * self.shape.gru_units
+        states = self._recur(inputs[..., :g3], state)
+        y = self._outputs(states.reshape(frames * voices, -1), inputs[..., g3:].reshape(frames * voices, -1))
+        raw = y @ self._dense_kernel + self._dense_bias
+        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
+        return _exp_sigmoid(raw).reshape(frames, voices, -1), states[-1].copy()
 
     def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One control frame for V voices.
@@ -195,10 +284,8 @@ class NumpyDecoder:
         Returns:
             (controls [V, 1+H+N] float32, new state [V, G] float32).
         """
-        y, new_state = self._features(f0_hz, loudness_db, state)
-        raw = y @ self._dense_kernel + self._dense_bias
-        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
-        return _exp_sigmoid(raw), new_state
+        controls, new_state = self.run(self.encode(f0_hz, loudness_db)[None], state)
+        return controls[0], new_state
 
 
 class TFLiteDecoder:
@@ -231,19 +318,61 @@ class TFLiteDecoder:
         outputs = self._runner.get_output_details()
         n_controls = int(outputs["controls"]["shape"][-1])
         self.shape = DecoderShape(0, 0, gru_units, n_harmonics, n_controls - 1 - n_harmonics)
+        # With one subgraph the interpreter's own tensor calls reach the signature's
+        # tensors: resize and allocate only when the voice count changes.
+        self._direct = self._interpreter.num_subgraphs() == 1
+        self._in_index = {name: int(d["index"]) for name, d in details.items()}
+        self._out_index = {name: int(d["index"]) for name, d in outputs.items()}
+        self._voices = -1
+        if self._direct:
+            self._runner = None  # it holds the interpreter's buffers, which blocks resizing
 
     def initial_state(self, voices: int) -> np.ndarray:
         """[voices, G] zeros: a fresh voice."""
         return np.zeros((voices, self.shape.gru_units), dtype=np.float32)
 
+    encoded_size = 2
+
+    def encode(self, f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
+        """[V, 2] float32 (f0 Hz, loudness dB): the model takes its inputs raw."""
+        return np.stack([np.asarray(f0_hz, dtype=np.float32), np.asarray(loudness_db, dtype=np.float32)], axis=-1)
+
+    def _invoke(self, f0: np.ndarray, ld: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self._direct:
+            out = self._runner(f0_hz=f0, loudness_db=ld, state=state)
+            return np.array(out["controls"], dtype=np.float32), np.array(out["state"], dtype=np.float32)
+        interp, ins = self._interpreter, self._in_index
+        voices = f0.shape[0]
+        if voices != self._voices:
+            interp.resize_tensor_input(ins["f0_hz"], [voices, 1])
+            interp.resize_tensor_input(ins["loudness_db"], [voices, 1])
+            interp.resize_tensor_input(ins["state"], [voices, self.shape.gru_units])
+            interp.allocate_tensors()
+            self._voices = voices
+        interp.set_tensor(ins["f0_hz"], f0)
+        interp.set_tensor(ins["loudness_db"], ld)
+        interp.set_tensor(ins["state"], state)
+        interp.invoke()
+        return interp.get_tensor(self._out_index["controls"]), interp.get_tensor(self._out_index["state"])
+
+    def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """F consecutive frames (one model call each); same contract as :meth:`NumpyDecoder.run`."""
+        frames, voices = inputs.shape[:2]
+        controls = np.empty((frames, voices, self.shape.n_controls), dtype=np.float32)
+        state = np.ascontiguousarray(state, dtype=np.float32)
+        for f in range(frames):
+            x = np.ascontiguousarray(inputs[f], dtype=np.float32)
+            controls[f], state = self._invoke(x[:, :1].copy(), x[:, 1:].copy(), state)
+        return controls, state
+
     def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Same contract as :meth:`NumpyDecoder.step`."""
-        out = self._runner(
-            f0_hz=np.asarray(f0_hz, dtype=np.float32).reshape(-1, 1),
-            loudness_db=np.asarray(loudness_db, dtype=np.float32).reshape(-1, 1),
-            state=np.ascontiguousarray(state, dtype=np.float32),
+        controls, state = self._invoke(
+            np.asarray(f0_hz, dtype=np.float32).reshape(-1, 1).copy(),
+            np.asarray(loudness_db, dtype=np.float32).reshape(-1, 1).copy(),
+            np.ascontiguousarray(state, dtype=np.float32),
         )
-        return np.array(out["controls"], dtype=np.float32), np.array(out["state"], dtype=np.float32)
+        return np.array(controls, dtype=np.float32), np.array(state, dtype=np.float32)
 
 
 def load_decoder(bundle, backend: str = "auto"):

@@ -95,3 +95,30 @@ def test_auto_backend_prefers_tflite(tmp_path):
     from instrument_agent.decoder import load_decoder
 
     assert load_decoder(make_personality(tmp_path, tflite=True)).backend == "tflite"
+
+
+def test_run_over_frames_equals_frame_by_frame_steps(npz):
+    decoder = NumpyDecoder(npz, SMALL.n_harmonics)
+    rng = np.random.default_rng(1)
+    f0, ld = rng.uniform(40, 2000, (6, 3)), rng.uniform(-80, 0, (6, 3))
+    inputs = np.stack([decoder.encode(f0[i], ld[i]) for i in range(6)])
+    assert inputs.shape == (6, 3, decoder.encoded_size)
+    controls, state = decoder.run(inputs, decoder.initial_state(3))
+    step_state = decoder.initial_state(3)
+    for i in range(6):
+        c, step_state = decoder.step(f0[i], ld[i], step_state)
+        assert np.abs(controls[i] - c).max() < 1e-6
+    assert np.abs(state - step_state).max() < 1e-6
+
+
+@pytest.mark.slow
+def test_tflite_run_over_frames_matches_numpy(tmp_path, npz):
+    tflite = TFLiteDecoder(build_tflite(npz, SMALL, tmp_path / "decoder.tflite"), SMALL.n_harmonics)
+    numpy_decoder = NumpyDecoder(npz, SMALL.n_harmonics)
+    rng = np.random.default_rng(2)
+    f0, ld = rng.uniform(40, 2000, (4, 3)), rng.uniform(-80, 0, (4, 3))
+    results = []
+    for decoder in (numpy_decoder, tflite):
+        inputs = np.stack([decoder.encode(f0[i], ld[i]) for i in range(4)])
+        results.append(decoder.run(inputs, decoder.initial_state(3)))
+    assert np.abs(results[0][0] - results[1][0]).max() < 1e-5 and np.abs(results[0][1] - results[1][1]).max() < 1e-5
