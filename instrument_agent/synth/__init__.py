@@ -5,7 +5,7 @@ Agrees with the TensorFlow synthesizers in ``pipelines.ddsp`` (see
 docs/contracts.md, "Synthesis") and never imports TensorFlow.
 """
 
-from .harmonic import harmonic_amplitudes, harmonic_segment, harmonic_tilt_gains
+from .harmonic import harmonic_amplitudes, harmonic_pieces, harmonic_segment, harmonic_tilt_gains
 from .noise import FilteredNoise, NoiseFilterDesign
 from .reverb import Reverb, resample_impulse_response
 
@@ -14,6 +14,7 @@ __all__ = [
     "NoiseFilterDesign",
     "Reverb",
     "harmonic_amplitudes",
+    "harmonic_pieces",
     "harmonic_segment",
     "harmonic_tilt_gains",
     "resample_impulse_response",

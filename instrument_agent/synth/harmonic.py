@@ -10,12 +10,14 @@ segments gives the same audio (up to float rounding).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-__all__ = ["harmonic_amplitudes", "harmonic_segment", "harmonic_tilt_gains"]
+__all__ = ["harmonic_amplitudes", "harmonic_pieces", "harmonic_segment", "harmonic_tilt_gains"]
 
 _TWO_PI = 2.0 * np.pi
-_CHUNK = 2048  # samples per inner chunk: keeps the [V, H, chunk] sine table in cache
+_TABLE = 1 << 18  # elements of the [V, H, chunk] sine table per inner chunk (1 MB: stays in cache)
 
 
 def harmonic_tilt_gains(n_harmonics: int, tilt_db_per_octave: np.ndarray | float) -> np.ndarray:
@@ -96,43 +98,117 @@ def harmonic_segment(
     Returns:
         (audio [V, n] float32, phase [V] float64 after the segment, wrapped to [0, 2π)).
     """
+    return harmonic_pieces(
+        phase,
+        np.asarray(f0_start, dtype=np.float64)[None],
+        np.asarray(f0_end, dtype=np.float64)[None],
+        np.asarray(amps_start, dtype=np.float32)[None],
+        np.asarray(amps_end, dtype=np.float32)[None],
+        np.array([n]),
+        sample_rate,
+    )
+
+
+@lru_cache(maxsize=16)
+def _ramps(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For a piece of n samples, j = 0..n-1: (j + 1, (j + 1) j / 2n, j / n, j / n as float32); read-only."""
+    j = np.arange(n, dtype=np.float64)
+    frac = j / n
+    ramps = (j + 1.0, (j + 1.0) * (0.5 * frac), frac, frac.astype(np.float32))
+    for r in ramps:
+        r.flags.writeable = False
+    return ramps
+
+
+def harmonic_pieces(
+    phase: np.ndarray,
+    f0_start: np.ndarray,
+    f0_end: np.ndarray,
+    amps_start: np.ndarray,
+    amps_end: np.ndarray,
+    lengths: np.ndarray,
+    sample_rate: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Render P consecutive pieces at once: the same audio as P chained
+    :func:`harmonic_segment` calls (up to float rounding), without a Python
+    loop over samples and with one phase computation for the whole span.
+
+    Piece ``p`` lasts ``lengths[p]`` samples; within it f0 and the amplitudes
+    move linearly from ``*_start[p]`` to ``*_end[p]`` (the value at sample
+    ``lengths[p]``), as in :func:`harmonic_segment`. A harmonic above the
+    output's Nyquist for a whole piece is dropped; one that crosses it within
+    the piece (f0 gliding) is silenced sample by sample.
+
+    Args:
+        phase: [V] float64 fundamental phase (radians) before the first piece.
+        f0_start, f0_end: [P, V] Hz.
+        amps_start, amps_end: [P, V, H] linear.
+        lengths: [P] samples per piece (>= 1).
+        sample_rate: output rate, Hz.
+
+    Returns:
+        (audio [V, sum(lengths)] float32, phase [V] float64 after the last piece, wrapped to [0, 2π)).
+    """
     phase = np.asarray(phase, dtype=np.float64)
-    voices = phase.shape[0]
-    out = np.zeros((voices, n), dtype=np.float32)
-    if voices == 0 or n == 0:
-        return out, phase.copy()
+    lengths = [int(n) for n in np.asarray(lengths).reshape(-1)]
+    voices, total = phase.shape[0], sum(lengths)
+    if voices == 0 or total == 0:
+        return np.zeros((voices, total), dtype=np.float32), phase.copy()
     f0_start = np.asarray(f0_start, dtype=np.float64)
-    df = np.asarray(f0_end, dtype=np.float64) - f0_start
+    df = np.asarray(f0_end, dtype=np.float64) - f0_start  # [P, V]
+    gliding = bool(np.any(df))
     amps_start = np.asarray(amps_start, dtype=np.float32)
-    damps = np.asarray(amps_end, dtype=np.float32) - amps_start
-    # Only the harmonics some voice actually plays.
-    used = np.flatnonzero(np.any((amps_start != 0) | (damps != 0), axis=0))
-    nyquist = sample_rate / 2.0
-    if used.size:
-        n_used = int(used[-1]) + 1
-        amps_start = amps_start[:, :n_used]
-        damps = damps[:, :n_used]
-        k = np.arange(1, n_used + 1, dtype=np.float32)
-        f_max = np.maximum(f0_start, f0_start + df)
-        mask_needed = bool(np.any(n_used * f_max >= nyquist))
+    damps = np.asarray(amps_end, dtype=np.float32) - amps_start  # [P, V, H]
     scale = _TWO_PI / sample_rate
-    for lo in range(0, n, _CHUNK):
-        hi = min(n, lo + _CHUNK)
-        j = np.arange(lo, hi, dtype=np.float64)
-        # Closed-form running sum of the linearly moving frequency.
-        cum = (j + 1.0)[None, :] * f0_start[:, None] + df[:, None] * (j * (j + 1.0) / (2.0 * n))[None, :]
-        theta = np.mod(phase[:, None] + scale * cum, _TWO_PI)
-        if not used.size:
-            continue
-        x = theta.astype(np.float32)
-        sines = np.sin(k[None, :, None] * x[:, None, :])  # [V, K, m]
-        if mask_needed:
-            f_inst = (f0_start[:, None] + df[:, None] * (j / n)[None, :]).astype(np.float32)
-            sines *= k[None, :, None] * f_inst[:, None, :] < nyquist
-        base = np.matmul(amps_start[:, None, :], sines)[:, 0, :]
-        slope = np.matmul(damps[:, None, :], sines)[:, 0, :]
-        out[:, lo:hi] = base + slope * (j / n).astype(np.float32)[None, :]
-    j_last = float(n - 1)
-    cum_last = n * f0_start + df * (j_last * n / (2.0 * n))
-    new_phase = np.mod(phase + scale * cum_last, _TWO_PI)
+    nyquist = sample_rate / 2.0
+    # Phase advance of each piece: the sum over its samples j of f0_start + df j / n.
+    n_p = np.asarray(lengths, dtype=np.float64)[:, None]
+    advance = n_p * f0_start
+    if gliding:
+        advance += df * ((n_p - 1.0) / 2.0)  # [P, V] Hz·samples
+    before = np.cumsum(advance, axis=0)
+    new_phase = np.mod(phase + scale * before[-1], _TWO_PI)
+    before -= advance
+    # Only the harmonics some voice plays, and not those above Nyquist for a whole piece.
+    n_harm = amps_start.shape[-1]
+    k64 = np.arange(1, n_harm + 1, dtype=np.float64)
+    f_lo = np.minimum(f0_start, f0_start + df) if gliding else f0_start
+    playing = ((amps_start != 0) | (damps != 0)) & (k64 * f_lo[..., None] < nyquist)  # [P, V, H]
+    used = np.flatnonzero(playing.any(axis=(0, 1)))
+    if not used.size:
+        return np.zeros((voices, total), dtype=np.float32), new_phase
+    n_used = int(used[-1]) + 1
+    k64, playing = k64[:n_used], playing[..., :n_used]
+    coef = np.stack([amps_start[..., :n_used], damps[..., :n_used]], axis=2)  # [P, V, 2, K]
+    coef *= playing[:, :, None, :]
+    if gliding:  # pieces where a played harmonic reaches Nyquist within the piece
+        f_hi = np.maximum(f0_start, f0_start + df)
+        crossing = (playing & (k64 * f_hi[..., None] >= nyquist)).any(axis=(1, 2))
+    k = k64.astype(np.float32)[None, :, None]
+    out = np.empty((voices, total), dtype=np.float32)
+    chunk = max(64, _TABLE // (voices * n_used))
+    table = np.empty(voices * n_used * min(chunk, max(lengths)), dtype=np.float32)
+    lo = 0
+    for p, n in enumerate(lengths):
+        j1, ramp, frac, frac32 = _ramps(n)
+        # Closed-form running sum of the linearly moving frequency, then the phase.
+        cum = np.multiply.outer(f0_start[p], j1)  # [V, n]
+        if gliding:
+            cum += np.multiply.outer(df[p], ramp)
+        cum *= scale
+        cum += (np.mod(phase + scale * before[p], _TWO_PI))[:, None]
+        x = np.mod(cum, _TWO_PI, out=cum).astype(np.float32)
+        for c0 in range(0, n, chunk):
+            c1 = min(n, c0 + chunk)
+            sines = table[: voices * n_used * (c1 - c0)].reshape(voices, n_used, c1 - c0)
+            np.multiply(k, x[:, None, c0:c1], out=sines)
+            np.sin(sines, out=sines)
+            if gliding and crossing[p]:
+                f_inst = (f0_start[p][:, None] + df[p][:, None] * frac[None, c0:c1]).astype(np.float32)
+                sines *= k * f_inst[:, None, :] < nyquist
+            both = np.matmul(coef[p], sines)  # [V, 2, m]
+            seg = out[:, lo + c0 : lo + c1]
+            np.multiply(both[:, 1], frac32[c0:c1], out=seg)
+            seg += both[:, 0]
+        lo += n
     return out, new_phase
