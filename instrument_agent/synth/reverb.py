@@ -1,11 +1,15 @@
 """Streaming convolution reverb with the personality's learned impulse response.
 
 ``wet = dry * ir`` (full convolution, no added latency). The first
-``partition`` taps are applied directly to each block (head); the rest by a
-uniformly partitioned overlap-save convolution in the frequency domain (tail),
-whose output for a partition only needs input that is already in the past.
-So any block size gives the same output (up to float rounding), and the cost
-per sample does not grow with the block's shortness.
+``partition`` taps are applied directly to each block (head); the rest by
+uniformly partitioned overlap-save convolutions in the frequency domain, in
+levels of growing partition size (``partition``, 4×, 16×, ... up to
+``max_partition``): level ``P`` covers taps ``[P, 4P)`` (the last level the
+rest), so the output of each of its partitions only needs input that is
+already in the past. Each level processes every partition a block completes
+in one batched FFT, so any block size gives the same output (up to float
+rounding) and the cost per sample neither grows with the block's shortness
+nor with the IR's length as fast as a single partition size would.
 """
 
 from __future__ import annotations
@@ -34,40 +38,85 @@ def resample_impulse_response(ir: np.ndarray, from_rate: float, to_rate: float) 
     return np.fft.irfft(spectrum, n=n_out).astype(np.float32)
 
 
+class _Level:
+    """Overlap-save convolution of the input with ``taps`` delayed by P samples
+    (``taps[i]`` acts at lag ``P + i``), in partitions of P samples."""
+
+    def __init__(self, taps: np.ndarray, size: int):
+        self.size = p = size
+        self.parts = k = max(1, int(np.ceil(taps.size / p)))
+        padded = np.zeros(k * p, dtype=np.float32)
+        padded[: taps.size] = taps
+        # Oldest input partition first: spectra[i] multiplies the input partition i - (K-1) before the newest.
+        self._spectra = np.fft.rfft(padded.reshape(k, p), n=2 * p, axis=-1)[::-1].astype(np.complex64)
+        self.reset()
+
+    def reset(self) -> None:
+        p = self.size
+        self._input = np.zeros(p, dtype=np.float32)  # the last complete partition + the incomplete one
+        self._history = np.zeros((self.parts - 1, p + 1), dtype=np.complex64)  # K-1 previous window spectra
+        self._pending = np.zeros(p, dtype=np.float32)  # output not yet emitted (of the current partition)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """This level's wet output for the block ``x`` ([n] float32)."""
+        p, n = self.size, x.size
+        if self._input.size - p + n < p:  # no input partition completes: the pending output suffices
+            out = self._pending[:n]
+            self._pending = self._pending[n:]
+            self._input = np.concatenate([self._input, x])
+            return out
+        data = np.concatenate([self._input, x])
+        complete = (data.size - p) // p  # input partitions this block completes
+        parts = data[: (complete + 1) * p].reshape(complete + 1, p)
+        windows = np.empty((complete, 2 * p), dtype=np.float32)  # previous + completed partition
+        windows[:, :p] = parts[:-1]
+        windows[:, p:] = parts[1:]
+        spectra = np.fft.rfft(windows, axis=-1)  # [C, P+1]
+        k = self.parts
+        if k > 1:
+            every = np.concatenate([self._history, spectra])
+            acc = every[:complete] * self._spectra[0]
+            for i in range(1, k):
+                acc += every[i : i + complete] * self._spectra[i]
+            self._history = every[complete:]
+        else:
+            acc = spectra * self._spectra[0]
+        produced = np.fft.irfft(acc, n=2 * p, axis=-1)[:, p:]  # the next C output partitions
+        ready = np.concatenate([self._pending, produced.reshape(-1)])
+        self._pending = ready[n:]
+        self._input = data[complete * p :]
+        return ready[:n]
+
+
 class Reverb:
     """Convolution reverb, streaming.
 
     Args:
         ir: [L] impulse response at the output rate (see :func:`resample_impulse_response`).
-        partition: P, head length and tail partition size, samples.
+        partition: P, head length and smallest partition, samples.
+        max_partition: the largest partition (bounds the work done at one sample).
 
     Call :meth:`process` with consecutive blocks of any length.
     """
 
-    def __init__(self, ir: np.ndarray, partition: int = 256):
+    def __init__(self, ir: np.ndarray, partition: int = 256, max_partition: int = 4096):
         ir = np.asarray(ir, dtype=np.float32).ravel()
         self.partition = partition = int(partition)
         self._head = ir[:partition].copy()
-        tail = ir[partition:]
-        self._n_parts = int(np.ceil(tail.size / partition))
-        if self._n_parts:
-            padded = np.zeros(self._n_parts * partition, dtype=np.float32)
-            padded[: tail.size] = tail
-            blocks = padded.reshape(self._n_parts, partition)
-            self._tail_spectra = np.fft.rfft(blocks, n=2 * partition, axis=-1).astype(np.complex64)  # [K, P+1]
+        self._levels = []
+        size, start = partition, partition
+        while start < ir.size:
+            last = size >= max_partition
+            end = ir.size if last else min(ir.size, 4 * size)
+            self._levels.append(_Level(ir[start:end], size))
+            start, size = end, size * 4
         self.reset()
 
     def reset(self) -> None:
         """Silence: forget the input history and the pending tail."""
-        p = self.partition
         self._head_hist = np.zeros(max(self._head.size - 1, 0), dtype=np.float32)
-        self._in = np.zeros(2 * p, dtype=np.float32)  # input partitions q-2, q-1 (for the next FFT)
-        self._in_fill = p  # samples of partition q-1 written so far (offset p)
-        self._fdl = np.zeros((max(self._n_parts, 1), p + 1), dtype=np.complex64) if self._n_parts else None
-        self._fdl_pos = 0
-        self._out_tail = np.zeros(p, dtype=np.float32)  # tail output of the current partition
-        self._out_pos = 0  # next sample of the current output partition
-        self._started = False
+        for level in self._levels:
+            level.reset()
 
     def _head_conv(self, x: np.ndarray) -> np.ndarray:
         taps = self._head.size
@@ -83,35 +132,10 @@ class Reverb:
         self._head_hist = ext[ext.size - (taps - 1) :] if taps > 1 else self._head_hist
         return y
 
-    def _next_tail_partition(self) -> None:
-        """The input partition just completed: push its spectrum, compute the next output partition."""
-        p = self.partition
-        spectrum = np.fft.rfft(self._in, n=2 * p).astype(np.complex64)
-        self._fdl_pos = (self._fdl_pos - 1) % self._n_parts
-        self._fdl[self._fdl_pos] = spectrum
-        order = (self._fdl_pos + np.arange(self._n_parts)) % self._n_parts
-        acc = np.einsum("kb,kb->b", self._fdl[order], self._tail_spectra)
-        self._out_tail = np.fft.irfft(acc, n=2 * p)[p:].astype(np.float32)
-        self._in[:p] = self._in[p:]
-        self._in_fill = p
-
     def process(self, x: np.ndarray) -> np.ndarray:
         """Wet signal for the block ``x`` ([n] float32); returns [n] float32."""
         x = np.asarray(x, dtype=np.float32)
         y = self._head_conv(x)
-        if not self._n_parts:
-            return y
-        p = self.partition
-        i = 0
-        n = x.size
-        while i < n:
-            take = min(n - i, 2 * p - self._in_fill, p - self._out_pos)
-            self._in[self._in_fill : self._in_fill + take] = x[i : i + take]
-            self._in_fill += take
-            y[i : i + take] += self._out_tail[self._out_pos : self._out_pos + take]
-            self._out_pos += take
-            i += take
-            if self._in_fill == 2 * p:
-                self._next_tail_partition()
-                self._out_pos = 0
+        for level in self._levels:
+            y += level.process(x)
         return y

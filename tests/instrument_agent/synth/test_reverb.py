@@ -36,3 +36,18 @@ def test_resampled_impulse_response_keeps_the_reverb_level():
         y = np.convolve(np.sin(2 * np.pi * 500 * t), ir)[sr // 2 : sr]
         return np.sqrt(np.mean(y**2))
     assert np.isclose(wet_rms(ir48, 48000), wet_rms(ir16, 16000), rtol=0.05)
+
+
+def test_every_partition_level_matches_full_convolution():
+    rng = np.random.default_rng(1)
+    ir = (rng.normal(size=2500) * np.exp(-np.arange(2500) / 800)).astype(np.float32)
+    x = rng.normal(size=6000).astype(np.float32)
+    expected = np.convolve(x, ir)[: x.size]
+    # Levels of 16, 64 and 256 samples (the last one holding the rest of the IR).
+    for sizes in ([16] * 400, [1000] * 6, [3, 700, 1, 2048, 129]):
+        reverb = Reverb(ir, partition=16, max_partition=256)
+        out, pos = [], 0
+        while pos < x.size:
+            out.append(reverb.process(x[pos : pos + sizes[len(out) % len(sizes)]]))
+            pos += out[-1].size
+        assert np.abs(np.concatenate(out) - expected).max() < 1e-4 * np.abs(expected).max()
