@@ -7,11 +7,15 @@ same audio up to float rounding:
 
 * **Control frames** sit on a fixed grid, frame ``k`` at sample
   ``round(k · sample_rate / frame_rate)``. At each grid point every sounding
-  voice's decoder steps once (voices batched) with the f0/loudness its MIDI
-  state gives at that instant; within the frame, f0 and harmonic amplitudes
-  move linearly from the previous frame's controls to these, and the noise
-  uses these. A MIDI change therefore reaches the sound within one control
-  frame.
+  voice's decoder steps once (voices batched) with the loudness and timbre
+  its MIDI state gives at that instant; within the frame the harmonic
+  amplitudes move linearly from the previous frame's controls to these, and
+  the noise uses these. A pressure/CC change therefore reaches the decoder
+  within one control frame.
+* **Pitch** of a MIDI voice follows its note and bends at the event's own
+  sample (phase-continuous, no click): the oscillators do not wait for a
+  control frame, so a bend is heard within one block. Curve-driven voices
+  (timbre transfer) interpolate f0 per frame, like their amplitudes.
 * **Notes** start at their event's exact sample: the new voice's decoder
   steps at once (fresh GRU state) and its ADSR envelope, applied per sample,
   rises from 0, so onsets are click-free and add no latency. Note-off starts
@@ -22,8 +26,16 @@ same audio up to float rounding:
 * **State** carried across blocks: GRU state, oscillator phases, noise filter
   tails, per-voice noise generators, the reverb's input history and tail.
 
+Speed: between two events the engine renders a whole span of control frames
+at once: the decoder steps frame after frame (a held note's input projection
+is computed once, :meth:`~instrument_agent.decoder.NumpyDecoder.encode`), then
+amplitudes, noise filters, oscillators and envelopes are computed for the
+whole span with batched numpy calls (:func:`~instrument_agent.synth.harmonic_pieces`,
+:meth:`~instrument_agent.synth.FilteredNoise.process_pieces`).
+
 The playerProfile is applied at render time (:meth:`Engine.set_player_profile`
-takes effect at the next control frame; gain and reverb mix at the next block).
+takes effect at the next control frame, or for pitch at the next MIDI event if
+one comes first; gain and reverb mix at the next block).
 """
 
 from __future__ import annotations
@@ -41,7 +53,7 @@ from instrument_agent.synth import (
     NoiseFilterDesign,
     Reverb,
     harmonic_amplitudes,
-    harmonic_segment,
+    harmonic_pieces,
     harmonic_tilt_gains,
     resample_impulse_response,
 )
@@ -53,6 +65,7 @@ MIN_BLOCK, MAX_BLOCK = 32, 2048
 _MIN_ATTACK_S = 0.002  # shortest attack/release: no clicks
 _MIN_RELEASE_S = 0.005
 _CUT_S = 0.005  # fade of a stolen or cut voice
+_MAX_SPAN_FRAMES = 32  # control frames rendered in one batch at most (bounds memory)
 
 
 class EngineConfigError(ValueError):
@@ -70,6 +83,26 @@ class _Curves:
     def values(self, frame: int) -> tuple[float, float]:
         i = min(max(frame - self.first_frame, 0), len(self.f0_hz) - 1)
         return float(self.f0_hz[i]), float(self.loudness_db[i])
+
+
+class _StepAdapter:
+    """Gives a decoder with only ``step`` (f0, loudness, state) the ``encode``/``run`` interface."""
+
+    encoded_size = 2
+
+    def __init__(self, decoder):
+        self._decoder = decoder
+        self.shape = decoder.shape
+
+    def encode(self, f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
+        return np.stack([np.asarray(f0_hz, np.float32), np.asarray(loudness_db, np.float32)], axis=-1)
+
+    def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        controls = []
+        for frame in inputs:
+            c, state = self._decoder.step(frame[:, 0], frame[:, 1], state)
+            controls.append(c)
+        return np.stack(controls), state
 
 
 class Engine:
@@ -106,6 +139,7 @@ class Engine:
         if frame_rate <= 0 or frame_rate > sample_rate:
             raise EngineConfigError(f"frame rate {frame_rate} is out of range (1..{sample_rate})")
         self.decoder = decoder
+        self._dec = decoder if hasattr(decoder, "run") and hasattr(decoder, "encode") else _StepAdapter(decoder)
         self.sample_rate = int(sample_rate)
         self.model_sample_rate = int(model_sample_rate)
         self.frame_rate = int(frame_rate)
@@ -175,6 +209,7 @@ class Engine:
         if hasattr(self, "_midi"):
             self._midi.zones.member_bend_range = profile.mpe.pitch_bend_range
             self._midi.zones.master_bend_range = profile.mpe.master_pitch_bend_range
+        self._mapping_dirty = True  # voices pick the new mapping up at the next control frame
 
     # -- state -------------------------------------------------------------
     def reset(self) -> None:
@@ -189,38 +224,48 @@ class Engine:
         self._capacity = 0
         self._grow(max(2 * self.max_voices, 4))
         self._reverb = Reverb(self._reverb_ir) if self._reverb_ir is not None and self._reverb_ir.size else None
-        self._spectra: dict[int, np.ndarray] = {}
 
     def _grow(self, capacity: int) -> None:
         old = self._capacity
         h, g, ir = self.n_harmonics, self.decoder.shape.gru_units, self._noise_design.ir_size
 
-        def extend(array, shape, dtype, fill=0.0):
+        def extend(name, shape, dtype, fill=0.0):
             new = np.full(shape, fill, dtype=dtype)
             if old:
-                new[:old] = array
-            return new
+                new[:old] = getattr(self, name)
+            setattr(self, name, new)
 
         self._source = (self._source if old else []) + [None] * (capacity - old)
         self._rng = (self._rng if old else []) + [None] * (capacity - old)
-        self._phase = extend(getattr(self, "_phase", None), (capacity,), np.float64)
-        self._f0_prev = extend(getattr(self, "_f0_prev", None), (capacity,), np.float64)
-        self._f0_cur = extend(getattr(self, "_f0_cur", None), (capacity,), np.float64)
-        self._amps_prev = extend(getattr(self, "_amps_prev", None), (capacity, h), np.float32)
-        self._amps_cur = extend(getattr(self, "_amps_cur", None), (capacity, h), np.float32)
-        self._state = extend(getattr(self, "_state", None), (capacity, g), np.float32)
-        self._ir = extend(getattr(self, "_ir", None), (capacity, ir), np.float32)
-        self._on = extend(getattr(self, "_on", None), (capacity,), np.float64)
-        self._off = extend(getattr(self, "_off", None), (capacity,), np.float64, np.inf)
-        self._off_level = extend(getattr(self, "_off_level", None), (capacity,), np.float64)
-        self._release_len = extend(getattr(self, "_release_len", None), (capacity,), np.float64, 1.0)
-        self._cutting = extend(getattr(self, "_cutting", None), (capacity,), bool, False)
+        extend("_phase", (capacity,), np.float64)
+        extend("_f0_prev", (capacity,), np.float64)
+        extend("_f0_cur", (capacity,), np.float64)
+        extend("_amps_prev", (capacity, h), np.float32)
+        extend("_amps_cur", (capacity, h), np.float32)
+        extend("_state", (capacity, g), np.float32)
+        extend("_ir", (capacity, ir), np.float32)
+        extend("_on", (capacity,), np.float64)
+        extend("_off", (capacity,), np.float64, np.inf)
+        extend("_off_level", (capacity,), np.float64)
+        extend("_release_len", (capacity,), np.float64, 1.0)
+        extend("_cutting", (capacity,), bool, False)
+        # Decoder inputs of MIDI voices (updated at events), their encoding and tilt gains.
+        extend("_curve", (capacity,), bool, False)
+        extend("_in_f0", (capacity,), np.float64, np.nan)
+        extend("_in_ld", (capacity,), np.float64, np.nan)
+        extend("_enc", (capacity, self._dec.encoded_size), np.float32)
+        extend("_enc_ok", (capacity,), bool, False)
+        extend("_tilt", (capacity,), np.float64, np.nan)
+        extend("_tilt_gain", (capacity, h), np.float32, 1.0)
+        # Spectra of the current frame's noise IRs at one FFT size.
+        self._spec_nfft = 0
+        self._spec = np.zeros((capacity, 1), dtype=np.complex64)
+        self._spec_ok = np.zeros(capacity, dtype=bool)
         noise = FilteredNoise(capacity, ir)
         if old:
             noise._tail[:old] = self._noise._tail
         self._noise = noise
         self._capacity = capacity
-        self._spectra = {}
 
     @property
     def mapping(self) -> ControlMapping:
@@ -277,6 +322,7 @@ class Engine:
 
     # -- voices ------------------------------------------------------------
     def _values(self, slots: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """[V] f0 (Hz), loudness (dB) and tilt (dB/octave) of ``slots`` now, through the mapping."""
         f0 = np.empty(len(slots))
         ld = np.empty(len(slots))
         tilt = np.empty(len(slots))
@@ -300,27 +346,108 @@ class Engine:
             tilt[idx] = mapping.tilt(vals[:, 2])
         return f0, ld, tilt
 
-    def _step(self, slots: list[int], *, fresh: bool) -> None:
-        """Decoder step for ``slots``; ``fresh`` voices start with prev = cur."""
-        if not slots:
-            return
+    def _curve_values(self, curves: _Curves, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[F] f0 (Hz) and loudness (dB) of a curve voice at engine ``frames``, through the mapping."""
+        i = np.clip(frames - curves.first_frame, 0, curves.f0_hz.size - 1)
+        mapping = self._mapping
+        f0 = curves.f0_hz[i] * 2.0 ** (mapping.transpose / 12.0)
+        ld = np.minimum(curves.loudness_db[i] + mapping.loudness_offset_db, 0.0)
+        return f0, ld
+
+    def _refresh(self, slots: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Re-read the inputs of ``slots`` (after MIDI events or a profile change).
+
+        A MIDI voice's pitch takes the new value at once (its oscillator f0);
+        its loudness and timbre reach the decoder at the next control frame.
+        Returns the values (:meth:`_values`).
+        """
         idx = np.asarray(slots, dtype=np.intp)
         f0, ld, tilt = self._values(slots)
-        controls, state = self.decoder.step(f0.astype(np.float32), ld.astype(np.float32), self._state[idx])
-        self._state[idx] = state
+        new_tilt = tilt != self._tilt[idx]
+        if new_tilt.any():
+            self._tilt[idx[new_tilt]] = tilt[new_tilt]
+            self._tilt_gain[idx[new_tilt]] = harmonic_tilt_gains(self.n_harmonics, tilt[new_tilt])
+        midi = ~self._curve[idx]
+        m_idx = idx[midi]
+        changed = (f0[midi] != self._in_f0[m_idx]) | (ld[midi] != self._in_ld[m_idx])
+        self._enc_ok[m_idx[changed]] = False
+        self._in_f0[m_idx] = f0[midi]
+        self._in_ld[m_idx] = ld[midi]
+        self._f0_prev[m_idx] = f0[midi]
+        self._f0_cur[m_idx] = f0[midi]
+        return f0, ld, tilt
+
+    def _live(self) -> np.ndarray:
+        return np.fromiter((s for s, src in enumerate(self._source) if src is not None), dtype=np.intp)
+
+    def _spectra_for(self, idx: np.ndarray, n_fft: int) -> np.ndarray:
+        """[V, n_fft/2+1] spectra of the current noise IRs of ``idx`` (cached per FFT size)."""
+        if self._spec_nfft != n_fft:
+            self._spec_nfft = n_fft
+            self._spec = np.zeros((self._capacity, n_fft // 2 + 1), dtype=np.complex64)
+            self._spec_ok[:] = False
+        todo = idx[~self._spec_ok[idx]]
+        if todo.size:
+            self._spec[todo] = FilteredNoise.spectrum(self._ir[todo], n_fft)
+            self._spec_ok[todo] = True
+        return self._spec[idx]
+
+    def _controls(self, idx: np.ndarray, controls: np.ndarray, f0: np.ndarray, gains: np.ndarray):
+        """Decoder controls [F, V, C] -> harmonic amplitudes [F, V, H] and noise IRs [F, V, L]."""
+        frames, voices = controls.shape[:2]
         h = self.n_harmonics
-        amps = harmonic_amplitudes(controls[:, 0], controls[:, 1 : 1 + h], f0, self.nyquist_hz, harmonic_tilt_gains(h, tilt))
-        if fresh:
-            self._f0_prev[idx] = f0
-            self._amps_prev[idx] = amps
+        flat = controls.reshape(frames * voices, -1)
+        gains = np.broadcast_to(gains, (frames, voices, h)).reshape(frames * voices, h)
+        amps = harmonic_amplitudes(flat[:, 0], flat[:, 1 : 1 + h], f0.reshape(-1), self.nyquist_hz, gains)
+        irs = self._noise_design.impulse_responses(flat[:, 1 + h :], self._noise_gain)
+        return amps.reshape(frames, voices, h), irs.reshape(frames, voices, -1)
+
+    def _advance(self, idx: np.ndarray, frames: int, n_fft: int = 0):
+        """Step the decoder of voices ``idx`` at the next ``frames`` control-frame boundaries.
+
+        Returns (amps [F, V, H], f0 [F, V], spectra [F, V, n_fft/2+1] or None)
+        of those frames and makes the last one the current frame.
+        """
+        if self._mapping_dirty:
+            self._mapping_dirty = False
+            live = self._live()
+            if live.size:
+                self._refresh(live.tolist())
+        voices = idx.size
+        midi = idx[~self._curve[idx]]
+        todo = midi[~self._enc_ok[midi]]
+        if todo.size:
+            self._enc[todo] = self._dec.encode(self._in_f0[todo], self._in_ld[todo])
+            self._enc_ok[todo] = True
+        enc = np.empty((frames, voices, self._dec.encoded_size), dtype=np.float32)
+        enc[:] = self._enc[idx]
+        f0 = np.empty((frames, voices))
+        f0[:] = self._in_f0[idx]
+        numbers = np.arange(self._frame + 1, self._frame + 1 + frames)
+        for i in np.flatnonzero(self._curve[idx]):
+            cf0, cld = self._curve_values(self._source[idx[i]], numbers)
+            enc[:, i] = self._dec.encode(cf0, cld)
+            f0[:, i] = cf0
+        controls, state = self._dec.run(enc, self._state[idx])
+        self._state[idx] = state
+        amps, irs = self._controls(idx, controls, f0, self._tilt_gain[idx])
+        self._amps_prev[idx] = amps[-2] if frames > 1 else self._amps_cur[idx]
+        self._f0_prev[idx] = f0[-2] if frames > 1 else self._f0_cur[idx]
+        self._amps_cur[idx] = amps[-1]
+        self._f0_cur[idx] = f0[-1]
+        self._ir[idx] = irs[-1]
+        spectra = None
+        if n_fft:
+            spectra = FilteredNoise.spectrum(irs.reshape(frames * voices, -1), n_fft).reshape(frames, voices, -1)
+            if self._spec_nfft == n_fft:
+                self._spec[idx] = spectra[-1]
+                self._spec_ok[idx] = True
+            else:
+                self._spec_ok[idx] = False
         else:
-            self._f0_prev[idx] = self._f0_cur[idx]
-            self._amps_prev[idx] = self._amps_cur[idx]
-        self._f0_cur[idx] = f0
-        self._amps_cur[idx] = amps
-        self._ir[idx] = self._noise_design.impulse_responses(controls[:, 1 + h :], self._noise_gain)
-        for n_fft, spectra in self._spectra.items():
-            spectra[idx] = FilteredNoise.spectrum(self._ir[idx], n_fft)
+            self._spec_ok[idx] = False
+        self._frame += frames
+        return amps, f0, spectra
 
     def _free_slot(self) -> int:
         for s, src in enumerate(self._source):
@@ -353,6 +480,7 @@ class Engine:
         self._cutting[slot] = cut
 
     def _start_voices(self, sources: list, t: int) -> None:
+        """New voices at sample ``t``: their decoder steps at once (fresh state, prev = cur)."""
         slots = []
         for src in sources:
             self._steal_if_full(t)
@@ -366,9 +494,23 @@ class Engine:
             self._off[s] = np.inf
             self._release_len[s] = self._release
             self._cutting[s] = False
+            self._curve[s] = isinstance(src, _Curves)
+            self._in_f0[s] = self._in_ld[s] = self._tilt[s] = np.nan
             self._noise.reset([s])
             slots.append(s)
-        self._step(slots, fresh=True)
+        idx = np.asarray(slots, dtype=np.intp)
+        f0, ld, _ = self._refresh(slots)
+        enc = self._dec.encode(f0, ld)
+        midi = ~self._curve[idx]
+        self._enc[idx[midi]] = enc[midi]
+        self._enc_ok[idx[midi]] = True
+        controls, state = self._dec.run(enc[None], self._state[idx])
+        self._state[idx] = state
+        amps, irs = self._controls(idx, controls, f0[None], self._tilt_gain[idx])
+        self._amps_prev[idx] = self._amps_cur[idx] = amps[0]
+        self._f0_prev[idx] = self._f0_cur[idx] = f0
+        self._ir[idx] = irs[0]
+        self._spec_ok[idx] = False
 
     def _slot_of(self, source) -> int | None:
         for s, src in enumerate(self._source):
@@ -378,6 +520,7 @@ class Engine:
 
     def _handle_events(self, t: int) -> None:
         starts = []
+        midi_changed = False
         while self._events and self._events[0][0] <= t:
             _, _, item = heapq.heappop(self._events)
             if isinstance(item, _Curves):
@@ -388,6 +531,7 @@ class Engine:
                 if slot is not None:
                     self._end_voice(slot, t, cut=False)
                 continue
+            midi_changed = True
             for event in self._midi.apply(item):
                 if event.kind == "on":
                     starts.append(event.note)
@@ -398,6 +542,10 @@ class Engine:
                 slot = self._slot_of(event.note)
                 if slot is not None:
                     self._end_voice(slot, t, cut=event.kind == "cut")
+        if midi_changed:
+            live = [s for s in self._live().tolist() if not self._curve[s]]
+            if live:
+                self._refresh(live)
         if starts:
             self._start_voices(starts, t)
 
@@ -412,41 +560,62 @@ class Engine:
         rel = self._off_level[slots, None] * np.clip(1.0 - (t[None, :] - off) / self._release_len[slots, None], 0.0, 1.0)
         return np.where(t[None, :] >= off, rel, held)
 
-    def _render_segment(self, start: int, stop: int, out: np.ndarray) -> None:
-        slots = [s for s, src in enumerate(self._source) if src is not None]
-        if not slots:
+    def _render_span(self, start: int, stop: int, out: np.ndarray) -> None:
+        """Render ``[start, stop)`` (no event inside; it may cross control-frame boundaries)."""
+        bounds = []
+        k = self._frame
+        while (b := self._boundary(k + 1 + len(bounds))) < stop:
+            bounds.append(b)
+        idx = self._live()
+        if not idx.size:
+            self._frame += len(bounds)
             return
-        idx = np.asarray(slots, dtype=np.intp)
-        n = stop - start
-        b0, b1 = self._boundary(self._frame), self._boundary(self._frame + 1)
-        w0 = (start - b0) / (b1 - b0)
-        w1 = (stop - b0) / (b1 - b0)
-        f0p, f0c = self._f0_prev[idx], self._f0_cur[idx]
-        ap, ac = self._amps_prev[idx], self._amps_cur[idx]
-        harm, self._phase[idx] = harmonic_segment(
+        frames = len(bounds)
+        edges = np.array([start] + bounds + [stop], dtype=np.int64)
+        lengths = np.diff(edges)
+        frame_start = np.array([self._boundary(k + i) for i in range(frames + 2)], dtype=np.float64)
+        frame_len = frame_start[1:] - frame_start[:-1]
+        w0 = (edges[:-1] - frame_start[:-1]) / frame_len  # [P] position of each piece's ends in its frame
+        w1 = (edges[1:] - frame_start[:-1]) / frame_len
+        n_fft = FilteredNoise.fft_size(int(lengths.max()), self._noise_design.ir_size)
+        spectra = self._spectra_for(idx, n_fft)[None]
+        amps = [self._amps_prev[idx], self._amps_cur[idx]]
+        f0 = [self._f0_prev[idx], self._f0_cur[idx]]
+        if frames:
+            new_amps, new_f0, new_spectra = self._advance(idx, frames, n_fft)
+            amps = np.concatenate([np.stack(amps), new_amps])
+            f0 = np.concatenate([np.stack(f0), new_f0])
+            spectra = np.concatenate([spectra, new_spectra])
+        else:
+            amps, f0 = np.stack(amps), np.stack(f0)
+        d_amps = amps[1:] - amps[:-1]  # [P, V, H]
+        d_f0 = f0[1:] - f0[:-1]
+        w0_32, w1_32 = w0.astype(np.float32)[:, None, None], w1.astype(np.float32)[:, None, None]
+        harm, self._phase[idx] = harmonic_pieces(
             self._phase[idx],
-            f0p + (f0c - f0p) * w0,
-            f0p + (f0c - f0p) * w1,
-            ap + (ac - ap) * np.float32(w0),
-            ap + (ac - ap) * np.float32(w1),
-            n,
+            f0[:-1] + d_f0 * w0[:, None],
+            f0[:-1] + d_f0 * w1[:, None],
+            amps[:-1] + d_amps * w0_32,
+            amps[:-1] + d_amps * w1_32,
+            lengths,
             self.sample_rate,
         )
-        noise = np.stack([self._rng[s].random(n, dtype=np.float32) for s in slots]) * 2.0 - 1.0
-        n_fft = FilteredNoise.fft_size(n, self._noise_design.ir_size)
-        spectra = self._spectra.get(n_fft)
-        if spectra is None:
-            spectra = np.zeros((self._capacity, n_fft // 2 + 1), dtype=np.complex64)
-            live = np.asarray([s for s, src in enumerate(self._source) if src is not None], dtype=np.intp)
-            spectra[live] = FilteredNoise.spectrum(self._ir[live], n_fft)
-            self._spectra[n_fft] = spectra
-        filtered = self._noise.process(idx, noise, spectra[idx], n_fft)
-        t = np.arange(start, stop, dtype=np.float64)
-        env = self._envelope(idx, t).astype(np.float32)
-        out[start - self.time : stop - self.time] += np.einsum("vn,vn->n", env, harm + filtered)
+        n = stop - start
+        noise = np.empty((idx.size, n), dtype=np.float32)
+        for i, s in enumerate(idx.tolist()):
+            self._rng[s].random(n, dtype=np.float32, out=noise[i])
+        noise *= 2.0
+        noise -= 1.0
+        harm += self._noise.process_pieces(idx, noise, spectra, lengths, n_fft)
+        target = out[start - self.time : stop - self.time]
+        steady = (start - self._on[idx] >= self._attack + self._decay) & (self._off[idx] >= stop)
+        if steady.all():  # every voice holds its sustain level for the whole span
+            target += np.float32(self._sustain) * harm.sum(axis=0)
+        else:
+            env = self._envelope(idx, np.arange(start, stop, dtype=np.float64)).astype(np.float32)
+            target += np.einsum("vn,vn->n", env, harm)
         # Free voices whose release ended.
-        done = idx[(self._off[idx] + self._release_len[idx]) <= stop]
-        for s in done:
+        for s in idx[(self._off[idx] + self._release_len[idx]) <= stop].tolist():
             self._source[s] = None
 
     def render(self, n: int) -> np.ndarray:
@@ -456,15 +625,16 @@ class Engine:
         t, end = self.time, self.time + n
         while t < end:
             if t >= self._boundary(self._frame + 1):
-                self._frame += 1
-                if len(self._spectra) > 4:
-                    self._spectra = {}
-                self._step([s for s, src in enumerate(self._source) if src is not None], fresh=False)
+                live = self._live()
+                if live.size:
+                    self._advance(live, 1, self._spec_nfft)
+                else:
+                    self._frame += 1
             self._handle_events(t)
-            stop = min(end, self._boundary(self._frame + 1))
+            stop = min(end, self._boundary(self._frame + _MAX_SPAN_FRAMES))
             if self._events:
                 stop = min(stop, max(self._events[0][0], t + 1))
-            self._render_segment(t, stop, out)
+            self._render_span(t, stop, out)
             t = stop
         if self._reverb is not None:
             wet = self._reverb.process(out)

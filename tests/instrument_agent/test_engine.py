@@ -235,3 +235,21 @@ def test_curves_drive_a_voice(bundle):
 def test_bad_settings_are_refused(bundle):
     with pytest.raises(EngineConfigError, match="sample rate 8000"):
         engine(bundle, 8000)
+
+
+def test_rendering_many_control_frames_at_once_equals_small_blocks(bundle):
+    small = play(engine(bundle, 48000), song(), 0.9, 64)
+    eng = engine(bundle, 48000)
+    whole = play(eng, song(), 0.9, int(0.9 * 48000))  # spans of up to 32 frames between events
+    assert np.abs(small - whole).max() < 1e-5 * max(1.0, np.abs(small).max())
+
+
+def test_a_pitch_bend_is_heard_at_its_sample_not_at_the_next_control_frame(bundle):
+    m = mido.Message
+    at = int(0.205 * SR)  # a quarter of a control frame (20 ms) after a frame boundary
+    note = [(0.0, m("note_on", note=69, velocity=100))]
+    plain = play(engine(bundle, SR, pure_profile()), note, 0.25, 128)
+    bent = play(engine(bundle, SR, pure_profile()), note + [(at / SR, m("pitchwheel", pitch=8191))], 0.25, 128)
+    assert np.abs(bent[:at] - plain[:at]).max() < 1e-6 and np.abs(bent[at : at + 8] - plain[at : at + 8]).max() > 1e-3
+    before_next_frame = bent[at : int(0.22 * SR)]  # 240 samples, all before the next boundary
+    assert peak_hz(before_next_frame, SR) == pytest.approx(440.0 * 2 ** (2 / 12), rel=0.03)
