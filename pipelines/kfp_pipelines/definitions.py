@@ -1,0 +1,205 @@
+"""The three practice pipelines (imitation, tuning, feedback) and their compilation to KFP IR YAML.
+
+Every pipeline takes the same parameters (the studio operator passes them all
+to whichever type it runs; ``studio_operator.operator.practice.PracticeRequest.pipeline_parameters``):
+
+=========================  ======  ===============================================================
+``deu``                    str     the deu's name
+``practice_id``            str     recorded in the manifest (the Practice resource's uid)
+``audio_uris``             str     JSON list of local paths or ``s3://`` URIs (imitation)
+``base_version``           int     the version to continue / tune / judge; 0 = the latest
+``learner_profile_json``   str     JSON object of learnerProfile fields (changes, for tuning)
+``player_profile_json``    str     JSON object of playerProfile fields
+``performance_uri``        str     the judged performance's audio (feedback)
+``feedback_regions_json``  str     JSON list of ``{"start": s, "end": s, "label": "good"|"bad"}`` (feedback)
+``registry_uri``           str     ``s3://bucket/prefix`` or empty (``$AMADEUS_REGISTRY``, else local)
+``mlflow_tracking_uri``    str     MLflow server or empty (``$MLFLOW_TRACKING_URI``)
+``feature_cache_dir``      str     feature cache folder (default ``$AMADEUS_HOME/cache/features``)
+``new``                    bool    imitation: start afresh instead of continuing the latest version
+=========================  ======  ===============================================================
+
+Placement comes from the compile call (the learnerProfile/Practice settings):
+``accelerator_type``/``accelerator_limit`` (``set_accelerator_type`` /
+``set_accelerator_limit``), node selectors and tolerations (kfp-kubernetes) and
+CPU/memory requests go on the compute steps (features, train, evaluate,
+feedback); ingest and push, which talk to object storage, are retried with
+exponential backoff.
+"""
+
+# (No `from __future__ import annotations`: KFP reads the pipeline function's annotations.)
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kfp import compiler, dsl
+from kfp import kubernetes as kfp_kubernetes
+
+from .components import Components, make_components
+
+__all__ = ["PIPELINE_PARAMETERS", "PRACTICE_TYPES", "Placement", "build_pipeline", "compile_practice_pipeline"]
+
+PRACTICE_TYPES = ("imitation", "tuning", "feedback")
+
+PIPELINE_PARAMETERS = (
+    "deu", "practice_id", "audio_uris", "base_version", "learner_profile_json", "player_profile_json",
+    "performance_uri", "feedback_regions_json", "registry_uri", "mlflow_tracking_uri", "feature_cache_dir", "new",
+)
+
+
+class UnknownPracticeTypeError(ValueError):
+    """A practice type other than imitation, tuning or feedback."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the compute steps run (from the learnerProfile's device and the Practice's settings)."""
+
+    accelerator_type: str = ""
+    accelerator_limit: int = 0
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = ()
+    cpu_request: str = ""
+    memory_request: str = ""
+    retries: int = 3
+
+    def compute(self, task):
+        """Resources, node selector and tolerations on a compute task."""
+        if self.accelerator_limit:
+            task.set_accelerator_type(self.accelerator_type or "nvidia.com/gpu").set_accelerator_limit(self.accelerator_limit)
+        if self.cpu_request:
+            task.set_cpu_request(self.cpu_request)
+        if self.memory_request:
+            task.set_memory_request(self.memory_request)
+        for key, value in sorted(self.node_selector.items()):
+            kfp_kubernetes.add_node_selector(task, label_key=key, label_value=value)
+        for toleration in self.tolerations:
+            kfp_kubernetes.add_toleration(
+                task, key=toleration.get("key"), operator=toleration.get("operator", "Equal"),
+                value=toleration.get("value"), effect=toleration.get("effect"),
+            )
+        return task
+
+    def flaky(self, task):
+        """Exponential-backoff retries on a step that talks to object storage."""
+        if self.retries:
+            task.set_retry(num_retries=self.retries, backoff_duration="10s", backoff_factor=2.0, backoff_max_duration="300s")
+        return task
+
+
+def _stages(c: Components, place: Placement, *, kind: str, deu, practice_id, audio_uris, base_version, learner, player, registry_uri, mlflow_tracking_uri, feature_cache_dir, new):
+    """ingest → features → train → evaluate → push, wired (shared by imitation and tuning)."""
+    ingest = place.flaky(c.ingest(audio_uris=audio_uris, learner_profile_json=learner).set_display_name("ingest"))
+    features = place.compute(
+        c.features(recordings=ingest.outputs["recordings"], learner_profile_json=learner, feature_cache_dir=feature_cache_dir)
+    ).set_display_name("features")
+    train = place.compute(
+        c.train(
+            examples=features.outputs["examples"], learner_profile_json=learner, deu=deu, base_version=base_version, new=new,
+            registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
+        )
+    ).set_display_name("train")
+    evaluate = place.compute(
+        c.evaluate(model=train.outputs["model"], examples=features.outputs["examples"], learner_profile_json=learner)
+    ).set_display_name("evaluate")
+    push = c.push(
+        deu=deu, practice_id=practice_id, practice_kind=kind, model=train.outputs["model"], examples=features.outputs["examples"],
+        recordings=ingest.outputs["recordings"], evaluation=evaluate.outputs["evaluation"], learner_profile_json=learner,
+        player_profile_json=player, parent_version=train.outputs["Output"], registry_uri=registry_uri,
+        mlflow_tracking_uri=mlflow_tracking_uri,
+    )
+    place.flaky(push.set_display_name("push"))
+    return push
+
+
+def build_pipeline(practice_type: str, *, image: str | None = None, placement: Placement | None = None):
+    """The ``@dsl.pipeline`` function of one practice type, its components on ``image``."""
+    if practice_type not in PRACTICE_TYPES:
+        raise UnknownPracticeTypeError(f"unknown practice type {practice_type!r} (expected one of {', '.join(PRACTICE_TYPES)})")
+    c = make_components(image)
+    place = placement or Placement()
+
+    @dsl.pipeline(name=f"amadeus-{practice_type}", description=f"Amadeus {practice_type} practice: a new personality version of a deu")
+    def practice(
+        deu: str,
+        practice_id: str = "",
+        audio_uris: str = "[]",
+        base_version: int = 0,
+        learner_profile_json: str = "{}",
+        player_profile_json: str = "{}",
+        performance_uri: str = "",
+        feedback_regions_json: str = "[]",
+        registry_uri: str = "",
+        mlflow_tracking_uri: str = "",
+        feature_cache_dir: str = "",
+        new: bool = False,
+    ) -> int:
+        common = dict(deu=deu, practice_id=practice_id, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri)
+        if practice_type == "imitation":
+            return _stages(
+                c, place, kind="imitation", audio_uris=audio_uris, base_version=base_version, learner=learner_profile_json,
+                player=player_profile_json, feature_cache_dir=feature_cache_dir, new=new, **common,
+            ).output
+        elif practice_type == "tuning":
+            recall = place.flaky(
+                c.recall(
+                    deu=deu, base_version=base_version, learner_profile_json=learner_profile_json,
+                    player_profile_json=player_profile_json, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
+                ).set_display_name("recall")
+            )
+            with dsl.If(recall.outputs["mode"] == "player", name="playerProfile-only"):
+                derived = place.flaky(
+                    c.derive(
+                        deu=deu, parent_version=recall.outputs["parent_version"], player_profile_json=player_profile_json,
+                        practice_id=practice_id, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
+                    ).set_display_name("derive")
+                )
+            with dsl.Else(name="learnerProfile-changed"):
+                retrained = _stages(
+                    c, place, kind="tuning", audio_uris=recall.outputs["audio_uris"], base_version=recall.outputs["parent_version"],
+                    learner=recall.outputs["learner_profile_json"], player=player_profile_json, feature_cache_dir=feature_cache_dir,
+                    new=False, **common,
+                )
+            return dsl.OneOf(derived.output, retrained.output)
+        else:
+            return place.compute(
+                c.feedback(
+                    deu=deu, base_version=base_version, performance_uri=performance_uri, feedback_regions_json=feedback_regions_json,
+                    practice_id=practice_id, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
+                ).set_display_name("feedback")
+            ).outputs["Output"]
+
+    return practice
+
+
+def compile_practice_pipeline(
+    practice_type: str,
+    package_path: str,
+    *,
+    image: str | None = None,
+    accelerator_type: str = "",
+    accelerator_limit: int = 0,
+    node_selector: Mapping[str, str] | None = None,
+    tolerations: Sequence[Mapping[str, str]] | None = None,
+    cpu_request: str = "",
+    memory_request: str = "",
+    retries: int = 3,
+) -> str:
+    """Compile one practice pipeline to KFP IR YAML at ``package_path``; returns the path.
+
+    Args:
+        practice_type: imitation | tuning | feedback.
+        image: the studio image every component runs on (default ``$AMADEUS_STUDIO_IMAGE``).
+        accelerator_type, accelerator_limit: GPUs on the compute steps (e.g. ``nvidia.com/gpu``, 1).
+        node_selector, tolerations: Kubernetes placement of the compute steps (kfp-kubernetes).
+        cpu_request, memory_request: e.g. ``"2"``, ``"8Gi"``.
+        retries: retries of the object-storage steps (ingest, push, recall, derive).
+    """
+    placement = Placement(
+        accelerator_type=accelerator_type, accelerator_limit=int(accelerator_limit or 0), node_selector=dict(node_selector or {}),
+        tolerations=tuple(tolerations or ()), cpu_request=cpu_request, memory_request=memory_request, retries=retries,
+    )
+    pipeline = build_pipeline(practice_type, image=image, placement=placement)
+    Path(package_path).parent.mkdir(parents=True, exist_ok=True)
+    compiler.Compiler().compile(pipeline, str(package_path))
+    return str(package_path)
