@@ -34,6 +34,7 @@ class ClusterLoginError(RuntimeError):
 
 def kube_configuration(kubeconfig: str | None = None, context: str | None = None):
     """A ``kubernetes.client.Configuration`` from ``kubeconfig`` or the pod's service account."""
+    import yaml
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -45,7 +46,7 @@ def kube_configuration(kubeconfig: str | None = None, context: str | None = None
             pass
     try:
         config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
-    except (config.ConfigException, OSError) as exc:
+    except (config.ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
         where = kubeconfig or "$KUBECONFIG / ~/.kube/config"
         raise ClusterLoginError(f"cannot log in to Kubernetes with {where} nor in-cluster: {exc}") from None
     return configuration

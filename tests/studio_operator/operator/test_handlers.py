@@ -211,3 +211,74 @@ async def test_spec_change_after_submission_is_rejected_with_a_condition(cluster
     assert rejected["status"] == "True" and "generation 2 ignored" in rejected["message"]
     assert len(kfp_api.created) == 1 and cluster.status("moving")["observedGeneration"] == 1
     gate.set()
+
+
+async def test_job_backend_runs_the_practice_as_a_job_with_gpu_settings(cluster, start_operator, amadeus_home):
+    running = await start_operator(default_backend="job", image="registry.example/amadeus-studio:1.0", s3_secret="amadeus-s3")
+    resources = {
+        "gpu": {"count": 1},
+        "memory": "8Gi",
+        "nodeSelector": {"pool": "gpu"},
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    }
+    created = await cluster.apply("oboe-1", {"deu": "oboe", "type": "imitation", "audio": ["s3://t/oboe.wav"], "resources": resources})
+    uid = created["metadata"]["uid"]
+    job = (await wait_for(lambda: cluster.jobs()))[0]
+
+    assert job["metadata"]["name"] == f"practice-{uid}"
+    assert job["metadata"]["ownerReferences"][0]["uid"] == uid
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "registry.example/amadeus-studio:1.0"
+    assert container["command"][:4] == ["amadeus", "practice", "imitation", "--deu"]
+    assert "--practice-id" in container["command"] and uid in container["command"]
+    assert container["resources"]["limits"] == {"nvidia.com/gpu": 1, "memory": "8Gi"}
+    assert container["envFrom"] == [{"secretRef": {"name": "amadeus-s3"}}]
+    assert pod["nodeSelector"] == {"pool": "gpu"} and pod["tolerations"] == resources["tolerations"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and container["securityContext"]["readOnlyRootFilesystem"] is True
+    import kubernetes_validate
+
+    kubernetes_validate.validate(job, "1.30.0", strict=True)
+
+    # The Job controller (there is none here) starts the pod, the practice pushes its version, the Job completes.
+    url = f"{cluster.url}/apis/batch/v1/namespaces/studio/jobs/{job['metadata']['name']}/status"
+    headers = {"Content-Type": "application/merge-patch+json"}
+    async with cluster.session.patch(url, json={"status": {"active": 1}}, headers=headers) as response:
+        assert response.status == 200
+    await wait_for(lambda: _phase(cluster, "oboe-1") == "Running")
+    seed_version(amadeus_home, "oboe", practice_id=uid)
+    done = {"status": {"active": 0, "succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}}
+    async with cluster.session.patch(url, json=done, headers=headers) as response:
+        assert response.status == 200
+
+    await wait_for(lambda: _phase(cluster, "oboe-1") == "Succeeded")
+    assert cluster.status("oboe-1")["backend"] == "job" and cluster.status("oboe-1")["version"] == 1
+    assert len(cluster.jobs()) == 1
+    metrics = running.operator.metrics
+    assert metrics.runs_submitted.labels(backend="job")._value.get() == 1
+    assert metrics.practices.labels(phase="Succeeded")._value.get() == 1
+
+
+async def test_deleting_a_job_practice_deletes_its_job(cluster, start_operator):
+    await start_operator(default_backend="job")
+    await cluster.apply("short-lived", {"deu": "oboe", "type": "imitation", "audio": ["/data/oboe.wav"]})
+    await wait_for(lambda: cluster.jobs())
+    await wait_for(lambda: cluster.status("short-lived").get("runId"))
+    await cluster.delete("short-lived")
+    await wait_for(lambda: cluster.practice("short-lived") is None and not cluster.jobs())
+
+
+async def test_metrics_endpoint_serves_phases_latency_and_errors(cluster, kfp_api, start_operator):
+    import urllib.request
+
+    running = await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("unknown", {"deu": "nobody", "type": "tuning", "playerProfile": {"gainDb": 1}})
+    await wait_for(lambda: _phase(cluster, "unknown") == "Failed")
+    server = running.operator.metrics.serve(0, addr="127.0.0.1")
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).read().decode()
+    finally:
+        server.shutdown()
+    assert 'amadeus_practices{phase="Failed"} 1.0' in text
+    assert 'amadeus_reconcile_seconds_count{handler="submit"}' in text
+    assert "amadeus_submit_errors_total" in text
