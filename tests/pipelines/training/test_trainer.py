@@ -1,0 +1,150 @@
+"""The Trainer on real (synthesised) harmonic audio: learning, interruption and resume, budgets, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from instrument_agent.features import compute_loudness  # noqa: E402
+from instrument_agent.proto import personality_pb2  # noqa: E402
+from pipelines.export import export  # noqa: E402
+from pipelines.training import (  # noqa: E402
+    DeviceUnavailableError,
+    Trainer,
+    TrainingDataError,
+    TrainingInterrupted,
+)
+
+SR, FR = 16000, 50
+HOP = SR // FR
+
+
+def _profile(**overrides) -> personality_pb2.LearnerProfile:
+    fields = dict(
+        sample_rate=SR,
+        frame_rate=FR,
+        n_harmonics=16,
+        n_noise_bands=17,
+        reverb=True,
+        reverb_seconds=0.05,
+        hidden_size=32,
+        mlp_layers=1,
+        gru_units=32,
+        batch_size=4,
+        learning_rate=3e-3,
+        steps=30,
+        checkpoint_every=2,
+        fft_sizes=[1024, 256, 64],
+        seed=5,
+    )
+    fields.update(overrides)
+    return personality_pb2.LearnerProfile(**fields)
+
+
+def _examples(count: int = 6, seconds: float = 0.5) -> dict[str, np.ndarray]:
+    """Harmonic tones (1/k² spectrum, a swell and a slight vibrato) with their f0 and A-weighted loudness."""
+    frames = int(seconds * FR)
+    n = frames * HOP
+    t = np.arange(n) / SR
+    rng = np.random.default_rng(0)
+    audio, f0s, louds = [], [], []
+    for _ in range(count):
+        base = 196.0 * 2 ** rng.uniform(0, 1.5)
+        f0_frames = base * (1 + 0.01 * np.sin(2 * np.pi * 5 * np.arange(frames) / FR))
+        f0 = np.interp(np.arange(n) / HOP, np.arange(frames), f0_frames)
+        phase = 2 * np.pi * np.cumsum(f0) / SR
+        env = 0.3 * np.sin(np.pi * t / t[-1]) ** 0.5
+        x = env * sum(np.sin(k * phase) / k**2 for k in range(1, 9))
+        audio.append(x.astype(np.float32))
+        f0s.append(f0_frames.astype(np.float32))
+        louds.append(compute_loudness(x, SR, FR)[:frames])
+    return {"audio": np.stack(audio), "f0_hz": np.stack(f0s), "loudness_db": np.stack(louds)}
+
+
+@pytest.mark.slow
+def test_loss_goes_down_on_a_harmonic_target(tmp_path):
+    trainer = Trainer(_profile(steps=30), tmp_path / "ckpt", progress=False)
+    result = trainer.fit(_examples())
+    assert result.step == 30 and len(result.history) == 30
+    first, last = np.mean(result.history[:3]), np.mean(result.history[-3:])
+    assert last < 0.8 * first, (first, last)
+    assert result.stopped == "steps"
+    assert result.summary()["steps_run"] == 30
+
+
+@pytest.mark.slow
+def test_interrupted_training_resumes_at_the_saved_step(tmp_path):
+    examples = _examples()
+    profile = _profile(steps=8, checkpoint_every=100)
+
+    def interrupt_at_4(step, loss):
+        if step == 4:
+            raise KeyboardInterrupt
+
+    first = Trainer(profile, tmp_path / "run", progress=False)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 4.*resume with the same command"):
+        first.fit(examples, on_step=interrupt_at_4)
+    saved_moment = first.optimizer.variables[1].numpy().copy()  # Adam's first moment of the first weight
+
+    resumed = Trainer(profile, tmp_path / "run", progress=False)
+    assert resumed.restore() == 4
+    assert int(resumed.optimizer.iterations.numpy()) == 4
+    np.testing.assert_array_equal(resumed.optimizer.variables[1].numpy(), saved_moment)
+    result = resumed.fit(examples)
+    assert result.start_step == 4 and result.step == 8 and len(result.history) == 4
+    assert int(resumed.optimizer.iterations.numpy()) == 8
+
+    # Same batches, noise and optimizer state: the resumed run retraces the uninterrupted one.
+    straight = Trainer(profile, tmp_path / "straight", progress=False).fit(examples)
+    np.testing.assert_allclose(result.history, straight.history[4:], rtol=1e-3)
+
+
+def test_a_finished_run_does_nothing_more(tmp_path):
+    examples = _examples(count=2)
+    profile = _profile(steps=2, batch_size=2)
+    Trainer(profile, tmp_path / "run", progress=False).fit(examples)
+    again = Trainer(profile, tmp_path / "run", progress=False).fit(examples)
+    assert again.start_step == 2 and again.step == 2 and again.history == []
+
+
+def test_wall_time_budget_stops_early(tmp_path):
+    profile = _profile(steps=1000, batch_size=2, max_train_seconds=0.01)
+    result = Trainer(profile, tmp_path / "run", progress=False).fit(_examples(count=2))
+    assert result.stopped == "time_budget" and result.step == 1
+    # The checkpoint holds the step it stopped at.
+    assert Trainer(profile, tmp_path / "run", progress=False).restore() == 1
+
+
+def test_malformed_examples_name_the_field(tmp_path):
+    trainer = Trainer(_profile(), tmp_path / "run", progress=False)
+    good = _examples(count=2)
+    with pytest.raises(TrainingDataError, match="missing field 'loudness_db'"):
+        trainer.fit({"audio": good["audio"], "f0_hz": good["f0_hz"]})
+    with pytest.raises(TrainingDataError, match=r"examples\['audio'\]: shape \(2, 7999\), expected \(2, 8000\)"):
+        trainer.fit({**good, "audio": good["audio"][:, :-1]})
+    bad = good["f0_hz"].copy()
+    bad[0, 3] = np.nan
+    with pytest.raises(TrainingDataError, match=r"examples\['f0_hz'\]: contains NaN"):
+        trainer.fit({**good, "f0_hz": bad})
+    assert trainer.step == 0
+
+
+def test_asking_for_a_gpu_without_one_is_a_clear_error(tmp_path):
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(DeviceUnavailableError, match="device='gpu' but TensorFlow sees no GPU"):
+        Trainer(_profile(device="gpu"), tmp_path / "run", progress=False)
+
+
+def test_warm_start_continues_from_an_exported_personality(tmp_path):
+    profile = _profile(steps=1, batch_size=2)
+    parent = Trainer(profile, tmp_path / "parent", progress=False)
+    parent.fit(_examples(count=2))
+    export(parent.model, profile, tmp_path / "export")
+    child = Trainer(_profile(steps=1, batch_size=2, seed=99), tmp_path / "child", progress=False)
+    child.warm_start(tmp_path / "export")
+    a, b = parent.model.decoder.weights_dict(), child.model.decoder.weights_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    np.testing.assert_array_equal(parent.model.reverb_impulse_response(), child.model.reverb_impulse_response())
