@@ -19,6 +19,7 @@ import copy
 import datetime
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -345,6 +346,7 @@ class KfpApiDouble:
             "state": "PENDING",
             "created_at": datetime.datetime.now(tz=datetime.UTC).isoformat(),
             "storage_state": "AVAILABLE",
+            "_created_perf": time.perf_counter(),  # for latency figures; not part of the API
         }
         self.runs[run["run_id"]] = run
         self.created.append(run)
@@ -355,7 +357,7 @@ class KfpApiDouble:
 
     @staticmethod
     def _public(run: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in run.items() if k != "_"}
+        return {k: v for k, v in run.items() if not k.startswith("_")}
 
     def _execute(self, run: dict[str, Any]) -> None:
         with self._lock:
