@@ -3,9 +3,10 @@ stateless, multi-tenant, observable. See docs/studio.md.
 
 Backends: :class:`EmbeddedBackend` (local store + practice runner processes, the
 default) and :class:`ClusterBackend` (Practice custom resources through the
-Kubernetes API).
+Kubernetes API, one namespace per ama; personalities and audio in S3).
 """
 
+from .cluster import ClusterBackend
 from .embedded import EmbeddedBackend
 from .errors import (
     InvalidRequestError,
@@ -22,6 +23,7 @@ from .server import StudioConfig, StudioServer, serve
 from .tenants import TokenRegistry, TokensFileError, add_token, hash_token, new_token
 
 __all__ = [
+    "ClusterBackend",
     "EmbeddedBackend",
     "InvalidRequestError",
     "NotFoundError",

@@ -59,10 +59,17 @@ def serve_command(
     workers: Annotated[int, typer.Option(help="Practices running at once (embedded).")] = 1,
     audio_root: Annotated[Optional[list[Path]], typer.Option(help="Server directory audio may be named from (repeatable).")] = None,
     tf_serving: Annotated[Optional[str], typer.Option(help="TensorFlow Serving host:port for PerformFile.")] = None,
-    namespace: Annotated[str, typer.Option(help="Kubernetes namespace of Practice resources (cluster).")] = "amadeus",
+    namespace: Annotated[str, typer.Option(help="Kubernetes namespace of Practice resources (cluster); per ama: NAMESPACE-AMA.")] = "amadeus",
     kubeconfig: Annotated[Optional[Path], typer.Option(help="kubeconfig (cluster; default in-cluster or ~/.kube/config).")] = None,
+    s3_endpoint: Annotated[Optional[str], typer.Option(envvar="AMADEUS_S3_ENDPOINT",
+                                                       help="S3 / MinIO API URL (cluster), e.g. http://minio.amadeus:9000.")] = None,
+    s3_bucket: Annotated[str, typer.Option(envvar="AMADEUS_S3_BUCKET", help="Bucket of personalities and practice audio (cluster).")] = "amadeus",
+    s3_prefix: Annotated[str, typer.Option(envvar="AMADEUS_S3_PREFIX", help="Key prefix inside the bucket (cluster).")] = "",
 ) -> None:
-    """Run the studio until Ctrl-C / SIGTERM (graceful: in-flight calls finish, running practices are re-queued)."""
+    """Run the studio until Ctrl-C / SIGTERM (graceful: in-flight calls finish, running practices are re-queued).
+
+    The cluster backend reads its S3 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    """
     from instrument_agent.home import amadeus_home
     from studio_operator.server import StudioConfig, serve
 
@@ -71,6 +78,8 @@ def serve_command(
         tokens=tokens, backend=backend, tls_cert=tls_cert, tls_key=tls_key,
         max_upload_bytes=int(max_upload_mb * 1e6), max_practices_per_tenant=max_practices, workers=workers,
         audio_roots=list(audio_root or []), tf_serving=tf_serving, namespace=namespace, kubeconfig=kubeconfig,
+        s3_endpoint=s3_endpoint, s3_bucket=s3_bucket, s3_prefix=s3_prefix,
+        s3_access_key=os.environ.get("AWS_ACCESS_KEY_ID") or None, s3_secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
     )
 
     def ready(running) -> None:

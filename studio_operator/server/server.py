@@ -47,7 +47,9 @@ class StudioConfig:
         audio_roots: server directories audio may be named from (embedded backend).
         tf_serving: ``host:port`` of TensorFlow Serving for PerformFile (None = in-process).
         tf_serving_model: TF Serving model name template (``{deu}``, ``{ama}``).
-        namespace / kubeconfig / s3_*: cluster backend settings.
+        namespace / kubeconfig / s3_*: cluster backend settings (see docs/studio.md): ``namespace`` is the
+            single-user namespace and the stem of the per-ama ones (``<namespace>-<ama>``); the bucket
+            holds ``<s3_prefix>/tenants/<ama>/{personalities,practices}``.
         grace_s: seconds in-flight calls get on shutdown.
     """
 
@@ -70,6 +72,7 @@ class StudioConfig:
     kubeconfig: Path | None = None
     s3_endpoint: str | None = None
     s3_bucket: str = "amadeus"
+    s3_prefix: str = ""
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_secure: bool = True
@@ -88,12 +91,10 @@ def build_backend(config: StudioConfig, metrics: StudioMetrics):
         try:
             from .cluster import ClusterBackend
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.cluster":
-                raise
-            raise ValueError("the cluster backend is not part of this build yet; use --backend embedded") from None
+            raise ValueError(f"the cluster backend needs {exc.name!r}: pip install 'amadeus[studio]'") from None
         return ClusterBackend(
             config.home, namespace=config.namespace, kubeconfig=config.kubeconfig, metrics=metrics,
-            s3_endpoint=config.s3_endpoint, s3_bucket=config.s3_bucket, s3_access_key=config.s3_access_key,
+            s3_endpoint=config.s3_endpoint, s3_bucket=config.s3_bucket, s3_prefix=config.s3_prefix, s3_access_key=config.s3_access_key,
             s3_secret_key=config.s3_secret_key, s3_secure=config.s3_secure,
         )
     raise ValueError(f"backend {config.backend!r}: choose embedded or cluster")

@@ -53,10 +53,10 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
             raise InvalidRequestError("Practice: the first message must be a header")
         header = first.header
         kind = validate_header(header, max_upload_bytes=self.max_upload_bytes)
-        for i, uri in enumerate(header.audio_uris):
-            self.backend.check_audio_uri(uri, f"header.audio_uris[{i}]")
+        for i, uri in enumerate(header.audio_uris):  # in a thread: the cluster backend asks the object store
+            await asyncio.to_thread(self.backend.check_audio_uri, uri, f"header.audio_uris[{i}]")
         if header.type == Kind.FEEDBACK and header.performance not in {u.name for u in header.uploads}:
-            self.backend.check_audio_uri(header.performance, "header.performance")
+            await asyncio.to_thread(self.backend.check_audio_uri, header.performance, "header.performance")
         if header.type != Kind.IMITATION or header.base_version:
             ref = studio_pb2.PersonalityRef(deu=header.deu, version=header.base_version)
             await asyncio.to_thread(self.resolver.info, ama, ref)  # NOT_FOUND: nothing to tune / continue from
@@ -92,6 +92,11 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         ama = current_ama.get()
         if not request.practice_id:
             raise InvalidRequestError("practice_id: name the practice to watch")
+        watch = getattr(self.backend, "watch", None)
+        if watch is not None:  # the backend streams changes itself (cluster: a Kubernetes watch)
+            async for progress in watch(ama, request.practice_id, follow=request.follow):
+                yield progress
+            return
         last = None
         while True:
             progress = await asyncio.to_thread(self.backend.progress, ama, request.practice_id)
