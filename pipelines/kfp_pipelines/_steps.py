@@ -22,6 +22,7 @@ from typing import Any
 __all__ = [
     "derive_player",
     "run_evaluate",
+    "run_feedback",
     "run_features",
     "run_ingest",
     "run_push",
@@ -183,20 +184,21 @@ def run_push(
     Raises EvaluationGateError (nothing published) when evaluation did not bless it.
     Returns the published version number.
     """
-    from instrument_agent.profiles import merge_profile
-    from instrument_agent.proto import personality_pb2
+    from instrument_agent.profiles import merge_profile, resolve_player_profile
     from pipelines import stages
 
     registry = _registry(registry_uri, mlflow_tracking_uri)
     player = _json(player_profile_json, "player_profile_json")
-    player_profile = None
-    if player:
-        player_profile = merge_profile(personality_pb2.PlayerProfile(), dict(player, configured=True), source="player_profile_json")
     recordings = json.loads((Path(ingest_dir) / "recordings.json").read_text())["recordings"]
     params = {"audio_uris": json.dumps([row.get("uri", row["source"]) for row in recordings])}
     with _ScratchStore() as store:
+        base_player = None
         if parent_version:
-            registry.fetch_into(store, deu, parent_version)
+            base_player = registry.fetch_into(store, deu, parent_version).manifest.player_profile
+        player_profile = None
+        if player:  # changes over the parent's playerProfile (or the defaults)
+            base = resolve_player_profile(base_player)
+            player_profile = merge_profile(base, dict(player, configured=True), source="player_profile_json")
         pushed = stages.push(
             deu, model_dir, features_dir, evaluation_json, _json(learner_profile_json, "learner_profile_json"),
             ingest_dir=ingest_dir, player_profile=player_profile, parent_version=parent_version, practice_id=practice_id,
@@ -298,3 +300,31 @@ def _derive(registry, store, parent, player_profile_json: str, practice_id: str,
     practice.params["player_change"] = json.dumps(change, sort_keys=True)
     bundle = store.derive(parent, player_profile=player, practice=practice)
     return registry.publish(bundle).version
+
+
+def run_feedback(
+    deu: str, base_version: int, performance_uri: str, feedback_regions_json: str, practice_id: str,
+    registry_uri: str, mlflow_tracking_uri: str, report_json: str,
+) -> int:
+    """feedback: the judged performance and its regions → a version with optimised playerProfile knobs.
+    Writes the knob changes and measured descriptors to ``report_json``; returns the new version."""
+    from pipelines.feedback import regions_from_json, run_feedback as feedback
+
+    regions = regions_from_json(_json(feedback_regions_json, "feedback_regions_json") or [])
+    if not performance_uri:
+        raise ValueError("pipeline parameter performance_uri: the feedback practice needs the judged performance")
+    with tempfile.TemporaryDirectory(prefix="amadeus-feedback-in-") as work:
+        (path,) = _materialise([performance_uri], Path(work))
+        result = feedback(
+            deu, path, regions, base_version=base_version or None, registry=_registry(registry_uri, mlflow_tracking_uri),
+            practice_id=practice_id, runner="kfp",
+        )
+    Path(report_json).parent.mkdir(parents=True, exist_ok=True)
+    Path(report_json).write_text(
+        json.dumps(
+            {"version": result.version, "parent_version": result.parent_version, "knobs": result.knobs, "previous_knobs": result.previous_knobs,
+             "liked": result.liked, "disliked": result.disliked, "loss": [result.loss_start, result.loss_end]},
+            indent=2, sort_keys=True,
+        )
+    )
+    return result.version

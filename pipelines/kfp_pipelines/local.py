@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,10 @@ def run_local(practice_type: str, *, pipeline_root: str | Path | None = None, **
     pipeline = build_pipeline(practice_type)
     started = time.perf_counter()
     try:
-        result = pipeline(**params)
+        with warnings.catch_warnings():
+            # kfp.local warns that a custom base image runs in this Python: that is the point here.
+            warnings.filterwarnings("ignore", message="You may be attemping to run a task that uses custom", category=RuntimeWarning)
+            result = pipeline(**params)
     except RuntimeError as exc:
         raise LocalRunError(f"amadeus-{practice_type} on kfp.local failed: {exc}") from exc
     version = result.output if result is not None and getattr(result, "outputs", None) else None

@@ -1,0 +1,69 @@
+"""Compiled IR YAML of the three practice pipelines: components, parameters, placement, retries."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from pipelines.kfp_pipelines import PIPELINE_PARAMETERS, UnknownPracticeTypeError, compile_practice_pipeline
+
+GPU = dict(
+    image="registry.example/amadeus-studio:1.2",
+    accelerator_type="nvidia.com/gpu",
+    accelerator_limit=1,
+    node_selector={"amadeus.io/pool": "gpu"},
+    tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    cpu_request="2",
+    memory_request="8Gi",
+)
+
+
+def _compile(tmp_path, kind, **settings):
+    path = compile_practice_pipeline(kind, str(tmp_path / f"{kind}.yaml"), **settings)
+    docs = list(yaml.safe_load_all(open(path)))
+    return docs[0], (docs[1] if len(docs) > 1 else {})
+
+
+def test_imitation_has_the_stages_with_gpu_placement_and_retries(tmp_path):
+    spec, platform = _compile(tmp_path, "imitation", **GPU)
+    tasks = spec["root"]["dag"]["tasks"]
+    assert set(tasks) == {"ingest", "features", "train", "evaluate", "push"}
+    assert tasks["features"]["dependentTasks"] == ["ingest"] and sorted(tasks["push"]["dependentTasks"]) == ["evaluate", "features", "ingest", "train"]
+    assert set(spec["root"]["inputDefinitions"]["parameters"]) == set(PIPELINE_PARAMETERS)
+    executors = spec["deploymentSpec"]["executors"]
+    assert {e["container"]["image"] for e in executors.values()} == {GPU["image"]}
+    train = executors["exec-train"]["container"]["resources"]
+    assert train["accelerator"]["resourceType"] == "nvidia.com/gpu" and int(train["accelerator"]["resourceCount"]) == 1
+    assert "accelerator" not in executors["exec-ingest"]["container"].get("resources", {})
+    for step in ("ingest", "push"):
+        assert tasks[step]["retryPolicy"]["maxRetryCount"] == 3
+    assert "retryPolicy" not in tasks["train"]
+    k8s = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert k8s["exec-train"]["nodeSelector"]["labels"] == {"amadeus.io/pool": "gpu"}
+    assert k8s["exec-train"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert "exec-ingest" not in k8s
+    # The components run the shared stages.
+    assert "from pipelines.kfp_pipelines._steps import run_train" in "".join(executors["exec-train"]["container"]["command"])
+
+
+def test_tuning_branches_between_derive_and_the_stages(tmp_path):
+    spec, _ = _compile(tmp_path, "tuning", image="img:1")
+    assert set(spec["root"]["dag"]["tasks"]) == {"recall", "condition-branches-1"}
+    branches = spec["components"]["comp-condition-branches-1"]["dag"]["tasks"]
+    inside = [set(spec["components"][t["componentRef"]["name"]]["dag"]["tasks"]) for t in branches.values()]
+    assert sorted(inside, key=len) == [{"derive"}, {"ingest", "features", "train", "evaluate", "push"}]
+
+
+def test_feedback_and_cpu_only_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMADEUS_STUDIO_IMAGE", "from-env:7")
+    spec, platform = _compile(tmp_path, "feedback")
+    assert set(spec["root"]["dag"]["tasks"]) == {"feedback"}
+    container = spec["deploymentSpec"]["executors"]["exec-feedback"]["container"]
+    assert container["image"] == "from-env:7" and "accelerator" not in container.get("resources", {})
+    assert not platform
+
+
+def test_unknown_type_is_refused(tmp_path):
+    with pytest.raises(UnknownPracticeTypeError, match="unknown practice type 'jam'"):
+        compile_practice_pipeline("jam", str(tmp_path / "x.yaml"), image="img")
+    assert not (tmp_path / "x.yaml").exists()

@@ -1,0 +1,64 @@
+"""Tuning: a playerProfile change is a new version at once; a learnerProfile change re-runs the
+previous practice's pipeline (kfp.local) on its recorded audio, reusing the cached features."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import soundfile
+
+from instrument_agent.proto import personality_pb2
+from instrument_agent.store import PersonalityStore
+from pipelines.demo.score import practice_score
+from pipelines.demo.voice import bowed_string
+from pipelines.kfp_pipelines import run_local
+from pipelines.tuning import NothingToTuneError, tune
+
+TINY = dict(
+    steps=3, hidden_size=32, gru_units=32, n_harmonics=20, n_noise_bands=17, example_seconds=1.0, batch_size=2,
+    reverb=False, f0_method="yin", holdout_fraction=0.2, checkpoint_every=100,
+)
+
+
+def test_player_change_is_instant_and_keeps_the_model(make_bundle, tmp_path, monkeypatch):
+    monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
+    parent = make_bundle("flute", seed=1, home=tmp_path / "home")
+    started = time.perf_counter()
+    result = tune("flute", player_changes={"harmonic_tilt": -2.5, "gain_db": 3.0})
+    assert result.mode == "player" and result.version == 2 and time.perf_counter() - started < 5.0
+    new = PersonalityStore(tmp_path / "home").get("flute", 2)
+    assert new.manifest.practice.kind == personality_pb2.PracticeRecord.TUNING
+    assert new.manifest.player_profile.harmonic_tilt == -2.5 and new.manifest.player_profile.gain_db == 3.0
+    assert new.manifest.player_profile.reverb_mix == 1.0  # untouched knobs keep the parent's values
+    assert new.manifest.parent_version == 1 and new.manifest.parent_digest == parent.digest
+    assert [e.sha256 for e in new.manifest.files] == [e.sha256 for e in parent.manifest.files]
+    with pytest.raises(NothingToTuneError):
+        tune("flute")
+
+
+@pytest.mark.slow
+def test_learner_change_reruns_the_practice_with_cached_features(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
+    audio = tmp_path / "bowed.wav"
+    soundfile.write(str(audio), bowed_string(practice_score(5.0, seed=5), 16000, seed=5), 16000)
+    cache = tmp_path / "cache"
+    first = run_local(
+        "imitation", pipeline_root=tmp_path / "first", deu="cello", audio_uris=json.dumps([str(audio)]),
+        learner_profile_json=json.dumps(TINY), feature_cache_dir=str(cache),
+    )
+    (stats,) = (tmp_path / "first").glob("*/features/examples/stats.json")
+    assert json.loads(stats.read_text())["cache"] == {"hits": 0, "misses": 1}
+
+    result = tune("cello", learner_changes={"steps": 4, "learning_rate": 0.001}, feature_cache_dir=cache, pipeline_root=tmp_path / "again")
+    assert result.mode == "learner" and result.version == first["version"] + 1
+    # Feature extraction did not run again: every recording came from the cache.
+    (stats,) = (tmp_path / "again").glob("*/features/examples/stats.json")
+    assert json.loads(stats.read_text())["cache"] == {"hits": 1, "misses": 0}
+    new = PersonalityStore(tmp_path / "home").get("cello", result.version)
+    assert new.manifest.practice.kind == personality_pb2.PracticeRecord.TUNING
+    assert new.manifest.learner_profile.steps == 4 and new.manifest.learner_profile.learning_rate == pytest.approx(0.001)
+    assert new.manifest.learner_profile.n_harmonics == 20  # the rest of the parent's profile carried over
+    assert new.manifest.parent_version == 1
+    assert json.loads(new.manifest.practice.params["audio_uris"]) == [str(audio)]
