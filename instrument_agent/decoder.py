@@ -259,8 +259,21 @@ class NumpyDecoder:
         new_state = self._recur(enc[None, :, :g3], state)[0]
         return self._outputs(new_state, enc[:, g3:]), new_state
 
+    def recur(self, inputs: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """First half of :meth:`run`: the GRU states [F, V, G] after each of the F frames."""
+        return self._recur(inputs[..., : 3 * self.shape.gru_units], state)
+
+    def emit(self, inputs: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """Second half of :meth:`run`: controls [F, V, 1+H+N] from the inputs and :meth:`recur`'s states."""
+        frames, voices = inputs.shape[:2]
+        g3 = 3 * self.shape.gru_units
+        y = self._outputs(states.reshape(frames * voices, -1), inputs[..., g3:].reshape(frames * voices, -1))
+        raw = y @ self._dense_kernel + self._dense_bias
+        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
+        return _exp_sigmoid(raw).reshape(frames, voices, -1)
+
     def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """F consecutive control frames of V voices.
+        """F consecutive control frames of V voices (:meth:`recur` then :meth:`emit`).
 
         Args:
             inputs: [F, V, E] from :meth:`encode` (frame by frame).
@@ -268,13 +281,8 @@ class NumpyDecoder:
         Returns:
             (controls [F, V, 1+H+N] float32, state [V, G] after the last frame).
         """
-        frames, voices = inputs.shape[:2]
-        g3 = 3 * self.shape.gru_units
-        states = self._recur(inputs[..., :g3], state)
-        y = self._outputs(states.reshape(frames * voices, -1), inputs[..., g3:].reshape(frames * voices, -1))
-        raw = y @ self._dense_kernel + self._dense_bias
-        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
-        return _exp_sigmoid(raw).reshape(frames, voices, -1), states[-1].copy()
+        states = self.recur(inputs, state)
+        return self.emit(inputs, states), states[-1].copy()
 
     def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One control frame for V voices.

@@ -66,6 +66,7 @@ _MIN_ATTACK_S = 0.002  # shortest attack/release: no clicks
 _MIN_RELEASE_S = 0.005
 _CUT_S = 0.005  # fade of a stolen or cut voice
 _MAX_SPAN_FRAMES = 32  # control frames rendered in one batch at most (bounds memory)
+_NOISE_BUFFER = 4096  # white-noise samples drawn ahead per voice (one generator call per 4096 samples)
 
 
 class EngineConfigError(ValueError):
@@ -257,6 +258,11 @@ class Engine:
         extend("_enc_ok", (capacity,), bool, False)
         extend("_tilt", (capacity,), np.float64, np.nan)
         extend("_tilt_gain", (capacity, h), np.float32, 1.0)
+        extend("_stamp", (capacity,), np.int64)  # bumped whenever a voice's state, inputs or tilt change
+        self._job = None  # a speculated frame step (see _speculate)
+        extend("_noise_buf", (capacity, _NOISE_BUFFER), np.float32)
+        extend("_noise_pos", (capacity,), np.int64, _NOISE_BUFFER)  # next unread sample of the buffer
+        self._live_idx = None
         # Spectra of the current frame's noise IRs at one FFT size.
         self._spec_nfft = 0
         self._spec = np.zeros((capacity, 1), dtype=np.complex64)
@@ -367,10 +373,12 @@ class Engine:
         if new_tilt.any():
             self._tilt[idx[new_tilt]] = tilt[new_tilt]
             self._tilt_gain[idx[new_tilt]] = harmonic_tilt_gains(self.n_harmonics, tilt[new_tilt])
+            self._stamp[idx[new_tilt]] += 1
         midi = ~self._curve[idx]
         m_idx = idx[midi]
         changed = (f0[midi] != self._in_f0[m_idx]) | (ld[midi] != self._in_ld[m_idx])
         self._enc_ok[m_idx[changed]] = False
+        self._stamp[m_idx[changed]] += 1
         self._in_f0[m_idx] = f0[midi]
         self._in_ld[m_idx] = ld[midi]
         self._f0_prev[m_idx] = f0[midi]
@@ -378,7 +386,38 @@ class Engine:
         return f0, ld, tilt
 
     def _live(self) -> np.ndarray:
-        return np.fromiter((s for s, src in enumerate(self._source) if src is not None), dtype=np.intp)
+        """[V] slots of the sounding voices (cached until a voice starts or ends)."""
+        if self._live_idx is None:
+            self._live_idx = np.fromiter((s for s, src in enumerate(self._source) if src is not None), dtype=np.intp)
+        return self._live_idx
+
+    def _white(self, idx: np.ndarray, n: int) -> np.ndarray:
+        """[V, n] float32 uniform noise in [-1, 1): each voice's own generator, read in order."""
+        pos = self._noise_pos[idx]
+        size = _NOISE_BUFFER
+        if pos.max() + n <= size:
+            self._noise_pos[idx] = pos + n
+            return self._noise_buf[idx[:, None], pos[:, None] + np.arange(n)]
+        out = np.empty((idx.size, n), dtype=np.float32)
+        for i, (s, p) in enumerate(zip(idx.tolist(), pos.tolist())):
+            have = min(size - p, n)
+            out[i, :have] = self._noise_buf[s, p : p + have]
+            rest = n - have
+            if rest >= size:  # a long span: draw it directly, the buffer stays empty
+                self._rng[s].random(rest, dtype=np.float32, out=out[i, have:])
+                out[i, have:] *= 2.0
+                out[i, have:] -= 1.0
+                self._noise_pos[s] = size
+            elif rest:
+                buf = self._noise_buf[s]
+                self._rng[s].random(size, dtype=np.float32, out=buf)
+                buf *= 2.0
+                buf -= 1.0
+                out[i, have:] = buf[:rest]
+                self._noise_pos[s] = rest
+            else:
+                self._noise_pos[s] = p + have
+        return out
 
     def _spectra_for(self, idx: np.ndarray, n_fft: int) -> np.ndarray:
         """[V, n_fft/2+1] spectra of the current noise IRs of ``idx`` (cached per FFT size)."""
@@ -402,6 +441,70 @@ class Engine:
         irs = self._noise_design.impulse_responses(flat[:, 1 + h :], self._noise_gain)
         return amps.reshape(frames, voices, h), irs.reshape(frames, voices, -1)
 
+    def _encode_missing(self, idx: np.ndarray) -> None:
+        """Encode the decoder inputs of the MIDI voices in ``idx`` whose inputs changed."""
+        midi = idx[~self._curve[idx]]
+        todo = midi[~self._enc_ok[midi]]
+        if todo.size:
+            self._enc[todo] = self._dec.encode(self._in_f0[todo], self._in_ld[todo])
+            self._enc_ok[todo] = True
+
+    def _frame_inputs(self, idx: np.ndarray, first: int, frames: int) -> tuple[np.ndarray, np.ndarray]:
+        """Encoded decoder inputs [F, V, E] and f0 [F, V] of voices ``idx`` at engine frames ``first..``."""
+        self._encode_missing(idx)
+        enc = np.empty((frames, idx.size, self._dec.encoded_size), dtype=np.float32)
+        enc[:] = self._enc[idx]
+        f0 = np.empty((frames, idx.size))
+        f0[:] = self._in_f0[idx]
+        numbers = np.arange(first, first + frames)
+        for i in np.flatnonzero(self._curve[idx]):
+            cf0, cld = self._curve_values(self._source[idx[i]], numbers)
+            enc[:, i] = self._dec.encode(cf0, cld)
+            f0[:, i] = cf0
+        return enc, f0
+
+    def _speculate(self, blocks_left: int) -> None:
+        """Do part of the next boundary's decoder step ahead, in the blocks before it.
+
+        The step of all sounding voices (batched exactly as at the boundary, so
+        the numbers are the same) runs in stages, one or more per block: GRU
+        recurrence, output MLP, amplitudes and noise filters, filter spectra.
+        The boundary uses the result only if no voice started or ended and no
+        voice's state, inputs or tilt changed since (:attr:`_stamp`); else it
+        computes the step itself, as it would without this.
+        """
+        if self._mapping_dirty:
+            return
+        idx = self._live()
+        nxt = self._frame + 1
+        job = self._job
+        if job is None or job["frame"] != nxt or not np.array_equal(job["idx"], idx) or not np.array_equal(job["stamps"], self._stamp[idx]):
+            job = self._job = {"frame": nxt, "idx": idx, "stamps": self._stamp[idx].copy(), "stage": 0}
+        stages = 4 - job["stage"]
+        for _ in range(min(stages, -(-stages // blocks_left))):
+            self._job_stage(job)
+
+    def _job_stage(self, job: dict) -> None:
+        """Run the next stage of a (speculated) frame step."""
+        idx, stage = job["idx"], job["stage"]
+        if stage == 0:
+            job["enc"], job["f0"] = self._frame_inputs(idx, job["frame"], 1)
+            if hasattr(self._dec, "recur"):
+                job["states"] = self._dec.recur(job["enc"], self._state[idx])
+            else:  # a decoder that cannot split its step
+                job["controls"], state = self._dec.run(job["enc"], self._state[idx])
+                job["states"] = state[None]
+                stage += 1
+        elif stage == 1:
+            job["controls"] = self._dec.emit(job["enc"], job["states"])
+        elif stage == 2:
+            job["amps"], job["irs"] = self._controls(idx, job["controls"], job["f0"], self._tilt_gain[idx])
+        elif stage == 3:
+            job["n_fft"] = self._spec_nfft
+            if self._spec_nfft:
+                job["spectra"] = FilteredNoise.spectrum(job["irs"][0], self._spec_nfft)[None]
+        job["stage"] = stage + 1
+
     def _advance(self, idx: np.ndarray, frames: int, n_fft: int = 0):
         """Step the decoder of voices ``idx`` at the next ``frames`` control-frame boundaries.
 
@@ -410,35 +513,39 @@ class Engine:
         """
         if self._mapping_dirty:
             self._mapping_dirty = False
+            self._stamp += 1  # the new mapping or noise gain voids a speculated step
             live = self._live()
             if live.size:
                 self._refresh(live.tolist())
         voices = idx.size
-        midi = idx[~self._curve[idx]]
-        todo = midi[~self._enc_ok[midi]]
-        if todo.size:
-            self._enc[todo] = self._dec.encode(self._in_f0[todo], self._in_ld[todo])
-            self._enc_ok[todo] = True
-        enc = np.empty((frames, voices, self._dec.encoded_size), dtype=np.float32)
-        enc[:] = self._enc[idx]
-        f0 = np.empty((frames, voices))
-        f0[:] = self._in_f0[idx]
-        numbers = np.arange(self._frame + 1, self._frame + 1 + frames)
-        for i in np.flatnonzero(self._curve[idx]):
-            cf0, cld = self._curve_values(self._source[idx[i]], numbers)
-            enc[:, i] = self._dec.encode(cf0, cld)
-            f0[:, i] = cf0
-        controls, state = self._dec.run(enc, self._state[idx])
+        job, self._job = self._job, None
+        spectra = None
+        if (
+            frames == 1
+            and job is not None
+            and job["frame"] == self._frame + 1
+            and np.array_equal(job["idx"], idx)
+            and np.array_equal(job["stamps"], self._stamp[idx])
+        ):
+            while job["stage"] < 3:  # finish what the blocks before did not
+                self._job_stage(job)
+            amps, f0, irs, state = job["amps"], job["f0"], job["irs"], job["states"][-1]
+            if job["stage"] == 4 and n_fft and job["n_fft"] == n_fft:
+                spectra = job["spectra"]
+        else:
+            enc, f0 = self._frame_inputs(idx, self._frame + 1, frames)
+            controls, state = self._dec.run(enc, self._state[idx])
+            amps, irs = self._controls(idx, controls, f0, self._tilt_gain[idx])
         self._state[idx] = state
-        amps, irs = self._controls(idx, controls, f0, self._tilt_gain[idx])
+        self._stamp[idx] += 1  # a new GRU state
         self._amps_prev[idx] = amps[-2] if frames > 1 else self._amps_cur[idx]
         self._f0_prev[idx] = f0[-2] if frames > 1 else self._f0_cur[idx]
         self._amps_cur[idx] = amps[-1]
         self._f0_cur[idx] = f0[-1]
         self._ir[idx] = irs[-1]
-        spectra = None
         if n_fft:
-            spectra = FilteredNoise.spectrum(irs.reshape(frames * voices, -1), n_fft).reshape(frames, voices, -1)
+            if spectra is None:
+                spectra = FilteredNoise.spectrum(irs.reshape(frames * voices, -1), n_fft).reshape(frames, voices, -1)
             if self._spec_nfft == n_fft:
                 self._spec[idx] = spectra[-1]
                 self._spec_ok[idx] = True
@@ -456,6 +563,7 @@ class Engine:
         # Every slot is fading: drop the one closest to silence.
         s = int(np.argmin(self._off + self._release_len))
         self._source[s] = None
+        self._live_idx = None
         return s
 
     def _steal_if_full(self, t: int) -> None:
@@ -495,9 +603,12 @@ class Engine:
             self._release_len[s] = self._release
             self._cutting[s] = False
             self._curve[s] = isinstance(src, _Curves)
+            self._noise_pos[s] = _NOISE_BUFFER
+            self._stamp[s] += 1
             self._in_f0[s] = self._in_ld[s] = self._tilt[s] = np.nan
             self._noise.reset([s])
             slots.append(s)
+        self._live_idx = None
         idx = np.asarray(slots, dtype=np.intp)
         f0, ld, _ = self._refresh(slots)
         enc = self._dec.encode(f0, ld)
@@ -567,46 +678,41 @@ class Engine:
         while (b := self._boundary(k + 1 + len(bounds))) < stop:
             bounds.append(b)
         idx = self._live()
-        if not idx.size:
-            self._frame += len(bounds)
-            return
         frames = len(bounds)
-        edges = np.array([start] + bounds + [stop], dtype=np.int64)
-        lengths = np.diff(edges)
-        frame_start = np.array([self._boundary(k + i) for i in range(frames + 2)], dtype=np.float64)
-        frame_len = frame_start[1:] - frame_start[:-1]
-        w0 = (edges[:-1] - frame_start[:-1]) / frame_len  # [P] position of each piece's ends in its frame
-        w1 = (edges[1:] - frame_start[:-1]) / frame_len
-        n_fft = FilteredNoise.fft_size(int(lengths.max()), self._noise_design.ir_size)
+        if not idx.size:
+            self._frame += frames
+            return
+        # Pieces: the rest of the current frame, whole frames, the start of the last one.
+        lengths = [e - s for s, e in zip([start] + bounds, bounds + [stop])]
+        n_fft = FilteredNoise.fft_size(max(lengths), self._noise_design.ir_size)
         spectra = self._spectra_for(idx, n_fft)[None]
-        amps = [self._amps_prev[idx], self._amps_cur[idx]]
-        f0 = [self._f0_prev[idx], self._f0_cur[idx]]
+        b0, b1 = self._boundary(k), self._boundary(k + 1)
+        w0 = (start - b0) / (b1 - b0)  # position of the span's start in the current frame
+        a_prev, a_cur = self._amps_prev[idx], self._amps_cur[idx]
+        f_prev, f_cur = self._f0_prev[idx], self._f0_cur[idx]
         if frames:
             new_amps, new_f0, new_spectra = self._advance(idx, frames, n_fft)
-            amps = np.concatenate([np.stack(amps), new_amps])
-            f0 = np.concatenate([np.stack(f0), new_f0])
+            last0, last1 = bounds[-1], self._boundary(k + frames + 1)
+            w1 = (stop - last0) / (last1 - last0)  # position of the span's end in the last frame
+            amps = np.concatenate([a_cur[None], new_amps])  # values at each piece's frame end
+            amps_start, amps_end = np.concatenate([a_prev[None], amps[:-1]]), amps.copy()
+            f0 = np.concatenate([f_cur[None], new_f0])
+            f0_start, f0_end = np.concatenate([f_prev[None], f0[:-1]]), f0.copy()
             spectra = np.concatenate([spectra, new_spectra])
+            if w0:
+                amps_start[0] += (a_cur - a_prev) * np.float32(w0)
+                f0_start[0] += (f_cur - f_prev) * w0
+            amps_end[-1] = amps_start[-1] + (amps[-1] - amps_start[-1]) * np.float32(w1)
+            f0_end[-1] = f0_start[-1] + (f0[-1] - f0_start[-1]) * w1
         else:
-            amps, f0 = np.stack(amps), np.stack(f0)
-        d_amps = amps[1:] - amps[:-1]  # [P, V, H]
-        d_f0 = f0[1:] - f0[:-1]
-        w0_32, w1_32 = w0.astype(np.float32)[:, None, None], w1.astype(np.float32)[:, None, None]
+            w1 = (stop - b0) / (b1 - b0)
+            d_amps, d_f0 = a_cur - a_prev, f_cur - f_prev
+            amps_start, amps_end = (a_prev + d_amps * np.float32(w0))[None], (a_prev + d_amps * np.float32(w1))[None]
+            f0_start, f0_end = (f_prev + d_f0 * w0)[None], (f_prev + d_f0 * w1)[None]
         harm, self._phase[idx] = harmonic_pieces(
-            self._phase[idx],
-            f0[:-1] + d_f0 * w0[:, None],
-            f0[:-1] + d_f0 * w1[:, None],
-            amps[:-1] + d_amps * w0_32,
-            amps[:-1] + d_amps * w1_32,
-            lengths,
-            self.sample_rate,
+            self._phase[idx], f0_start, f0_end, amps_start, amps_end, lengths, self.sample_rate
         )
-        n = stop - start
-        noise = np.empty((idx.size, n), dtype=np.float32)
-        for i, s in enumerate(idx.tolist()):
-            self._rng[s].random(n, dtype=np.float32, out=noise[i])
-        noise *= 2.0
-        noise -= 1.0
-        harm += self._noise.process_pieces(idx, noise, spectra, lengths, n_fft)
+        harm += self._noise.process_pieces(idx, self._white(idx, stop - start), spectra, lengths, n_fft)
         target = out[start - self.time : stop - self.time]
         steady = (start - self._on[idx] >= self._attack + self._decay) & (self._off[idx] >= stop)
         if steady.all():  # every voice holds its sustain level for the whole span
@@ -615,8 +721,11 @@ class Engine:
             env = self._envelope(idx, np.arange(start, stop, dtype=np.float64)).astype(np.float32)
             target += np.einsum("vn,vn->n", env, harm)
         # Free voices whose release ended.
-        for s in idx[(self._off[idx] + self._release_len[idx]) <= stop].tolist():
-            self._source[s] = None
+        done = (self._off[idx] + self._release_len[idx]) <= stop
+        if done.any():
+            for s in idx[done].tolist():
+                self._source[s] = None
+            self._live_idx = None
 
     def render(self, n: int) -> np.ndarray:
         """The next ``n`` samples ([n] float32), acting on queued events at their samples."""
@@ -641,6 +750,10 @@ class Engine:
             if self._reverb_mix:
                 out += self._reverb_mix * wet
         self.time = end
+        # Blocks shorter than a control frame: do part of the next boundary's work now.
+        blocks_left = (self._boundary(self._frame + 1) - end) // n if n else 0
+        if blocks_left >= 1 and self._live().size:
+            self._speculate(blocks_left)
         return out * np.float32(self._gain)
 
     def tail_samples(self) -> int:

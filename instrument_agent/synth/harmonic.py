@@ -59,15 +59,20 @@ def harmonic_amplitudes(
         [V, H] float32 linear amplitudes.
     """
     distribution = np.asarray(distribution, dtype=np.float32)
-    n_harmonics = distribution.shape[-1]
-    k = np.arange(1, n_harmonics + 1, dtype=np.float32)
-    audible = k[None, :] * np.asarray(f0_hz, dtype=np.float32)[:, None] < nyquist_hz
-    dist = np.where(audible, distribution, 0.0)
+    k = _harmonic_numbers(distribution.shape[-1])
+    dist = distribution * (k[None, :] * np.asarray(f0_hz, dtype=np.float32)[:, None] < nyquist_hz)
     if tilt_gains is not None:
-        dist = dist * tilt_gains
-    total = dist.sum(axis=-1, keepdims=True)
-    dist = dist / np.where(total > 0, total, 1.0)
-    return (dist * np.asarray(amplitude, dtype=np.float32)[:, None]).astype(np.float32)
+        dist *= tilt_gains
+    total = dist.sum(axis=-1)
+    dist *= (np.asarray(amplitude, dtype=np.float32) / np.where(total > 0, total, np.float32(1.0)))[:, None]
+    return dist
+
+
+@lru_cache(maxsize=8)
+def _harmonic_numbers(n_harmonics: int) -> np.ndarray:
+    k = np.arange(1, n_harmonics + 1, dtype=np.float32)
+    k.flags.writeable = False
+    return k
 
 
 def harmonic_segment(

@@ -63,6 +63,10 @@ class NoiseFilterDesign:
             self._map = mapping
         n = np.arange(self.ir_size)
         self._window = (0.5 - 0.5 * np.cos(2.0 * np.pi * n / self.ir_size)).astype(np.float32)  # periodic Hann
+        # Shifting the zero-phase response by L/2 (to causal) is (-1)^m on bin m: folded into the band map.
+        sign = np.where(np.arange(out_bands) % 2, -1.0, 1.0).astype(np.float32)
+        self._sign = sign
+        self._shift_map = None if self._map is None else self._map * sign[None, :]
 
     def impulse_responses(self, magnitudes: np.ndarray, gain: np.ndarray | float = 1.0) -> np.ndarray:
         """Causal linear-phase FIRs.
@@ -75,13 +79,15 @@ class NoiseFilterDesign:
             [V, L] float32 impulse responses.
         """
         mags = np.asarray(magnitudes, dtype=np.float32)
-        if self._map is not None:
-            mags = mags @ self._map
         gain = np.asarray(gain, dtype=np.float32)
-        mags = mags * (gain[:, None] if gain.ndim else gain)
-        ir = np.fft.irfft(mags, n=self.ir_size, axis=-1)
-        ir = np.fft.fftshift(ir, axes=-1) * self._window
-        return ir.astype(np.float32)
+        if self._shift_map is not None:
+            mags = mags @ self._shift_map
+            mags *= gain[:, None] if gain.ndim else gain
+        else:
+            mags = mags * (gain[:, None] * self._sign if gain.ndim else gain * self._sign)
+        ir = np.fft.irfft(mags, n=self.ir_size, axis=-1).astype(np.float32, copy=False)
+        ir *= self._window
+        return ir
 
 
 class FilteredNoise:
