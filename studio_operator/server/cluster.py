@@ -89,6 +89,16 @@ def _api_message(exc) -> str:
         return str(exc.reason or exc)
 
 
+def _deleted(last: studio_pb2.PracticeProgress) -> studio_pb2.PracticeProgress:
+    """The last progress of a Practice that was deleted (which cancels its run)."""
+    gone = studio_pb2.PracticeProgress()
+    gone.CopyFrom(last)
+    gone.phase = Phase.CANCELLED
+    gone.message = "the Practice resource was deleted"
+    gone.updated.GetCurrentTime()
+    return gone
+
+
 class ClusterBackend:
     """Practices as ``Practice`` resources, personalities in S3 (see the module docstring).
 
@@ -269,12 +279,7 @@ class ClusterBackend:
             async for kind, changed in self._events(namespace, name, version):
                 version = (changed.get("metadata") or {}).get("resourceVersion", version)
                 if kind == "DELETED":
-                    gone = studio_pb2.PracticeProgress()
-                    gone.CopyFrom(last)
-                    gone.phase = Phase.CANCELLED
-                    gone.message = "the Practice resource was deleted"
-                    gone.updated.GetCurrentTime()
-                    yield gone
+                    yield _deleted(last)
                     return
                 progress = await asyncio.to_thread(self._progress, ama, changed)
                 if progress != last:
@@ -283,7 +288,11 @@ class ClusterBackend:
                 if progress.phase in _TERMINAL:
                     return
             await asyncio.sleep(0.2)
-            obj = await asyncio.to_thread(self._read, namespace, name)  # catches up; UNAVAILABLE when the API is gone
+            try:  # catch up; UNAVAILABLE when the API is gone
+                obj = await asyncio.to_thread(self._read, namespace, name)
+            except NotFoundError:  # deleted while no watch was open
+                yield _deleted(last)
+                return
             version = (obj.get("metadata") or {}).get("resourceVersion", "")
             progress = await asyncio.to_thread(self._progress, ama, obj)
             if progress != last:

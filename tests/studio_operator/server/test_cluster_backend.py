@@ -176,6 +176,18 @@ def bob(start_cluster_studio, studio):
     return start_cluster_studio.client("bob", studio)
 
 
+def _until(predicate, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return value
+
+
+def _watch_threads(practice_id: str) -> list[threading.Thread]:
+    """The studio's open Kubernetes watches on one practice (the studio runs in this process)."""
+    return [t for t in threading.enumerate() if t.name == f"practice-watch-{practice_id}"]
+
+
 class Watcher:
     """Follows a practice on a thread, collecting every PracticeProgress."""
 
@@ -300,6 +312,7 @@ def test_deleting_the_practice_ends_the_watch_as_cancelled(alice, cluster, publi
     ticket = alice.practice("cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=2.0))
     watcher = Watcher(alice, ticket.practice_id)
     watcher.wait_for(Phase.PENDING)
+    assert _until(lambda: _watch_threads(ticket.practice_id)), "the studio did not open a watch"
     cluster.custom.delete_namespaced_custom_object(GROUP, VERSION, "amadeus-alice", PLURAL, ticket.practice_id)
     cancelled = watcher.wait_for(Phase.CANCELLED)
     assert "deleted" in cancelled.message
@@ -309,17 +322,10 @@ def test_a_client_leaving_a_watch_stops_the_kubernetes_watch(alice, studio, publ
     ticket = alice.practice("cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=2.0))
     stream = alice.watch(ticket.practice_id, timeout=30)
     assert next(stream).phase == Phase.PENDING
-    watching = lambda: [t for t in threading.enumerate() if t.name == f"practice-watch-{ticket.practice_id}"]  # noqa: E731
     gauge = lambda: studio.metrics.value("amadeus_studio_active_streams", method="WatchPractice")  # noqa: E731
-    deadline = time.monotonic() + 5
-    while not watching() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert watching() and gauge() == 1
+    assert _until(lambda: _watch_threads(ticket.practice_id)) and gauge() == 1
     stream.close()  # the client cancels the call
-    deadline = time.monotonic() + 5
-    while (watching() or gauge()) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not watching() and gauge() == 0
+    assert _until(lambda: not _watch_threads(ticket.practice_id) and gauge() == 0)
 
 
 # -- personalities and performance from the registry -------------------------------------------
@@ -403,6 +409,29 @@ def test_an_unreachable_kubernetes_api_is_unavailable_and_leaves_no_audio(start_
     assert [r.deu for r in alice.list_personalities()] == ["cello"]  # the registry still answers
 
 
+def test_an_unreachable_object_store_is_unavailable_and_creates_no_practice(start_cluster_studio, cluster, tmp_path):
+    port = _free_port()
+    server = start_cluster_studio(s3_endpoint=f"127.0.0.1:{port}", s3_secure=False)
+    alice = start_cluster_studio.client("alice", server)
+    for call in (alice.list_personalities,
+                 lambda: alice.practice("cello", "imitation", audio=[tone_wav(tmp_path / "take.wav", seconds=0.3)])):
+        with pytest.raises(StudioClientError) as err:
+            call()
+        assert err.value.code == grpc.StatusCode.UNAVAILABLE and f"127.0.0.1:{port}" in str(err.value)
+    assert cluster.practices() == []
+
+
+def test_serve_refuses_the_cluster_backend_without_an_object_store(cluster, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from studio_operator.server.cli import studio_app
+
+    monkeypatch.delenv("AMADEUS_S3_ENDPOINT", raising=False)
+    result = CliRunner().invoke(studio_app, ["serve", "--backend", "cluster", "--kubeconfig", str(cluster.kubeconfig),
+                                             "--home", str(tmp_path), "--port", "0", "--metrics-port", "-1"])
+    assert result.exit_code == 2 and "--s3-endpoint" in result.output
+
+
 # -- the mapping on its own -------------------------------------------------------------------------
 
 
@@ -425,10 +454,3 @@ def test_a_practice_without_status_is_pending_and_conditions_become_the_message(
     failed = progress_of(body)
     assert failed.phase == Phase.FAILED and failed.message == "UnknownDeu: deu 'cello' has no personality yet"
     assert failed.updated.ToJsonString() == "2030-01-01T00:00:02Z"
-
-
-def test_a_studio_without_an_object_store_refuses_to_start(tmp_path, cluster):
-    with pytest.raises(ValueError, match="--s3-endpoint"):
-        StudioServer(StudioConfig(home=tmp_path, port=0, metrics_port=None, backend="cluster",
-                                  kubeconfig=cluster.kubeconfig)).start()
-
