@@ -10,6 +10,7 @@ when run.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib import metadata
 from typing import Annotated, Optional
@@ -120,6 +121,8 @@ _load_plugins()
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning expected errors into one clear line."""
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise on a CLI.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         # Without standalone mode click returns a command's typer.Exit code instead of exiting.
         result = app(args=argv, standalone_mode=False)
