@@ -253,3 +253,17 @@ def test_a_pitch_bend_is_heard_at_its_sample_not_at_the_next_control_frame(bundl
     assert np.abs(bent[:at] - plain[:at]).max() < 1e-6 and np.abs(bent[at : at + 8] - plain[at : at + 8]).max() > 1e-3
     before_next_frame = bent[at : int(0.22 * SR)]  # 240 samples, all before the next boundary
     assert peak_hz(before_next_frame, SR) == pytest.approx(440.0 * 2 ** (2 / 12), rel=0.03)
+
+
+def test_work_done_ahead_of_a_frame_boundary_is_dropped_when_the_profile_changes(bundle):
+    """Small blocks compute the next boundary's step ahead; a profile change in between must win."""
+    def run(block, change=True):
+        eng = engine(bundle, SR, pure_profile(noise_gain_db=0.0))
+        eng.send(mido.Message("note_on", note=57, velocity=100))
+        first = np.concatenate([eng.render(block) for _ in range(3200 // block)])
+        if change:
+            eng.set_player_profile(pure_profile(noise_gain_db=30.0))  # changes no decoder input
+        return np.concatenate([first] + [eng.render(block) for _ in range(3200 // block)])
+    ahead, direct, unchanged = run(128), run(1600), run(128, change=False)  # 128 < a control frame (320) <= 1600
+    assert rms(ahead[3520:] - unchanged[3520:]) > 0.005 * rms(unchanged[3520:])  # the louder noise is heard
+    assert np.abs(ahead - direct).max() < 1e-5 * np.abs(direct).max()
