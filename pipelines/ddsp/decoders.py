@@ -12,7 +12,8 @@ Per control frame::
 
 ``MLP = mlp_layers × (Dense(hidden) → LayerNorm(eps=1e-3) → leaky_relu(0.2))``.
 
-:class:`RnnFcDecoder` runs whole sequences (``keras.layers.GRU``);
+:class:`RnnFcDecoder` runs whole sequences (the ``keras.layers.GRU``'s weights
+through :func:`._gru.gru_recurrence`, which has a faster backward pass);
 :meth:`RnnFcDecoder.step` runs one frame with the GRU state as an explicit
 input and output (the same ``GRUCell`` weights), which is what the streaming
 TFLite export and the agent use.
@@ -24,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ._gru import gru_recurrence
 from .core import DB_RANGE, exp_sigmoid, hz_to_midi
 
 __all__ = ["DecoderWeightsError", "RnnFcDecoder"]
@@ -116,7 +118,7 @@ class RnnFcDecoder(keras.layers.Layer):
 
     def call(self, f0_hz, loudness_db):
         x_f, x_l = self._inputs(f0_hz, loudness_db)
-        state = self.gru(tf.concat([x_f, x_l], axis=-1))
+        state = self._gru_sequence(tf.concat([x_f, x_l], axis=-1))
         y = self.out_mlp(tf.concat([state, x_f, x_l], axis=-1))
         amplitude, distribution, noise = self._controls(self.dense(y))
         return {
@@ -125,6 +127,14 @@ class RnnFcDecoder(keras.layers.Layer):
             "noise_magnitudes": noise,
             "controls": tf.concat([amplitude, distribution, noise], axis=-1),
         }
+
+    def _gru_sequence(self, x):
+        """``self.gru`` over [B, T, 2*hidden] → [B, T, G], with the fast backward pass of :mod:`._gru`."""
+        cell = self.gru.cell
+        bias = tf.convert_to_tensor(cell.bias)
+        xp = tf.matmul(x, tf.convert_to_tensor(cell.kernel)) + bias[0]  # [B, T, 3G]
+        states = gru_recurrence(tf.transpose(xp, [1, 0, 2]), tf.convert_to_tensor(cell.recurrent_kernel), bias[1])
+        return tf.transpose(states, [1, 0, 2])
 
     def step(self, f0_hz, loudness_db, state):
         """One control frame with an explicit GRU state (same weights as :meth:`call`).
