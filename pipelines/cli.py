@@ -24,7 +24,8 @@ def _practice_group(app: typer.Typer) -> typer.Typer:
     group = typer.Typer(
         help=(
             "Practice sessions that make a new personality version of a deu: "
-            "[bold]imitation[/bold] learns from recordings."
+            "[bold]imitation[/bold] learns from recordings, [bold]tuning[/bold] changes the "
+            "profiles, [bold]feedback[/bold] moves the sound toward the regions you liked."
         ),
         no_args_is_help=True,
     )
@@ -122,6 +123,11 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``practice imitation`` and ``demo`` to the ``amadeus`` app."""
+    """Add ``practice imitation|tuning|feedback``, ``pipelines compile`` and ``demo`` to the ``amadeus`` app."""
+    from pipelines.feedback import cli as feedback_cli
+    from pipelines.kfp_pipelines import cli as kfp_cli
+
     _practice_group(app).command("imitation")(imitation)
+    feedback_cli.register(app)
+    kfp_cli.register(app)
     app.command("demo")(demo)
