@@ -368,9 +368,10 @@ class TFLiteDecoder:
         frames, voices = inputs.shape[:2]
         controls = np.empty((frames, voices, self.shape.n_controls), dtype=np.float32)
         state = np.ascontiguousarray(state, dtype=np.float32)
+        f0 = np.ascontiguousarray(inputs[..., :1], dtype=np.float32)  # [F, V, 1]
+        ld = np.ascontiguousarray(inputs[..., 1:2], dtype=np.float32)
         for f in range(frames):
-            x = np.ascontiguousarray(inputs[f], dtype=np.float32)
-            controls[f], state = self._invoke(x[:, :1].copy(), x[:, 1:].copy(), state)
+            controls[f], state = self._invoke(f0[f], ld[f], state)
         return controls, state
 
     def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

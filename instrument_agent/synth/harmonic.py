@@ -190,30 +190,44 @@ def harmonic_pieces(
         f_hi = np.maximum(f0_start, f0_start + df)
         crossing = (playing & (k64 * f_hi[..., None] >= nyquist)).any(axis=(1, 2))
     k = k64.astype(np.float32)[None, :, None]
+    # Phase of every sample of the span: closed-form running sum of the linearly moving frequency.
+    ramps = [_ramps(n) for n in lengths]
+    if len(lengths) == 1:
+        j1, ramp, frac, frac32 = ramps[0]
+        cum = np.multiply.outer(f0_start[0], j1)  # [V, n]
+        if gliding:
+            cum += np.multiply.outer(df[0], ramp)
+        cum *= scale
+        cum += np.mod(phase + scale * before[0], _TWO_PI)[:, None]
+    else:
+        piece = np.repeat(np.arange(len(lengths)), lengths)
+        j1, ramp, frac, frac32 = (np.concatenate(r) for r in zip(*ramps))
+        cum = f0_start[piece].T * j1
+        if gliding:
+            cum += df[piece].T * ramp
+        cum *= scale
+        cum += np.mod(phase[None, :] + scale * before, _TWO_PI)[piece].T
+    x = np.mod(cum, _TWO_PI, out=cum).astype(np.float32)  # [V, n]
     out = np.empty((voices, total), dtype=np.float32)
     chunk = max(64, _TABLE // (voices * n_used))
-    table = np.empty(voices * n_used * min(chunk, max(lengths)), dtype=np.float32)
-    lo = 0
-    for p, n in enumerate(lengths):
-        j1, ramp, frac, frac32 = _ramps(n)
-        # Closed-form running sum of the linearly moving frequency, then the phase.
-        cum = np.multiply.outer(f0_start[p], j1)  # [V, n]
-        if gliding:
-            cum += np.multiply.outer(df[p], ramp)
-        cum *= scale
-        cum += (np.mod(phase + scale * before[p], _TWO_PI))[:, None]
-        x = np.mod(cum, _TWO_PI, out=cum).astype(np.float32)
-        for c0 in range(0, n, chunk):
-            c1 = min(n, c0 + chunk)
-            sines = table[: voices * n_used * (c1 - c0)].reshape(voices, n_used, c1 - c0)
-            np.multiply(k, x[:, None, c0:c1], out=sines)
-            np.sin(sines, out=sines)
+    table = np.empty(voices * n_used * min(chunk, total), dtype=np.float32)
+    starts = np.cumsum([0] + lengths)
+    for c0 in range(0, total, chunk):
+        c1 = min(total, c0 + chunk)
+        sines = table[: voices * n_used * (c1 - c0)].reshape(voices, n_used, c1 - c0)
+        np.multiply(k, x[:, None, c0:c1], out=sines)
+        np.sin(sines, out=sines)
+        # The pieces within this chunk, each with its own amplitude ramp.
+        for p in range(int(np.searchsorted(starts, c0, side="right")) - 1, len(lengths)):
+            lo, hi = max(int(starts[p]), c0), min(int(starts[p + 1]), c1)
+            if lo >= hi:
+                break
+            part = sines[:, :, lo - c0 : hi - c0]
             if gliding and crossing[p]:
-                f_inst = (f0_start[p][:, None] + df[p][:, None] * frac[None, c0:c1]).astype(np.float32)
-                sines *= k * f_inst[:, None, :] < nyquist
-            both = np.matmul(coef[p], sines)  # [V, 2, m]
-            seg = out[:, lo + c0 : lo + c1]
-            np.multiply(both[:, 1], frac32[c0:c1], out=seg)
+                f_inst = (f0_start[p][:, None] + df[p][:, None] * frac[None, lo:hi]).astype(np.float32)
+                part = part * (k * f_inst[:, None, :] < nyquist)
+            both = np.matmul(coef[p], part)  # [V, 2, m]
+            seg = out[:, lo:hi]
+            np.multiply(both[:, 1], frac32[lo:hi], out=seg)
             seg += both[:, 0]
-        lo += n
     return out, new_phase
