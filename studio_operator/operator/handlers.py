@@ -13,10 +13,13 @@ Lifecycle of a Practice (``status.phase``)::
   uid and looked up first). An unreachable backend raises
   ``kopf.TemporaryError`` with exponential backoff: the Practice stays
   ``Pending`` with ``Submitted=False/BackendUnavailable``, never Failed.
-- **timer** (``follow``): while Pending/Running, poll the run; the poll
+- **timer** (``follow``): while Pending/Running (or before any status), poll the run; the poll
   interval doubles while nothing changes (``poll_interval`` →
   ``max_poll_interval``). On success the version the run published is read
-  from the catalog into ``status.version`` and ``status.metrics``.
+  from the catalog into ``status.version`` and ``status.metrics``. A Practice
+  whose create handler is recorded as done but whose status has no run (an
+  operator stopped between kopf's annotation patch and its status patch) is
+  submitted/adopted by the timer after a grace period.
 - **delete** (``cancel``): a finalizer holds the Practice until its active run
   is cancelled (retried with backoff while the backend is unreachable).
 - **spec change**: the spec is immutable (a CEL rule on the CRD rejects
@@ -88,6 +91,11 @@ class PracticeOperator:
         self._factories = dict(backends)
         self._backends: dict[str, RunBackend] = {}
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="amadeus-op")
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, uid: str) -> asyncio.Lock:
+        """One submission at a time per Practice (the create handler and the recovery timer)."""
+        return self._locks.setdefault(uid, asyncio.Lock())
 
     # -- plumbing -----------------------------------------------------------
     async def _blocking(self, fn, *args):
@@ -124,7 +132,8 @@ class PracticeOperator:
     async def on_create(self, body, meta, status, patch, retry: int, **_: Any) -> None:
         started = time.perf_counter()
         try:
-            await self._submit(body, meta, status, patch, retry)
+            async with self._lock(meta["uid"]):
+                await self._submit(body, meta, status, patch, retry)
         finally:
             self.metrics.reconcile_seconds.labels(handler="submit").observe(time.perf_counter() - started)
 
@@ -200,9 +209,33 @@ class PracticeOperator:
             return
         started = time.perf_counter()
         try:
-            await self._follow(body, status, patch, memo, clock)
+            if status.get("runId"):
+                await self._follow(body, status, patch, memo, clock)
+            else:
+                await self._recover(body, meta, status, patch, memo, clock)
         finally:
             self.metrics.reconcile_seconds.labels(handler="follow").observe(time.perf_counter() - started)
+
+    async def _recover(self, body, meta, status, patch, memo, clock: float) -> None:
+        """Submit (or adopt) for a Practice whose create handler is recorded as done but whose
+        status never got the run: kopf writes its annotations and the status in two requests,
+        and an operator stopped between them leaves exactly that. Waits a grace period first,
+        so a create handler still in progress is not raced; the per-uid lock and the backend's
+        lookup by run name keep it from ever submitting twice."""
+        first_seen = memo.setdefault("unrecorded_since", clock)
+        if clock - first_seen < self._recovery_grace:
+            return
+        retry = memo.get("recover_retry", 0)
+        try:
+            async with self._lock(meta["uid"]):
+                await self._submit(body, meta, status, patch, retry)
+        except kopf.TemporaryError as exc:
+            memo["recover_retry"] = retry + 1
+            memo["next_poll"] = clock + (exc.delay or self.config.retry_delay)
+
+    @property
+    def _recovery_grace(self) -> float:
+        return max(3 * self.config.poll_interval, 1.0)
 
     async def _follow(self, body, status, patch, memo, clock: float) -> None:
         delay = memo.get("delay", self.config.poll_interval)
@@ -281,6 +314,7 @@ class PracticeOperator:
                     raise kopf.TemporaryError(f"cancelling run {status['runId']}: {exc}", delay=self._retry_delay(retry)) from None
                 _log.info("cancelled run %s of %s/%s", status["runId"], meta.get("namespace"), meta.get("name"))
             self.metrics.set_phase(meta["uid"], None)
+            self._locks.pop(meta["uid"], None)
         finally:
             self.metrics.reconcile_seconds.labels(handler="cancel").observe(time.perf_counter() - started)
 
@@ -317,6 +351,6 @@ class PracticeOperator:
             id="follow",
             registry=registry,
             interval=self.config.poll_interval,
-            when=lambda status, **_: status.get("phase") in _ACTIVE and bool(status.get("runId")),
+            when=lambda status, **_: not status.get("phase") or status.get("phase") in _ACTIVE,
         )(self.on_timer)
         return registry

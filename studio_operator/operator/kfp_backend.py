@@ -86,6 +86,7 @@ class PipelineSubmitter:
         self._client = None
         self._experiment_id: str | None = None
         self._lock = threading.Lock()
+        self._experiment_lock = threading.Lock()
 
     def _probe(self) -> None:
         """One quick healthz call: ``kfp.Client()`` itself retries it 5 times over ~25 s."""
@@ -120,6 +121,10 @@ class PipelineSubmitter:
             return self._client
 
     def experiment_id(self) -> str:
+        with self._experiment_lock:  # concurrent first submissions must not create it twice
+            return self._resolve_experiment()
+
+    def _resolve_experiment(self) -> str:
         if self._experiment_id is None:
             client = self._kfp()
             flt = json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": self.experiment}]})

@@ -282,3 +282,29 @@ async def test_metrics_endpoint_serves_phases_latency_and_errors(cluster, kfp_ap
     assert 'amadeus_practices{phase="Failed"} 1.0' in text
     assert 'amadeus_reconcile_seconds_count{handler="submit"}' in text
     assert "amadeus_submit_errors_total" in text
+
+
+async def test_a_practice_handled_but_without_status_is_recovered_once(cluster, kfp_api, start_operator, amadeus_home):
+    """An operator stopped between kopf's annotation patch and its status patch leaves a Practice
+    that kopf considers created but that shows no run: the timer submits (or adopts) it."""
+    kfp_api.executor = publishing_executor(amadeus_home)
+    spec = {"deu": "oboe", "type": "imitation", "audio": ["s3://takes/oboe.wav"]}
+    body = {
+        "apiVersion": "amadeus.dev/v1alpha1",
+        "kind": "Practice",
+        "metadata": {
+            "name": "half-recorded",
+            "namespace": "studio",
+            "annotations": {"amadeus.dev/last-handled-configuration": json.dumps({"spec": spec}, separators=(",", ":"))},
+        },
+        "spec": spec,
+    }
+    async with cluster.session.post(f"{cluster.url}/apis/amadeus.dev/v1alpha1/namespaces/studio/practices", json=body) as response:
+        assert response.status == 200
+    running = await start_operator(kfp_host=kfp_api.url)
+
+    await wait_for(lambda: _phase(cluster, "half-recorded") == "Succeeded")
+    assert len(kfp_api.created) == 1
+    registry = running.operator.metrics.registry
+    assert registry.get_sample_value("amadeus_reconcile_seconds_count", {"handler": "submit"}) is None  # kopf: already created
+    assert registry.get_sample_value("amadeus_runs_submitted_total", {"backend": "kfp"}) == 1  # so the timer submitted it
