@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _CLIP_NORM = 3.0
+_XLA_MAX_CPU_FRAMES = 400  # XLA helps the CPU for short sequences only (measured, see Trainer)
 _LR_FINAL_FRACTION = 0.25  # the learning rate decays exponentially to this fraction at `steps`
 
 
@@ -147,9 +148,10 @@ class Trainer:
             loss FFT sizes and weights, ``seed``, ``device``, ``max_train_seconds``.
         workdir: checkpoint directory (created; an existing checkpoint is resumed).
         progress: show a rich progress bar (step, loss, steps/s).
-        jit_compile: compile the loss-and-gradient step with XLA (``None``: off on
-            the CPU, where XLA measured slower, mainly for the GRU loop and the sine
-            table (tests/benchmarks/bench_training_throughput.py); on with a GPU).
+        jit_compile: compile the loss-and-gradient step with XLA. ``None``: on with a
+            GPU; on the CPU only for examples of at most 400 frames, where it measured
+            1.1-1.7x faster (default profile), while for the paper's 1000-frame
+            examples it measured 0.66x (tests/benchmarks/bench_training_throughput.py).
     """
 
     def __init__(self, learner_profile=None, workdir: str | Path = "checkpoints", *, progress: bool = True, jit_compile: bool | None = None):
@@ -157,7 +159,10 @@ class Trainer:
         self.workdir = Path(workdir)
         self.progress = progress
         self.device = select_device(self.profile.device)
-        self.jit_compile = ("GPU" in self.device) if jit_compile is None else bool(jit_compile)
+        if jit_compile is None:
+            frames = self.profile.example_seconds * self.profile.frame_rate
+            jit_compile = "GPU" in self.device or frames <= _XLA_MAX_CPU_FRAMES
+        self.jit_compile = bool(jit_compile)
         with tf.device(self.device):
             self.model = build_model(self.profile)
             steps = max(int(self.profile.steps), 1)
