@@ -220,37 +220,65 @@ class NumpyDecoder:
         u = x @ self._out_input_kernel + self._out_first[0]
         return np.concatenate([xi, u], axis=-1).astype(np.float32, copy=False)
 
+    def _gates(self, xi: np.ndarray, hr: np.ndarray, prev: np.ndarray, out: np.ndarray) -> None:
+        """GRU gates of one frame: xi [V, 3G] input projection, hr [V, 3G] = prev @ recurrent
+        (modified); writes the new state [V, G] into ``out``."""
+        g = self.shape.gru_units
+        hr += self._gru_bias_rec
+        zr = xi[:, : 2 * g] + hr[:, : 2 * g]
+        zr = _sigmoid(zr, out=zr)
+        hh = hr[:, 2 * g :]
+        hh *= zr[:, g:]
+        hh += xi[:, 2 * g :]
+        np.tanh(hh, out=hh)
+        z = zr[:, :g]
+        np.multiply(z, prev, out=out)
+        z -= 1.0  # h = z·prev + (1 - z)·hh = z·prev - (z - 1)·hh
+        z *= hh
+        out -= z
+
     def _recur(self, xi: np.ndarray, state: np.ndarray) -> np.ndarray:
         """GRU recurrence over F frames: xi [F, V, 3G], state [V, G] -> states [F, V, G]."""
-        g = self.shape.gru_units
-        recurrent, bias = self._gru_recurrent, self._gru_bias_rec
         states = np.empty((xi.shape[0],) + state.shape, dtype=np.float32)
         prev = np.asarray(state, dtype=np.float32)
         for f in range(xi.shape[0]):
-            hr = prev @ recurrent
-            hr += bias
-            zr = xi[f, :, : 2 * g] + hr[:, : 2 * g]
-            zr = _sigmoid(zr, out=zr)
-            hh = hr[:, 2 * g :]
-            hh *= zr[:, g:]
-            hh += xi[f, :, 2 * g :]
-            np.tanh(hh, out=hh)
-            z = zr[:, :g]
-            h = states[f]
-            np.multiply(z, prev, out=h)
-            z -= 1.0  # h = z·prev + (1 - z)·hh = z·prev - (z - 1)·hh
-            z *= hh
-            h -= z
-            prev = h
+            self._gates(xi[f], prev @ self._gru_recurrent, prev, states[f])
+            prev = states[f]
         return states
 
-    def _outputs(self, states: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Output MLP: states [R, G], u [R, hidden] (from :meth:`encode`) -> [R, hidden]."""
+    def _first_out(self, states: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """First output-MLP layer: states [R, G], u [R, hidden] (from :meth:`encode`) -> [R, hidden]."""
         _, gamma, beta = self._out_first
         y = states @ self._out_state_kernel
         y += u
-        y = self._norm_act(y, gamma, beta)
-        return self._mlp(y, self._mlps["out_mlp"][1:])
+        return self._norm_act(y, gamma, beta)
+
+    def _head(self, y: np.ndarray) -> np.ndarray:
+        """The remaining output-MLP layers and the dense head: [R, hidden] -> controls [R, 1+H+N]."""
+        y = self._mlp(y, self._mlps["out_mlp"][1:])
+        raw = y @ self._dense_kernel + self._dense_bias
+        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
+        return _exp_sigmoid(raw)
+
+    def _outputs(self, states: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Output MLP: states [R, G], u [R, hidden] (from :meth:`encode`) -> [R, hidden]."""
+        return self._mlp(self._first_out(states, u), self._mlps["out_mlp"][1:])
+
+    def stages(self, inputs: np.ndarray, state: np.ndarray):
+        """:meth:`run` for one frame ([1, V, E]) as a generator that pauses between its
+        stages (recurrent matmul, gates, first output layer, head) so a caller can
+        spread a step over several audio blocks; the same operations as :meth:`run`,
+        so the same numbers. Its return value (``StopIteration.value``) is (controls, state)."""
+        g3 = 3 * self.shape.gru_units
+        prev = np.asarray(state, dtype=np.float32)
+        hr = prev @ self._gru_recurrent
+        yield
+        states = np.empty((1,) + prev.shape, dtype=np.float32)
+        self._gates(inputs[0, :, :g3], hr, prev, states[0])
+        yield
+        y = self._first_out(states[0], inputs[0, :, g3:])
+        yield
+        return self._head(y)[None], states[0].copy()
 
     def _features(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The output MLP's activations [V, hidden] and the new GRU state [V, G]."""
@@ -267,10 +295,8 @@ class NumpyDecoder:
         """Second half of :meth:`run`: controls [F, V, 1+H+N] from the inputs and :meth:`recur`'s states."""
         frames, voices = inputs.shape[:2]
         g3 = 3 * self.shape.gru_units
-        y = self._outputs(states.reshape(frames * voices, -1), inputs[..., g3:].reshape(frames * voices, -1))
-        raw = y @ self._dense_kernel + self._dense_bias
-        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
-        return _exp_sigmoid(raw).reshape(frames, voices, -1)
+        y = self._first_out(states.reshape(frames * voices, -1), inputs[..., g3:].reshape(frames * voices, -1))
+        return self._head(y).reshape(frames, voices, -1)
 
     def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """F consecutive control frames of V voices (:meth:`recur` then :meth:`emit`).

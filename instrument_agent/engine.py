@@ -66,6 +66,7 @@ _MIN_ATTACK_S = 0.002  # shortest attack/release: no clicks
 _MIN_RELEASE_S = 0.005
 _CUT_S = 0.005  # fade of a stolen or cut voice
 _MAX_SPAN_FRAMES = 32  # control frames rendered in one batch at most (bounds memory)
+_JOB_STAGES = 6  # stages of a frame step done ahead: 4 of the decoder, controls, spectra (see Engine._speculate)
 _NOISE_BUFFER = 4096  # white-noise samples drawn ahead per voice (one generator call per 4096 samples)
 
 
@@ -467,8 +468,9 @@ class Engine:
         """Do part of the next boundary's decoder step ahead, in the blocks before it.
 
         The step of all sounding voices (batched exactly as at the boundary, so
-        the numbers are the same) runs in stages, one or more per block: GRU
-        recurrence, output MLP, amplitudes and noise filters, filter spectra.
+        the numbers are the same) runs in stages, one or more per block: the
+        decoder's (recurrent matmul, gates, output layer, head), amplitudes and
+        noise filters, filter spectra.
         The boundary uses the result only if no voice started or ended and no
         voice's state, inputs or tilt changed since (:attr:`_stamp`); else it
         computes the step itself, as it would without this.
@@ -479,31 +481,41 @@ class Engine:
         nxt = self._frame + 1
         job = self._job
         if job is None or job["frame"] != nxt or not np.array_equal(job["idx"], idx) or not np.array_equal(job["stamps"], self._stamp[idx]):
-            job = self._job = {"frame": nxt, "idx": idx, "stamps": self._stamp[idx].copy(), "stage": 0}
-        stages = 4 - job["stage"]
+            # Start as late as one stage per block allows (less exposed to events), at most
+            # twice per frame (inputs that change every block would void every attempt).
+            attempts = job["attempts"] + 1 if job is not None and job["frame"] == nxt else 1
+            if blocks_left > _JOB_STAGES or attempts > 2:
+                return
+            job = self._job = {"frame": nxt, "idx": idx, "stamps": self._stamp[idx].copy(), "stage": 0, "attempts": attempts}
+        stages = _JOB_STAGES - job["stage"]
         for _ in range(min(stages, -(-stages // blocks_left))):
             self._job_stage(job)
 
     def _job_stage(self, job: dict) -> None:
-        """Run the next stage of a (speculated) frame step."""
-        idx, stage = job["idx"], job["stage"]
-        if stage == 0:
-            job["enc"], job["f0"] = self._frame_inputs(idx, job["frame"], 1)
-            if hasattr(self._dec, "recur"):
-                job["states"] = self._dec.recur(job["enc"], self._state[idx])
-            else:  # a decoder that cannot split its step
-                job["controls"], state = self._dec.run(job["enc"], self._state[idx])
-                job["states"] = state[None]
-                stage += 1
-        elif stage == 1:
-            job["controls"] = self._dec.emit(job["enc"], job["states"])
-        elif stage == 2:
+        """Run the next stage of a (speculated) frame step: the decoder's stages
+        (:meth:`~instrument_agent.decoder.NumpyDecoder.stages`; one for a decoder
+        without them), then amplitudes and noise filters, then filter spectra."""
+        idx = job["idx"]
+        if "controls" not in job:
+            if "run" not in job:
+                job["enc"], job["f0"] = self._frame_inputs(idx, job["frame"], 1)
+                if hasattr(self._dec, "stages"):
+                    job["run"] = self._dec.stages(job["enc"], self._state[idx])
+                else:
+                    job["run"] = iter(())
+                    job["controls"], job["state"] = self._dec.run(job["enc"], self._state[idx])
+            if "controls" not in job:
+                try:
+                    next(job["run"])
+                except StopIteration as done:
+                    job["controls"], job["state"] = done.value
+        elif "amps" not in job:
             job["amps"], job["irs"] = self._controls(idx, job["controls"], job["f0"], self._tilt_gain[idx])
-        elif stage == 3:
+        elif "n_fft" not in job:
             job["n_fft"] = self._spec_nfft
             if self._spec_nfft:
                 job["spectra"] = FilteredNoise.spectrum(job["irs"][0], self._spec_nfft)[None]
-        job["stage"] = stage + 1
+        job["stage"] += 1
 
     def _advance(self, idx: np.ndarray, frames: int, n_fft: int = 0):
         """Step the decoder of voices ``idx`` at the next ``frames`` control-frame boundaries.
@@ -527,10 +539,10 @@ class Engine:
             and np.array_equal(job["idx"], idx)
             and np.array_equal(job["stamps"], self._stamp[idx])
         ):
-            while job["stage"] < 3:  # finish what the blocks before did not
+            while "amps" not in job:  # finish what the blocks before did not
                 self._job_stage(job)
-            amps, f0, irs, state = job["amps"], job["f0"], job["irs"], job["states"][-1]
-            if job["stage"] == 4 and n_fft and job["n_fft"] == n_fft:
+            amps, f0, irs, state = job["amps"], job["f0"], job["irs"], job["state"]
+            if n_fft and job.get("n_fft") == n_fft:
                 spectra = job["spectra"]
         else:
             enc, f0 = self._frame_inputs(idx, self._frame + 1, frames)

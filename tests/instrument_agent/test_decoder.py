@@ -122,3 +122,21 @@ def test_tflite_run_over_frames_matches_numpy(tmp_path, npz):
         inputs = np.stack([decoder.encode(f0[i], ld[i]) for i in range(4)])
         results.append(decoder.run(inputs, decoder.initial_state(3)))
     assert np.abs(results[0][0] - results[1][0]).max() < 1e-5 and np.abs(results[0][1] - results[1][1]).max() < 1e-5
+
+
+def test_stages_give_exactly_the_numbers_of_run(npz):
+    decoder = NumpyDecoder(npz, SMALL.n_harmonics)
+    rng = np.random.default_rng(3)
+    inputs = decoder.encode(rng.uniform(40, 2000, 5), rng.uniform(-80, 0, 5))[None]
+    state = rng.normal(0, 0.3, (5, SMALL.gru_units)).astype(np.float32)
+    expected = decoder.run(inputs, state)
+    steps = decoder.stages(inputs, state)
+    paused = 0
+    try:
+        while True:
+            next(steps)
+            paused += 1
+    except StopIteration as done:
+        controls, new_state = done.value
+    assert paused == 3
+    assert np.array_equal(controls, expected[0]) and np.array_equal(new_state, expected[1])
