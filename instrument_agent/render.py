@@ -21,6 +21,7 @@ from instrument_agent.engine import MAX_BLOCK, MIN_BLOCK, Engine
 from instrument_agent.midi import MidiPerformance, NoteRangeError, read_midi
 
 __all__ = [
+    "OFFLINE_BLOCK",
     "AudioInputError",
     "RenderResult",
     "auto_adjust",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _TAIL_LIMIT_S = 5.0
+OFFLINE_BLOCK = 8192  # samples per engine call offline: measured 3.5x faster than 256, 8 % faster than 2048
 
 
 class AudioInputError(ValueError):
@@ -111,7 +113,7 @@ def render_midi(
     engine: Engine,
     performance: MidiPerformance,
     *,
-    block_size: int = 1024,
+    block_size: int = OFFLINE_BLOCK,
     tail: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
@@ -120,7 +122,8 @@ def render_midi(
     Args:
         engine: a fresh engine (its time 0 is the file's time 0).
         performance: from :func:`~instrument_agent.midi.read_midi`.
-        block_size: samples per engine call (the result does not depend on it).
+        block_size: samples per engine call (the result does not depend on it; larger is
+            faster: the engine renders the control frames between two events at once).
         tail: keep rendering after the last event until releases and reverb die away (≤ 5 s).
         progress: called with the number of samples rendered after each block.
 
@@ -147,7 +150,7 @@ def render_midi_file(
     out_path: str | Path,
     *,
     sample_rate: int = 48000,
-    block_size: int = 1024,
+    block_size: int = OFFLINE_BLOCK,
     backend: str = "auto",
     player_profile=None,
     show_progress: bool = True,
@@ -190,7 +193,7 @@ def transfer_timbre(
     *,
     octave_shift: float = 0.0,
     loudness_shift_db: float = 0.0,
-    block_size: int = 1024,
+    block_size: int = OFFLINE_BLOCK,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Play f0/loudness curves (one per control frame, at ``engine.frame_rate``) through the personality.
@@ -252,7 +255,7 @@ def transfer_timbre_file(
     octave_shift: float = 0.0,
     loudness_shift_db: float = 0.0,
     auto: bool = False,
-    block_size: int = 1024,
+    block_size: int = OFFLINE_BLOCK,
     backend: str = "auto",
     player_profile=None,
     show_progress: bool = True,

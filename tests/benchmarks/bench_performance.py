@@ -16,7 +16,8 @@ short blocks, measure the scheduler as much as the engine.
 1. Decoder step: TensorFlow SavedModel vs the agent's numpy and TFLite
    decoders; "numpy, held note" is the step the engine runs while a voice's
    inputs do not change (its input projection is reused).
-2. Offline render, × real time, 1 and 16 voices: the agent (numpy decoder and
+2. Offline render (engine calls of ``render.OFFLINE_BLOCK`` samples, as
+   ``amadeus play`` makes), × real time, 1 and 16 voices: the agent (numpy decoder and
    TFLite decoder) against the TensorFlow path (the same single-step decoder
    as a TensorFlow SavedModel, driven frame by frame) in the same run. The
    TensorFlow figures are the baseline of the ratios.
@@ -57,6 +58,7 @@ from _perform_support import build_tflite, make_personality  # noqa: E402
 
 from instrument_agent.decoder import DecoderShape  # noqa: E402
 from instrument_agent.engine import Engine  # noqa: E402
+from instrument_agent.render import OFFLINE_BLOCK  # noqa: E402
 
 DEFAULT = ("default (VST-like)", DecoderShape(256, 1, 256, 60, 65), 50)
 PAPER = ("paper", DecoderShape(512, 3, 512, 100, 65), 250)
@@ -109,8 +111,8 @@ def _engine(bundle, decoder, sample_rate):
     )
 
 
-def offline(bundle, decoder, voices: int, seconds: float, sample_rate: int, block: int = 2048) -> tuple[float, float]:
-    """(× real time by CPU time, × real time by wall time) of an offline render."""
+def offline(bundle, decoder, voices: int, seconds: float, sample_rate: int, block: int = OFFLINE_BLOCK) -> tuple[float, float]:
+    """(× real time by CPU time, × real time by wall time) of an offline render, in the engine calls ``amadeus play`` makes."""
     engine = _engine(bundle, decoder, sample_rate)
     for at, msg in _notes(voices, seconds, sample_rate):
         engine.send(msg, at=at)
