@@ -183,6 +183,8 @@ class NumpyDecoder:
         self._out_state_kernel = np.ascontiguousarray(kernel[:g])
         self._out_input_kernel = np.ascontiguousarray(kernel[g:])
         self._out_first = (bias, gamma, beta)
+        self._in_kernel = np.ascontiguousarray(np.concatenate([self._gru_kernel, self._out_input_kernel], axis=1))
+        self._in_bias = np.concatenate([self._gru_bias_in, bias])
 
     @staticmethod
     def _norm_act(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -216,9 +218,9 @@ class NumpyDecoder:
         f0 = _hz_to_midi_scaled(np.asarray(f0_hz, dtype=np.float32))[:, None]
         ld = (np.asarray(loudness_db, dtype=np.float32) / DB_RANGE + 1.0)[:, None]
         x = np.concatenate([self._mlp(f0, self._mlps["f0_mlp"]), self._mlp(ld, self._mlps["ld_mlp"])], axis=-1)
-        xi = x @ self._gru_kernel + self._gru_bias_in
-        u = x @ self._out_input_kernel + self._out_first[0]
-        return np.concatenate([xi, u], axis=-1).astype(np.float32, copy=False)
+        enc = x @ self._in_kernel  # [V, 3G + hidden]: GRU input projection | output-MLP input part
+        enc += self._in_bias
+        return enc
 
     def _gates(self, xi: np.ndarray, hr: np.ndarray, prev: np.ndarray, out: np.ndarray) -> None:
         """GRU gates of one frame: xi [V, 3G] input projection, hr [V, 3G] = prev @ recurrent

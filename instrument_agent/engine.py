@@ -261,6 +261,7 @@ class Engine:
         extend("_tilt_gain", (capacity, h), np.float32, 1.0)
         extend("_stamp", (capacity,), np.int64)  # bumped whenever a voice's state, inputs or tilt change
         self._job = None  # a speculated frame step (see _speculate)
+        self._job_voided = -1  # the last frame whose speculated step could not be used
         extend("_noise_buf", (capacity, _NOISE_BUFFER), np.float32)
         extend("_noise_pos", (capacity,), np.int64, _NOISE_BUFFER)  # next unread sample of the buffer
         self._live_idx = None
@@ -291,8 +292,9 @@ class Engine:
 
     @property
     def latency_samples(self) -> int:
-        """Worst-case delay from a controller change (bend, pressure, CC) to its full effect:
-        one control frame. Note-ons sound at their own sample."""
+        """Worst-case delay from a pressure or CC change to the decoder seeing it: one control
+        frame (its sound then moves over the next frame). Note-ons and pitch bends act at
+        their own sample."""
         return int(np.ceil(self.sample_rate / self.frame_rate))
 
     def _boundary(self, k: int) -> int:
@@ -481,10 +483,11 @@ class Engine:
         nxt = self._frame + 1
         job = self._job
         if job is None or job["frame"] != nxt or not np.array_equal(job["idx"], idx) or not np.array_equal(job["stamps"], self._stamp[idx]):
-            # Start as late as one stage per block allows (less exposed to events), at most
-            # twice per frame (inputs that change every block would void every attempt).
+            # Start as late as one stage per block allows (less exposed to events), once per
+            # frame, and not in the frame after one whose attempt was voided (inputs that
+            # change every block would void every attempt).
             attempts = job["attempts"] + 1 if job is not None and job["frame"] == nxt else 1
-            if blocks_left > _JOB_STAGES or attempts > 2:
+            if blocks_left > _JOB_STAGES or attempts > 1 or self._job_voided == nxt - 1:
                 return
             job = self._job = {"frame": nxt, "idx": idx, "stamps": self._stamp[idx].copy(), "stage": 0, "attempts": attempts}
         stages = _JOB_STAGES - job["stage"]
@@ -532,13 +535,16 @@ class Engine:
         voices = idx.size
         job, self._job = self._job, None
         spectra = None
-        if (
+        usable = (
             frames == 1
             and job is not None
             and job["frame"] == self._frame + 1
             and np.array_equal(job["idx"], idx)
             and np.array_equal(job["stamps"], self._stamp[idx])
-        ):
+        )
+        if job is not None and not usable:
+            self._job_voided = self._frame + 1
+        if usable:
             while "amps" not in job:  # finish what the blocks before did not
                 self._job_stage(job)
             amps, f0, irs, state = job["amps"], job["f0"], job["irs"], job["state"]
