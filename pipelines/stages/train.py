@@ -56,5 +56,5 @@ def train(
     result = trainer.fit({"audio": examples.audio, "f0_hz": examples.f0_hz, "loudness_db": examples.loudness_db})
     export_dir = out / "export"
     export_module.export(trainer.model, profile, export_dir)
-    write_json(out / "train.json", dict(result) if isinstance(result, dict) else {"result": str(result)})
+    write_json(out / "train.json", result.summary())
     return str(export_dir)
