@@ -57,3 +57,8 @@ def test_player_profile_overrides_merge_nested_and_validate():
     assert resolve_player_profile(tuned).max_voices == base.max_voices
     with pytest.raises(ProfileError, match="reverb_mix"):
         resolve_player_profile(merge_profile(base, {"reverb_mix": 2.0}))
+
+
+def test_reverb_can_be_switched_off_explicitly():
+    assert resolve_learner_profile(personality_pb2.LearnerProfile(reverb=False)).reverb is False
+    assert resolve_learner_profile(personality_pb2.LearnerProfile()).reverb is True
