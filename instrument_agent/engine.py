@@ -471,8 +471,8 @@ class Engine:
 
         The step of all sounding voices (batched exactly as at the boundary, so
         the numbers are the same) runs in stages, one or more per block: the
-        decoder's (recurrent matmul, gates, output layer, head), amplitudes and
-        noise filters, filter spectra.
+        decoder's (recurrent matmul, gates, output layer, head; for TFLite, groups
+        of voices), amplitudes and noise filters, filter spectra.
         The boundary uses the result only if no voice started or ended and no
         voice's state, inputs or tilt changed since (:attr:`_stamp`); else it
         computes the step itself, as it would without this.
@@ -505,8 +505,7 @@ class Engine:
                 if hasattr(self._dec, "stages"):
                     job["run"] = self._dec.stages(job["enc"], self._state[idx])
                 else:
-                    job["run"] = iter(())
-                    job["controls"], job["state"] = self._dec.run(job["enc"], self._state[idx])
+                    job["run"] = self._grouped_run(job["enc"], self._state[idx])
             if "controls" not in job:
                 try:
                     next(job["run"])
@@ -519,6 +518,21 @@ class Engine:
             if self._spec_nfft:
                 job["spectra"] = FilteredNoise.spectrum(job["irs"][0], self._spec_nfft)[None]
         job["stage"] += 1
+
+    def _grouped_run(self, enc: np.ndarray, state: np.ndarray):
+        """A frame step as a generator pausing between groups of voices: for the TFLite
+        decoder, whose numbers for a voice do not depend on the others in its batch
+        (XNNPACK computes each row alike; tests/instrument_agent/test_decoder.py checks
+        it). Other decoders run in one call. Returns (controls [1, V, C], state [V, G])."""
+        voices = state.shape[0]
+        groups = _JOB_STAGES - 2 if getattr(self._dec, "backend", None) == "tflite" else 1
+        size = -(-voices // groups)
+        parts = []
+        for lo in range(0, voices, size):
+            parts.append(self._dec.run(enc[:, lo : lo + size], state[lo : lo + size]))
+            if lo + size < voices:
+                yield
+        return np.concatenate([c for c, _ in parts], axis=1), np.concatenate([s for _, s in parts])
 
     def _advance(self, idx: np.ndarray, frames: int, n_fft: int = 0):
         """Step the decoder of voices ``idx`` at the next ``frames`` control-frame boundaries.

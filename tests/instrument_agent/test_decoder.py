@@ -140,3 +140,17 @@ def test_stages_give_exactly_the_numbers_of_run(npz):
         controls, new_state = done.value
     assert paused == 3
     assert np.array_equal(controls, expected[0]) and np.array_equal(new_state, expected[1])
+
+
+@pytest.mark.slow
+def test_tflite_numbers_for_a_voice_do_not_depend_on_its_batch(tmp_path, npz):
+    """The engine steps TFLite voices in groups ahead of a frame boundary and relies on this."""
+    tflite = TFLiteDecoder(build_tflite(npz, SMALL, tmp_path / "decoder.tflite"), SMALL.n_harmonics)
+    rng = np.random.default_rng(4)
+    f0, ld = rng.uniform(40, 2000, 7), rng.uniform(-80, 0, 7)
+    state = rng.normal(0, 0.3, (7, SMALL.gru_units)).astype(np.float32)
+    whole = tflite.step(f0, ld, state)
+    for size in (1, 3):
+        parts = [tflite.step(f0[i : i + size], ld[i : i + size], state[i : i + size]) for i in range(0, 7, size)]
+        assert np.array_equal(np.concatenate([c for c, _ in parts]), whole[0])
+        assert np.array_equal(np.concatenate([s for _, s in parts]), whole[1])
