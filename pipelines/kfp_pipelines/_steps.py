@@ -104,7 +104,8 @@ def run_ingest(audio_uris: str, learner_profile_json: str, out_dir: str) -> int:
         out = stages.ingest(paths, _json(learner_profile_json, "learner_profile_json"), work)
         table = json.loads((Path(out) / "recordings.json").read_text())
         for row, uri in zip(table["recordings"], uris):
-            row["uri"] = uri
+            if uri.startswith("s3://"):  # local paths keep ingest's absolute path
+                row["uri"] = uri
         (Path(out) / "recordings.json").write_text(json.dumps(table, indent=2, sort_keys=True))
         _copy_dir(out, out_dir)
     return len(uris)
@@ -189,8 +190,6 @@ def run_push(
 
     registry = _registry(registry_uri, mlflow_tracking_uri)
     player = _json(player_profile_json, "player_profile_json")
-    recordings = json.loads((Path(ingest_dir) / "recordings.json").read_text())["recordings"]
-    params = {"audio_uris": json.dumps([row.get("uri", row["source"]) for row in recordings])}
     with _ScratchStore() as store:
         base_player = None
         if parent_version:
@@ -202,24 +201,9 @@ def run_push(
         pushed = stages.push(
             deu, model_dir, features_dir, evaluation_json, _json(learner_profile_json, "learner_profile_json"),
             ingest_dir=ingest_dir, player_profile=player_profile, parent_version=parent_version, practice_id=practice_id,
-            params=params, runner="kfp", home=store.home,
+            runner="kfp", kind=practice_kind or "imitation", home=store.home,
         )
-        bundle = store.get(deu, pushed["version"])
-        if practice_kind and practice_kind != "imitation":
-            bundle = _relabel(store, bundle, practice_kind)
-        return registry.publish(bundle).version
-
-
-def _relabel(store, bundle, practice_kind: str):
-    """The same files as a new scratch version labelled ``practice_kind`` (the push stage labels imitation)."""
-    from instrument_agent.proto import personality_pb2
-
-    manifest = personality_pb2.PersonalityManifest()
-    manifest.CopyFrom(bundle.manifest)
-    manifest.practice.kind = personality_pb2.PracticeRecord.Kind.Value(practice_kind.upper())
-    files = {entry.path: bundle.path / entry.path for entry in bundle.manifest.files}
-    relabelled = store.commit(bundle.deu, manifest, files, link=True)
-    return relabelled
+        return registry.publish(store.get(deu, pushed["version"])).version
 
 
 def run_recall(deu: str, base_version: int, learner_profile_json: str, player_profile_json: str, registry_uri: str, mlflow_tracking_uri: str) -> dict:

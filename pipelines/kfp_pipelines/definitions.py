@@ -1,5 +1,9 @@
 """The three practice pipelines (imitation, tuning, feedback) and their compilation to KFP IR YAML.
 
+The steps, their order and how outputs feed inputs are not written here: each
+pipeline is built from its graph in :mod:`pipelines.stages.graph`, the same
+graph the embedded runner (:mod:`pipelines.practice`) walks in-process.
+
 Every pipeline takes the same parameters (the studio operator passes them all
 to whichever type it runs; ``studio_operator.operator.practice.PracticeRequest.pipeline_parameters``):
 
@@ -35,11 +39,13 @@ from pathlib import Path
 from kfp import compiler, dsl
 from kfp import kubernetes as kfp_kubernetes
 
+from pipelines.stages.graph import GRAPHS, Branch, Const, Param, PipelineGraph
+
 from .components import Components, make_components
 
 __all__ = ["PIPELINE_PARAMETERS", "PRACTICE_TYPES", "Placement", "build_pipeline", "compile_practice_pipeline"]
 
-PRACTICE_TYPES = ("imitation", "tuning", "feedback")
+PRACTICE_TYPES = tuple(GRAPHS)  # imitation, tuning, feedback
 
 PIPELINE_PARAMETERS = (
     "deu", "practice_id", "audio_uris", "base_version", "learner_profile_json", "player_profile_json",
@@ -87,39 +93,40 @@ class Placement:
         return task
 
 
-def _stages(c: Components, place: Placement, *, kind: str, deu, practice_id, audio_uris, base_version, learner, player, registry_uri, mlflow_tracking_uri, feature_cache_dir, new):
-    """ingest → features → train → evaluate → push, wired (shared by imitation and tuning)."""
-    ingest = place.flaky(c.ingest(audio_uris=audio_uris, learner_profile_json=learner).set_display_name("ingest"))
-    features = place.compute(
-        c.features(recordings=ingest.outputs["recordings"], learner_profile_json=learner, feature_cache_dir=feature_cache_dir)
-    ).set_display_name("features")
-    train = place.compute(
-        c.train(
-            examples=features.outputs["examples"], learner_profile_json=learner, deu=deu, base_version=base_version, new=new,
-            registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
-        )
-    ).set_display_name("train")
-    evaluate = place.compute(
-        c.evaluate(model=train.outputs["model"], examples=features.outputs["examples"], learner_profile_json=learner)
-    ).set_display_name("evaluate")
-    push = c.push(
-        deu=deu, practice_id=practice_id, practice_kind=kind, model=train.outputs["model"], examples=features.outputs["examples"],
-        recordings=ingest.outputs["recordings"], evaluation=evaluate.outputs["evaluation"], learner_profile_json=learner,
-        player_profile_json=player, parent_version=train.outputs["Output"], registry_uri=registry_uri,
-        mlflow_tracking_uri=mlflow_tracking_uri,
-    )
-    place.flaky(push.set_display_name("push"))
-    return push
+def _source(source, params: dict, tasks: dict, graph: PipelineGraph):
+    """A graph input source as a KFP value: a pipeline parameter, a constant, or an upstream task's output."""
+    if isinstance(source, Param):
+        return params[source.name]
+    if isinstance(source, Const):
+        return source.value
+    step = graph.step(source.step)
+    return tasks[source.step].outputs["Output" if source.name == step.returns else source.name]
+
+
+def _add(nodes, c: Components, place: Placement, params: dict, tasks: dict, graph: PipelineGraph) -> None:
+    """One KFP task per graph step, in graph order; a Branch becomes dsl.If / dsl.Else."""
+    for node in nodes:
+        if isinstance(node, Branch):
+            with dsl.If(_source(node.test, params, tasks, graph) == node.equals, name=node.then_name or None):
+                _add(node.then, c, place, params, tasks, graph)
+            with dsl.Else(name=node.otherwise_name or None):
+                _add(node.otherwise, c, place, params, tasks, graph)
+            continue
+        component = getattr(c, node.name)
+        task = component(**{name: _source(s, params, tasks, graph) for name, s in node.inputs.items()}).set_display_name(node.name)
+        tasks[node.name] = place.flaky(task) if node.placement == "storage" else place.compute(task)
 
 
 def build_pipeline(practice_type: str, *, image: str | None = None, placement: Placement | None = None):
-    """The ``@dsl.pipeline`` function of one practice type, its components on ``image``."""
+    """The ``@dsl.pipeline`` function of one practice type (from its graph, :mod:`pipelines.stages.graph`),
+    its components on ``image``."""
     if practice_type not in PRACTICE_TYPES:
         raise UnknownPracticeTypeError(f"unknown practice type {practice_type!r} (expected one of {', '.join(PRACTICE_TYPES)})")
+    graph = GRAPHS[practice_type]
     c = make_components(image)
     place = placement or Placement()
 
-    @dsl.pipeline(name=f"amadeus-{practice_type}", description=f"Amadeus {practice_type} practice: a new personality version of a deu")
+    @dsl.pipeline(name=f"amadeus-{practice_type}", description=f"Amadeus {practice_type} practice: {graph.description}")
     def practice(
         deu: str,
         practice_id: str = "",
@@ -134,40 +141,16 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
         feature_cache_dir: str = "",
         new: bool = False,
     ) -> int:
-        common = dict(deu=deu, practice_id=practice_id, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri)
-        if practice_type == "imitation":
-            return _stages(
-                c, place, kind="imitation", audio_uris=audio_uris, base_version=base_version, learner=learner_profile_json,
-                player=player_profile_json, feature_cache_dir=feature_cache_dir, new=new, **common,
-            ).output
-        elif practice_type == "tuning":
-            recall = place.flaky(
-                c.recall(
-                    deu=deu, base_version=base_version, learner_profile_json=learner_profile_json,
-                    player_profile_json=player_profile_json, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
-                ).set_display_name("recall")
-            )
-            with dsl.If(recall.outputs["mode"] == "player", name="playerProfile-only"):
-                derived = place.flaky(
-                    c.derive(
-                        deu=deu, parent_version=recall.outputs["parent_version"], player_profile_json=player_profile_json,
-                        practice_id=practice_id, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
-                    ).set_display_name("derive")
-                )
-            with dsl.Else(name="learnerProfile-changed"):
-                retrained = _stages(
-                    c, place, kind="tuning", audio_uris=recall.outputs["audio_uris"], base_version=recall.outputs["parent_version"],
-                    learner=recall.outputs["learner_profile_json"], player=player_profile_json, feature_cache_dir=feature_cache_dir,
-                    new=False, **common,
-                )
-            return dsl.OneOf(derived.output, retrained.output)
-        else:
-            return place.compute(
-                c.feedback(
-                    deu=deu, base_version=base_version, performance_uri=performance_uri, feedback_regions_json=feedback_regions_json,
-                    practice_id=practice_id, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
-                ).set_display_name("feedback")
-            ).outputs["Output"]
+        params = dict(
+            deu=deu, practice_id=practice_id, audio_uris=audio_uris, base_version=base_version,
+            learner_profile_json=learner_profile_json, player_profile_json=player_profile_json, performance_uri=performance_uri,
+            feedback_regions_json=feedback_regions_json, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
+            feature_cache_dir=feature_cache_dir, new=new,
+        )
+        tasks: dict = {}
+        _add(graph.nodes, c, place, params, tasks, graph)
+        results = [_source(out, params, tasks, graph) for out in graph.result]
+        return results[0] if len(results) == 1 else dsl.OneOf(*results)
 
     return practice
 

@@ -2,7 +2,7 @@
 
 Output directory (``<workdir>/ingest``)::
 
-    recordings.json     sample/frame rate and, per input: source path, sha256 of its
+    recordings.json     sample/frame rate and, per input: source path (and ``uri``), sha256 of its
                         bytes, prepared audio file, seconds, source rate/channels, kept span
     rec_000.npy ...     [n] float32 at the learnerProfile's sample rate, silence
                         trimmed, cut to whole control frames
@@ -53,6 +53,7 @@ def ingest(sources: Sequence[str | Path], learner_profile, workdir: str | Path) 
         rows.append(
             {
                 "source": str(Path(source).resolve()),
+                "uri": str(Path(source).resolve()),  # what a later practice reads again (run_ingest keeps s3:// URIs)
                 "sha256": file_sha256(source),
                 "audio": name,
                 "seconds": loaded.seconds,

@@ -20,11 +20,23 @@ from instrument_agent.proto import personality_pb2
 from ._artifacts import learner_profile as _resolve
 from ._artifacts import read_json
 
-__all__ = ["EvaluationGateError", "push"]
+__all__ = ["PRACTICE_KINDS", "EvaluationGateError", "UnknownPracticeKindError", "push"]
+
+PRACTICE_KINDS = ("imitation", "tuning", "feedback")
 
 
 class EvaluationGateError(PersonalityError):
     """The personality failed the learnerProfile's evaluation gates; nothing was pushed."""
+
+
+class UnknownPracticeKindError(ValueError):
+    """A practice kind other than imitation, tuning or feedback."""
+
+
+def _practice_kind(kind: str) -> int:
+    if kind not in PRACTICE_KINDS:
+        raise UnknownPracticeKindError(f"push: unknown practice kind {kind!r} (expected one of {', '.join(PRACTICE_KINDS)})")
+    return personality_pb2.PracticeRecord.Kind.Value(kind.upper())
 
 
 def _timestamp(iso: str | None) -> timestamp_pb2.Timestamp:
@@ -50,6 +62,7 @@ def push(
     started: str | None = None,
     params: dict[str, str] | None = None,
     runner: str = "embedded",
+    kind: str = "imitation",
     home: str | Path | None = None,
 ) -> dict:
     """Publish the exported personality as the next version of ``deu``.
@@ -64,7 +77,10 @@ def push(
         ingest_dir: the ingest stage's output (data digests); default ``<features_dir>/../ingest``.
         player_profile: default: the parent's, else the defaults.
         parent_version: the version this practice continued (0 = a new deu).
-        practice_id, started (RFC 3339), params, runner: the practice record.
+        practice_id, started (RFC 3339), params, runner: the practice record. ``params``
+            gets ``audio_uris`` (JSON list: the audio as given to ingest, local paths made
+            absolute) unless it sets it, so a later tuning can find the recordings again.
+        kind: the practice kind recorded: imitation | tuning | feedback.
         home: the Amadeus home of the store (default ``$AMADEUS_HOME``).
 
     Returns:
@@ -72,10 +88,12 @@ def push(
 
     Raises:
         EvaluationGateError: evaluate did not bless the personality.
+        UnknownPracticeKindError: ``kind`` is not imitation, tuning or feedback.
     """
     from instrument_agent.profiles import resolve_player_profile
     from instrument_agent.store import PersonalityStore
 
+    practice_kind = _practice_kind(kind)
     profile = _resolve(learner_profile)
     evaluation = read_json(metrics_path)
     if not evaluation.get("blessed", False):
@@ -100,11 +118,12 @@ def push(
     for key, value in evaluation["metrics"].items():
         manifest.metrics[key] = float(value)
     practice = manifest.practice
-    practice.kind = personality_pb2.PracticeRecord.IMITATION
+    practice.kind = practice_kind
     practice.practice_id = practice_id
     practice.started.CopyFrom(_timestamp(started))
     practice.finished.GetCurrentTime()
     practice.data_digests.extend(row["sha256"] for row in recordings)
+    practice.params["audio_uris"] = json.dumps([row.get("uri", row["source"]) for row in recordings])
     practice.params.update({k: str(v) for k, v in (params or {}).items()})
     practice.runner = runner
 
