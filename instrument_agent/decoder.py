@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 DB_RANGE = 80.0
+_TFLITE_ROWS = 4  # TFLite batches are padded to a multiple of this many voices
 DECODER_BACKENDS = ("auto", "numpy", "tflite")
 
 
@@ -359,7 +360,8 @@ class TFLiteDecoder:
         self._direct = self._interpreter.num_subgraphs() == 1
         self._in_index = {name: int(d["index"]) for name, d in details.items()}
         self._out_index = {name: int(d["index"]) for name, d in outputs.items()}
-        self._voices = -1
+        self._threads = threads
+        self._by_size: dict[int, object] = {}  # padded batch size -> interpreter allocated for it
         if self._direct:
             self._runner = None  # it holds the interpreter's buffers, which blocks resizing
 
@@ -373,23 +375,43 @@ class TFLiteDecoder:
         """[V, 2] float32 (f0 Hz, loudness dB): the model takes its inputs raw."""
         return np.stack([np.asarray(f0_hz, dtype=np.float32), np.asarray(loudness_db, dtype=np.float32)], axis=-1)
 
+    def _sized(self, voices: int):
+        """(padded batch size, an interpreter allocated for it): one per size, so batches of
+        different sizes (the engine steps voice groups) never re-allocate. Padding rows
+        change nothing: XNNPACK computes every row alike."""
+        size = -(-voices // _TFLITE_ROWS) * _TFLITE_ROWS
+        interp = self._by_size.get(size)
+        if interp is None:
+            if self._by_size:
+                from ai_edge_litert.interpreter import Interpreter
+
+                interp = Interpreter(model_path=str(self.path), num_threads=self._threads)
+            else:
+                interp = self._interpreter
+            ins = self._in_index
+            interp.resize_tensor_input(ins["f0_hz"], [size, 1])
+            interp.resize_tensor_input(ins["loudness_db"], [size, 1])
+            interp.resize_tensor_input(ins["state"], [size, self.shape.gru_units])
+            interp.allocate_tensors()
+            self._by_size[size] = interp
+        return size, interp
+
     def _invoke(self, f0: np.ndarray, ld: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if not self._direct:
             out = self._runner(f0_hz=f0, loudness_db=ld, state=state)
             return np.array(out["controls"], dtype=np.float32), np.array(out["state"], dtype=np.float32)
-        interp, ins = self._interpreter, self._in_index
         voices = f0.shape[0]
-        if voices != self._voices:
-            interp.resize_tensor_input(ins["f0_hz"], [voices, 1])
-            interp.resize_tensor_input(ins["loudness_db"], [voices, 1])
-            interp.resize_tensor_input(ins["state"], [voices, self.shape.gru_units])
-            interp.allocate_tensors()
-            self._voices = voices
+        size, interp = self._sized(voices)
+        if size != voices:
+            pad = ((0, size - voices), (0, 0))
+            f0, ld, state = np.pad(f0, pad, constant_values=440.0), np.pad(ld, pad, constant_values=-60.0), np.pad(state, pad)
+        ins = self._in_index
         interp.set_tensor(ins["f0_hz"], f0)
         interp.set_tensor(ins["loudness_db"], ld)
         interp.set_tensor(ins["state"], state)
         interp.invoke()
-        return interp.get_tensor(self._out_index["controls"]), interp.get_tensor(self._out_index["state"])
+        controls, new_state = interp.get_tensor(self._out_index["controls"]), interp.get_tensor(self._out_index["state"])
+        return controls[:voices], new_state[:voices]
 
     def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """F consecutive frames (one model call each); same contract as :meth:`NumpyDecoder.run`."""
