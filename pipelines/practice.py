@@ -279,6 +279,21 @@ class InProcessSteps:
         bundle = self.store.derive(parent, player_profile=player, practice=record)
         return {"version": bundle.version, "digest": bundle.digest}
 
+    def feedback(
+        self, deu, base_version, performance_uri, feedback_regions_json, practice_id, registry_uri="", mlflow_tracking_uri="",
+    ) -> dict:
+        from pipelines.feedback import regions_from_json, run_feedback
+        from pipelines.registry import LocalRegistry, Registry
+
+        regions = feedback_regions_json
+        if isinstance(regions, str):
+            regions = regions_from_json(json.loads(regions or "[]"))
+        result = run_feedback(
+            deu, performance_uri, regions, base_version=int(base_version or 0) or None,
+            registry=Registry(LocalRegistry(self.home)), practice_id=practice_id, runner="embedded",
+        )
+        return {"version": result.version, "parent_version": result.parent_version}
+
     def describe(self, step: str, outputs: dict) -> str:
         """The progress line after ``step``."""
         return {
@@ -288,6 +303,7 @@ class InProcessSteps:
             "evaluate": "held-out loss of the personality and the baselines" + ("" if outputs.get("blessed", True) else " (gates failed)"),
             "recall": f"v{outputs.get('parent_version')}: {outputs.get('mode')}Profile changed",
             "derive": "new playerProfile, the parent's model (no training)",
+            "feedback": f"playerProfile knobs tuned from v{outputs.get('parent_version')}",
         }.get(step, "done")
 
 
@@ -321,12 +337,12 @@ def run_graph_in_process(
     )
 
     def step_done(step: str, outputs: dict, reused: bool) -> None:
-        if step not in ("push", "derive"):
+        if step not in ("push", "derive", "feedback"):
             report(step, steps.describe(step, outputs) + (" (done before, reused)" if reused else ""))
 
     version, _ = execute_graph(graph, params, steps, workdir, resume=resume, report=step_done)
     manifest = steps.store.get(deu, version).manifest
-    final = "push" if (workdir / "push.done.json").is_file() else "derive"
+    final = next(out.step for out in graph.result if (workdir / f"{out.step}.done.json").is_file())
     info = steps.store.info(deu, version)
     report(final, f"published {deu} v{manifest.version} ({info.digest[:12]})", metrics=dict(manifest.metrics))
     return manifest

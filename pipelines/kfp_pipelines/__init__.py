@@ -2,7 +2,11 @@
 
 * :func:`compile_practice_pipeline` — IR YAML for a cluster (``amadeus pipelines compile``);
 * :func:`build_pipeline` — the ``@dsl.pipeline`` function (parameters in :mod:`.definitions`);
-* :func:`run_local` — the same pipeline executed on this machine through ``kfp.local``.
+* :func:`run_local` — the same pipeline executed on this machine through ``kfp.local``;
+* :func:`compiled_wiring` — the step wiring read back from compiled IR (compared with the graph).
+
+The steps and their wiring are declared once in :mod:`pipelines.stages.graph`;
+the embedded runner (:mod:`pipelines.practice`) walks the same graphs in-process.
 
 Components (:mod:`.components`) are lightweight Python components whose
 bodies call the shared stage functions (:mod:`pipelines.stages`) through
@@ -19,6 +23,7 @@ __all__ = [
     "UnknownPracticeTypeError",
     "build_pipeline",
     "compile_practice_pipeline",
+    "compiled_wiring",
     "run_local",
 ]
 

@@ -43,7 +43,15 @@ from pipelines.stages.graph import GRAPHS, Branch, Const, Param, PipelineGraph
 
 from .components import Components, make_components
 
-__all__ = ["PIPELINE_PARAMETERS", "PRACTICE_TYPES", "Placement", "build_pipeline", "compile_practice_pipeline"]
+__all__ = [
+    "PIPELINE_PARAMETERS",
+    "PRACTICE_TYPES",
+    "Placement",
+    "UnknownPracticeTypeError",
+    "build_pipeline",
+    "compile_practice_pipeline",
+    "compiled_wiring",
+]
 
 PRACTICE_TYPES = tuple(GRAPHS)  # imitation, tuning, feedback
 
@@ -186,3 +194,46 @@ def compile_practice_pipeline(
     Path(package_path).parent.mkdir(parents=True, exist_ok=True)
     compiler.Compiler().compile(pipeline, str(package_path))
     return str(package_path)
+
+
+def compiled_wiring(package_path: str | Path) -> dict[str, dict[str, str]]:
+    """The step wiring of compiled IR YAML, in the notation of :meth:`PipelineGraph.wiring`.
+
+    ``{task: {input: "param:<name>" | "<step>.<output>" | "const:<repr>"}}`` for every
+    component task, conditions flattened (a branch's inputs traced back to their producers).
+    A task's single return value (KFP ``Output``) is named as its graph step names it.
+    """
+    import yaml
+
+    spec = next(yaml.safe_load_all(Path(package_path).read_text()))
+    graph = GRAPHS.get(spec["pipelineInfo"]["name"].removeprefix("amadeus-"))
+    wiring: dict[str, dict[str, str]] = {}
+
+    def output(task: str, key: str) -> str:
+        if key == "Output" and graph is not None and task in graph._steps:
+            key = graph.step(task).returns or key
+        return f"{task}.{key}"
+
+    def resolve(value: dict, env: dict) -> str:
+        if "componentInputParameter" in value:
+            return env[value["componentInputParameter"]]
+        if "taskOutputParameter" in value:
+            ref = value["taskOutputParameter"]
+            return output(ref["producerTask"], ref["outputParameterKey"])
+        if "taskOutputArtifact" in value:
+            ref = value["taskOutputArtifact"]
+            return output(ref["producerTask"], ref["outputArtifactKey"])
+        return f"const:{value['runtimeValue']['constant']!r}"
+
+    def walk(dag: dict, env: dict) -> None:
+        for name, task in dag["tasks"].items():
+            inputs = task.get("inputs", {})
+            resolved = {k: resolve(v, env) for kind in ("parameters", "artifacts") for k, v in inputs.get(kind, {}).items()}
+            component = spec["components"][task["componentRef"]["name"]]
+            if "dag" in component:
+                walk(component["dag"], resolved)
+            else:
+                wiring[name] = resolved
+
+    walk(spec["root"]["dag"], {name: f"param:{name}" for name in spec["root"]["inputDefinitions"]["parameters"]})
+    return wiring

@@ -1,23 +1,30 @@
-"""The embedded imitation practice end to end with a tiny learnerProfile:
-a verifiable version in a temporary store, resumption after an interrupt,
-and a failed practice that leaves the store's last good version alone."""
+"""The embedded runner: the practice graphs walked in-process (one binding per graph step,
+resumable markers, branches), and the imitation practice end to end with a tiny
+learnerProfile: a verifiable version in a temporary store whose steps and wiring are
+the compiled KFP pipeline's, resumption after an interrupt, and a failed practice that
+leaves the store's last good version alone."""
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
+from instrument_agent.proto import personality_pb2
 from instrument_agent.store import PersonalityStore
 from pipelines.data import NoVoicedFramesError
 from pipelines.demo import bowed_string, practice_score
-from pipelines.practice import run_imitation
+from pipelines.kfp_pipelines import compile_practice_pipeline, compiled_wiring
+from pipelines.practice import InProcessSteps, execute_graph, run_imitation
+from pipelines.stages.graph import GRAPHS, IMITATION, Branch, Const, GraphError, Out, Param, PipelineGraph, Step
 
 _HAS_CORE = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
-pytestmark = pytest.mark.skipif(not _HAS_CORE, reason="the DDSP core (pipelines.training, pipelines.export) is not built yet")
+_needs_core = pytest.mark.skipif(not _HAS_CORE, reason="the DDSP core (pipelines.training, pipelines.export) is not built yet")
 
 TINY = {
     "sample_rate": 16000,
@@ -43,16 +50,102 @@ def recording(tmp_path_factory):
     return path
 
 
+def test_every_graph_step_has_an_in_process_binding_taking_its_inputs():
+    for graph in GRAPHS.values():
+        for step in graph.steps():
+            params = inspect.signature(getattr(InProcessSteps, step.name)).parameters
+            names = set(params) - {"self"}
+            required = {n for n in names if params[n].default is inspect.Parameter.empty}
+            assert required <= set(step.inputs) <= names, step.name
+
+
+class _Bindings:
+    """Steps that append to a file, so the test sees what ran, in which order, with which values."""
+
+    def __init__(self, log: Path):
+        self.log = log
+
+    def _note(self, line: str) -> None:
+        with self.log.open("a") as handle:
+            handle.write(line + "\n")
+
+    def make(self, seed):
+        self._note(f"make {seed}")
+        return {"number": seed * 2, "mode": "odd" if seed % 2 else "even"}
+
+    def odd(self, number):
+        self._note(f"odd {number}")
+        return {"version": number + 1}
+
+    def even(self, number, label):
+        self._note(f"even {number} {label}")
+        return {"version": number + 100}
+
+
+_TOY = PipelineGraph(
+    "toy",
+    (
+        Step("make", "toy.make", {"seed": Param("seed")}, outputs=("number", "mode")),
+        Branch(Out("make", "mode"), "odd", then=(Step("odd", "toy.odd", {"number": Out("make", "number")}, returns="version"),),
+               otherwise=(Step("even", "toy.even", {"number": Out("make", "number"), "label": Const("x")}, returns="version"),)),
+    ),
+    result=(Out("odd", "version"), Out("even", "version")),
+)
+
+
+def test_execute_graph_follows_the_wiring_branches_and_resumes(tmp_path):
+    log = tmp_path / "log.txt"
+    seen = []
+    version, outputs = execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w", report=lambda s, o, r: seen.append((s, r)))
+    assert version == 7 and list(outputs) == ["make", "odd"] and seen == [("make", False), ("odd", False)]
+    marker = json.loads((tmp_path / "w" / "odd.done.json").read_text())
+    assert marker["inputs"] == {"number": "make.number"} and marker["outputs"] == {"version": 7}
+
+    # Again: both steps are reused from their markers, nothing runs.
+    seen.clear()
+    assert execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w", report=lambda s, o, r: seen.append((s, r)))[0] == 7
+    assert seen == [("make", True), ("odd", True)] and log.read_text().splitlines() == ["make 3", "odd 6"]
+
+    assert execute_graph(_TOY, {"seed": 4}, _Bindings(log), tmp_path / "v")[0] == 108
+    assert log.read_text().splitlines()[-1] == "even 8 x"
+
+
+def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
+    class Missing:
+        def make(self, seed):
+            return {"number": 1}
+
+    with pytest.raises(GraphError, match="returned no mode"):
+        execute_graph(_TOY, {"seed": 1}, Missing(), tmp_path / "w")
+    assert not (tmp_path / "w" / "make.done.json").exists()
+    with pytest.raises(GraphError, match="step 'make' has no in-process binding"):
+        execute_graph(_TOY, {"seed": 1}, object(), tmp_path / "w")
+
+
+@_needs_core
 @pytest.mark.slow
 def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     home = tmp_path / "home"
-    first = run_imitation("violin", [recording], dict(TINY, steps=10), home=home, progress=False)
+    stages_seen = []
+    first = run_imitation(
+        "violin", [recording], dict(TINY, steps=10), home=home, progress=lambda **f: stages_seen.append((f["stage"], f["message"]))
+    )
     store = PersonalityStore(home)
     bundle = store.get("violin", first.version)  # verifies every file digest
     assert first.version == 1 and first.parent_version == 0
     assert {"eval/spectral_loss", "baseline/sine", "baseline/harmonic_1_over_k"} <= set(first.metrics)
     assert first.practice.data_digests[0] and first.feature_stats.f0_hz_max > first.feature_stats.f0_hz_min > 0
     assert bundle.has_file("saved_model") and bundle.has_file("decoder.npz")
+    assert first.practice.kind == personality_pb2.PracticeRecord.IMITATION and first.practice.runner == "embedded"
+    assert json.loads(first.practice.params["audio_uris"]) == [str(recording.resolve())]  # for a later tuning
+
+    # The steps it ran, in order, and where each input came from: those of the compiled KFP pipeline.
+    (workdir,) = (home / "practice" / "violin").iterdir()
+    markers = {p.name.removesuffix(".done.json"): json.loads(p.read_text()) for p in workdir.glob("*.done.json")}
+    compiled = compiled_wiring(compile_practice_pipeline("imitation", str(tmp_path / "imitation.yaml"), image="img:1"))
+    assert {step: marker["inputs"] for step, marker in markers.items()} == compiled == IMITATION.wiring()
+    assert [s for s, _ in stages_seen if s in markers][:1] == ["ingest"]
+    assert list(dict.fromkeys(s for s, _ in stages_seen)) == [s.name for s in IMITATION.steps()]
 
     # "Interrupted" after 10 steps: the same practice with 20 steps continues from the checkpoint.
     second = run_imitation("violin", [recording], TINY, home=home, progress=False)
@@ -63,6 +156,7 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     assert train_info
 
 
+@_needs_core
 @pytest.mark.slow
 def test_failed_practice_keeps_the_last_good_version(recording, tmp_path):
     home = tmp_path / "home"

@@ -1,11 +1,14 @@
-"""Compiled IR YAML of the three practice pipelines: components, parameters, placement, retries."""
+"""Compiled IR YAML of the three practice pipelines: components, parameters, placement, retries,
+and steps/wiring equal to their graphs (pipelines.stages.graph)."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from pipelines.kfp_pipelines import PIPELINE_PARAMETERS, UnknownPracticeTypeError, compile_practice_pipeline
+from pipelines.kfp_pipelines import PIPELINE_PARAMETERS, UnknownPracticeTypeError, compile_practice_pipeline, compiled_wiring
+from pipelines.kfp_pipelines.components import make_components
+from pipelines.stages.graph import GRAPHS, Out
 
 GPU = dict(
     image="registry.example/amadeus-studio:1.2",
@@ -67,3 +70,31 @@ def test_unknown_type_is_refused(tmp_path):
     with pytest.raises(UnknownPracticeTypeError, match="unknown practice type 'jam'"):
         compile_practice_pipeline("jam", str(tmp_path / "x.yaml"), image="img")
     assert not (tmp_path / "x.yaml").exists()
+
+
+@pytest.mark.parametrize("kind", ["imitation", "tuning", "feedback"])
+def test_compiled_steps_and_wiring_are_the_graphs(tmp_path, kind):
+    """The IR is built from pipelines.stages.graph: same tasks, every input from the same place."""
+    path = compile_practice_pipeline(kind, str(tmp_path / f"{kind}.yaml"), image="img:1")
+    graph = GRAPHS[kind]
+    assert compiled_wiring(path) == graph.wiring()
+    spec = next(yaml.safe_load_all(open(path)))
+    # Dependencies follow the data: a task waits for exactly the steps of its DAG whose outputs it
+    # reads (a branch's steps read recall's outputs through the condition's inputs).
+    dags = [spec["root"]["dag"]] + [c["dag"] for c in spec["components"].values() if "dag" in c]
+    for dag in dags:
+        for name, task in dag["tasks"].items():
+            if name in graph.wiring():
+                reads = {s.step for s in graph.step(name).inputs.values() if isinstance(s, Out)}
+                assert set(task.get("dependentTasks", [])) == reads & set(dag["tasks"]), name
+
+
+def test_every_graph_step_has_a_component_with_its_inputs():
+    components = make_components("img:1")
+    for graph in GRAPHS.values():
+        for step in graph.steps():
+            component = getattr(components, step.name)
+            declared = component.component_spec.inputs or {}
+            assert set(declared) == set(step.inputs), step.name
+            outputs = set(component.component_spec.outputs or {})
+            assert set(step.outputs) <= outputs and (not step.returns or "Output" in outputs), step.name

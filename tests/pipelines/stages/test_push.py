@@ -1,0 +1,63 @@
+"""push: the practice kind it records, the audio it records for a later tuning, and nothing
+published for an unknown kind or an unblessed evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from instrument_agent.decoder import DecoderShape, random_decoder_weights
+from instrument_agent.proto import personality_pb2
+from instrument_agent.store import PersonalityStore
+from pipelines.stages import EvaluationGateError, UnknownPracticeKindError, push
+from pipelines.stages._artifacts import learner_profile, write_json
+
+PROFILE = {"hidden_size": 32, "gru_units": 32, "n_harmonics": 20, "n_noise_bands": 17, "reverb": False}
+
+
+@pytest.fixture
+def artifacts(tmp_path):
+    """What train, features, evaluate and ingest leave for push (a real decoder's weights)."""
+    work = tmp_path / "work"
+    profile = learner_profile(PROFILE)
+    shape = DecoderShape(profile.hidden_size, profile.mlp_layers, profile.gru_units, profile.n_harmonics, profile.n_noise_bands)
+    (work / "train" / "export").mkdir(parents=True)
+    np.savez(work / "train" / "export" / "decoder.npz", **random_decoder_weights(shape, seed=2))
+    write_json(work / "features" / "stats.json", {"feature_stats": {"f0_midi_mean": 57.0, "loudness_db_mean": -31.0}})
+    write_json(work / "ingest" / "recordings.json", {"recordings": [
+        {"source": "/data/a.wav", "uri": "/data/a.wav", "sha256": "a" * 64},
+        {"source": "/tmp/dl/000-b.wav", "uri": "s3://bucket/takes/b.wav", "sha256": "b" * 64},
+    ]})
+
+    def metrics(blessed: bool) -> str:
+        reasons = [] if blessed else ["eval/spectral_loss 9.0 > max_eval_loss 1"]
+        return str(write_json(work / "evaluate" / "metrics.json", {"metrics": {"eval/spectral_loss": 9.0}, "blessed": blessed, "reasons": reasons}))
+
+    return work, metrics
+
+
+def _push(work, metrics_path, home, **kwargs):
+    return push("oboe", work / "train" / "export", work / "features", metrics_path, PROFILE, home=home, **kwargs)
+
+
+@pytest.mark.parametrize("kind, expected", [("imitation", "IMITATION"), ("tuning", "TUNING"), ("feedback", "FEEDBACK")])
+def test_push_records_the_practice_kind(artifacts, tmp_path, kind, expected):
+    work, metrics = artifacts
+    pushed = _push(work, metrics(True), tmp_path / "home", kind=kind, practice_id="p-1", params={"work_dir": "/w"})
+    manifest = PersonalityStore(tmp_path / "home").get("oboe", pushed["version"]).manifest
+    assert manifest.practice.kind == personality_pb2.PracticeRecord.Kind.Value(expected)
+    assert manifest.practice.practice_id == "p-1" and manifest.practice.params["work_dir"] == "/w"
+    # The audio as given (local path, or the s3:// URI rather than the download), for a later tuning.
+    assert json.loads(manifest.practice.params["audio_uris"]) == ["/data/a.wav", "s3://bucket/takes/b.wav"]
+    assert list(manifest.practice.data_digests) == ["a" * 64, "b" * 64]
+
+
+def test_unknown_kind_or_failed_gates_publish_nothing(artifacts, tmp_path):
+    work, metrics = artifacts
+    with pytest.raises(UnknownPracticeKindError, match="unknown practice kind 'jam'"):
+        _push(work, metrics(True), tmp_path / "home", kind="jam")
+    with pytest.raises(EvaluationGateError, match="max_eval_loss"):
+        _push(work, metrics(False), tmp_path / "home")
+    assert PersonalityStore(tmp_path / "home").deus() == []
