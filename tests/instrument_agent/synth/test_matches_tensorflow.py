@@ -138,3 +138,121 @@ def test_reverb_matches_tensorflow(block):
     got = dry[0] + wet
     err = np.abs(got - expected).max() / np.abs(expected).max()
     assert err < 1e-5, f"max |agent - tf| = {err:.2e} of peak"
+
+
+# -- the full path: a personality exported by pipelines, played by the agent's engine --------
+
+FULL_T = 250  # control frames (1 s)
+_ATTACK = int(0.002 * SR)  # the engine's shortest attack ramp (samples), excluded from sample comparisons
+
+
+@pytest.fixture(scope="module")
+def personality(tmp_path_factory):
+    """A tiny PersonalityModel (random decoder with audible noise, a short reverb), exported
+    with pipelines.export.export and committed to a store as the push stage does.
+    Returns (bundle, saved_model signature, f0 [T], loudness [T])."""
+    from instrument_agent.profiles import default_learner_profile, default_player_profile
+    from instrument_agent.proto import personality_pb2
+    from instrument_agent.store import PersonalityStore
+    from pipelines.ddsp import build_model
+    from pipelines.export import export
+
+    tmp = tmp_path_factory.mktemp("personality")
+    profile = default_learner_profile()
+    for key, value in dict(
+        sample_rate=SR, frame_rate=FR, n_harmonics=H, n_noise_bands=N, hidden_size=16,
+        mlp_layers=1, gru_units=16, reverb=True, reverb_seconds=0.05, seed=5,
+    ).items():
+        setattr(profile, key, value)
+    model = build_model(profile)
+    rng = np.random.default_rng(3)
+    for variable in model.decoder.trainable_variables:  # away from the initial LayerNorm/bias values
+        variable.assign(variable.numpy() + rng.normal(0, 0.3, variable.shape).astype(np.float32))
+    bias = model.decoder.trainable_variables[-1]  # dense/bias [1+H+N]: make the noise as loud as the harmonics
+    assert bias.shape == (1 + H + N,)
+    bias.assign(bias.numpy() + np.r_[np.zeros(1 + H), np.full(N, 3.5)].astype(np.float32))
+    taps = model.reverb.n_taps
+    model.reverb.ir.assign((rng.standard_normal(taps) * np.exp(-np.arange(taps) / (0.01 * SR)) * 0.03).astype(np.float32))
+    export(model, profile, tmp / "export")
+
+    manifest = personality_pb2.PersonalityManifest(sample_rate=SR, frame_rate=FR)
+    manifest.learner_profile.CopyFrom(profile)
+    manifest.player_profile.CopyFrom(default_player_profile())
+    files = {entry.name: entry for entry in sorted((tmp / "export").iterdir())}
+    bundle = PersonalityStore(tmp / "home").commit("cello", manifest, files)
+    serve = tf.saved_model.load(str(bundle.path / "saved_model")).signatures["serving_default"]
+    t = np.arange(FULL_T) / FR
+    f0 = (220.0 * 2.0 ** (t / t[-1]) * (1.0 + 0.01 * np.sin(2 * np.pi * 5.0 * t))).astype(np.float32)
+    loudness = (-45.0 + 25.0 * np.sin(np.pi * t / t[-1])).astype(np.float32)
+    return bundle, serve, f0, loudness
+
+
+def _engine_render(bundle, f0, loudness, backend="numpy", seed=0, **player) -> np.ndarray:
+    """The engine's audio for the curves (as render.transfer_timbre plays them): [T * hop]."""
+    from instrument_agent.engine import Engine
+    from instrument_agent.profiles import default_player_profile
+
+    profile = default_player_profile()
+    profile.envelope.attack_s = 0.0  # the engine's 2 ms minimum ramp remains
+    for key, value in player.items():
+        setattr(profile, key, value)
+    engine = Engine.from_bundle(bundle, sample_rate=SR, backend=backend, player_profile=profile, seed=seed)
+    engine.play_curves(f0.astype(np.float64), loudness.astype(np.float64), at=0)
+    return engine.render(f0.size * HOP)
+
+
+def _backends():
+    import importlib.util
+
+    return ["numpy"] + (["tflite"] if importlib.util.find_spec("ai_edge_litert") else [])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", _backends())
+def test_engine_harmonics_match_the_savedmodel_controls(personality, backend):
+    """Noise and reverb off in the playerProfile: the engine's audio is TensorFlow's
+    Harmonic on the SavedModel's controls, delayed by the engine's one control frame
+    (frame 0 held for the first hop), sample for sample."""
+    bundle, serve, f0, loudness = personality
+    out = serve(f0_hz=tf.constant(f0[None]), loudness_db=tf.constant(loudness[None]))
+    got = _engine_render(bundle, f0, loudness, backend, noise_gain_db=-200.0, reverb_mix=0.0)
+
+    def delayed(x):  # [1, T, C] -> [1, T+1, C]: x0, x0, x1, ..., x_{T-1}
+        x = np.asarray(x)
+        return np.concatenate([x[:, :1], x], axis=1)
+
+    expected = TFHarmonic(SR, FR)(
+        delayed(out["amplitude"]), delayed(out["harmonic_distribution"]), delayed(f0[None, :, None])
+    ).numpy()[0, : FULL_T * HOP]
+    peak = np.abs(expected).max()
+    assert peak > 0.05
+    err = np.abs(got[_ATTACK:] - expected[_ATTACK:]).max() / peak
+    assert err < 1e-4, f"max |engine - tf| = {err:.2e} of peak ({backend} decoder)"
+
+
+def _band_spectrum_db(x: np.ndarray, n_fft: int = 512, width: int = 8) -> np.ndarray:
+    """Time-averaged power spectrum (Hann frames, 50 % overlap) in bands of ``width``
+    bins (250 Hz at 16 kHz), dB: [n_fft / 2 / width]."""
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[:: n_fft // 2] * np.hanning(n_fft)
+    power = (np.abs(np.fft.rfft(frames, axis=-1)) ** 2).mean(axis=0)[1:]
+    return 10.0 * np.log10(power.reshape(-1, width).mean(axis=1))
+
+
+@pytest.mark.slow
+def test_engine_render_matches_the_savedmodel_audio_spectrally(personality):
+    """Everything on (harmonics, noise as loud as them, reverb): the engine's noise comes
+    from its own generator, so compare 250 Hz band spectra over the second.
+
+    Tolerances: mean |difference| < 0.75 dB, every band < 1.5 dB (measured: about
+    0.3 / 0.8 dB; the estimate's own spread for 1 s of noise is a few tenths of a dB).
+    The same render with the noise 3 dB louder must fail them (it differs by ~1.7 dB
+    on average): the comparison does see the noise level.
+    """
+    bundle, serve, f0, loudness = personality
+    reference = serve(f0_hz=tf.constant(f0[None]), loudness_db=tf.constant(loudness[None]))["audio"].numpy()[0]
+    ref = _band_spectrum_db(reference)
+    for seed in (0, 1):
+        diff = _band_spectrum_db(_engine_render(bundle, f0, loudness, seed=seed)) - ref
+        assert np.abs(diff).mean() < 0.75 and np.abs(diff).max() < 1.5, np.round(diff, 2)
+    louder = _band_spectrum_db(_engine_render(bundle, f0, loudness, noise_gain_db=3.0)) - ref
+    assert np.abs(louder).mean() > 1.0
