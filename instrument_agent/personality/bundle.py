@@ -78,11 +78,12 @@ class Bundle:
         return self.manifest.version
 
     def file(self, name: str) -> Path:
-        """Absolute path of a bundle file listed in the manifest.
+        """Absolute path of a bundle file, or of a directory of files (e.g.
+        ``saved_model``), listed in the manifest.
 
         Raises :class:`BundleCorruptError` when the manifest does not list it.
         """
-        if not any(entry.path == name for entry in self.manifest.files):
+        if not self.has_file(name):
             raise BundleCorruptError(f"{self.path}: bundle has no file {name!r}", str(self.path / name))
         return self.path / name
 

@@ -120,3 +120,12 @@ def test_pack_unpack_round_trip_is_deterministic_and_verified(bundle, tmp_path):
         unpack_bundle(archive[:2000], tmp_path / "cut")  # mid-way through decoder.npz
     assert not (tmp_path / "cut").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".unpack")]
+
+
+def test_file_resolves_listed_files_and_directories_only(bundle):
+    assert bundle.file("decoder.npz").read_bytes()
+    assert bundle.file("saved_model").is_dir()
+    with pytest.raises(BundleCorruptError, match="no file 'decoder.tflite'"):
+        bundle.file("decoder.tflite")
+    with pytest.raises(BundleCorruptError):
+        bundle.file("saved")  # a prefix of a name is not a directory
