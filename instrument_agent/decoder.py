@@ -3,13 +3,15 @@
 Two interchangeable backends with the same interface (see docs/contracts.md,
 "The decoder"):
 
+* :class:`NumpyDecoder` runs ``decoder.npz`` with numpy: the default
+  (``auto``). A single isolated step is slower than TFLite (3.7× for one
+  voice), but inside the engine, which encodes a held note once and runs the
+  GRU over whole spans of frames, numpy measured as fast or faster: offline
+  one voice 87× vs 39× real time, streaming 16 voices p99 46 % vs 58 % of a
+  block (tests/benchmarks/bench_performance.py, same run);
 * :class:`TFLiteDecoder` runs ``decoder.tflite`` (signature ``step``) in the
-  ``ai_edge_litert`` interpreter (1 thread, XNNPACK). The default (``auto``)
-  when the bundle has it: measured 3.7× faster than numpy per step for one
-  voice and 2× for 16 (tests/benchmarks/bench_performance.py), same result
-  within 1e-5;
-* :class:`NumpyDecoder` runs ``decoder.npz`` with numpy: the fallback when
-  the bundle or the machine has no TFLite.
+  ``ai_edge_litert`` interpreter (1 thread, XNNPACK), same result within 1e-5;
+  choose it with ``backend="tflite"``.
 
 ``step(f0_hz [V], loudness_db [V], state [V, G]) -> (controls [V, 1+H+N], state [V, G])``;
 controls are already scaled: amplitude | harmonic_distribution | noise_magnitudes.
@@ -439,8 +441,8 @@ def load_decoder(bundle, backend: str = "auto"):
 
     Args:
         bundle: a verified bundle (its learnerProfile gives H).
-        backend: ``"auto"`` (TFLite when the bundle has ``decoder.tflite`` and the
-            runtime is installed, else numpy), ``"numpy"`` or ``"tflite"``.
+        backend: ``"auto"`` (numpy when the bundle has ``decoder.npz``, else
+            TFLite), ``"numpy"`` or ``"tflite"``.
 
     Raises :class:`DecoderError` for an unknown backend or a bad file.
     """
@@ -450,10 +452,7 @@ def load_decoder(bundle, backend: str = "auto"):
         raise DecoderError(bundle.path, f"unknown decoder backend {backend!r} (choose {', '.join(DECODER_BACKENDS)})")
     n_harmonics = resolve_learner_profile(bundle.manifest.learner_profile).n_harmonics
     if backend == "auto":
-        import importlib.util
-
-        has_runtime = importlib.util.find_spec("ai_edge_litert") is not None
-        backend = "tflite" if has_runtime and bundle.has_file("decoder.tflite") else "numpy"
+        backend = "numpy" if bundle.has_file("decoder.npz") else "tflite"
     if backend == "tflite":
         return TFLiteDecoder(bundle.file("decoder.tflite"), n_harmonics)
     return NumpyDecoder(bundle.file("decoder.npz"), n_harmonics)

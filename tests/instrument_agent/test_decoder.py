@@ -89,12 +89,14 @@ def test_auto_backend_falls_back_to_numpy_without_a_tflite_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_auto_backend_prefers_tflite(tmp_path):
+def test_auto_backend_prefers_numpy_and_tflite_is_selectable(tmp_path):
     from _perform_support import make_personality
 
     from instrument_agent.decoder import load_decoder
 
-    assert load_decoder(make_personality(tmp_path, tflite=True)).backend == "tflite"
+    bundle = make_personality(tmp_path, tflite=True)
+    assert load_decoder(bundle).backend == "numpy"
+    assert load_decoder(bundle, "tflite").backend == "tflite"
 
 
 def test_run_over_frames_equals_frame_by_frame_steps(npz):
