@@ -34,7 +34,7 @@ from typing import Any
 from instrument_agent.proto import personality_pb2
 from pipelines.stages.graph import IMITATION, Branch, Const, GraphError, Param, PipelineGraph
 
-__all__ = ["InProcessSteps", "execute_graph", "practice_workdir", "run_imitation"]
+__all__ = ["InProcessSteps", "execute_graph", "practice_workdir", "run_graph_in_process", "run_imitation"]
 
 
 def _digest_inputs(deu: str, audio_paths: Sequence[str | Path], profile, parent_version: int) -> str:
