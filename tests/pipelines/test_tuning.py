@@ -1,5 +1,6 @@
 """Tuning: a playerProfile change is a new version at once; a learnerProfile change re-runs the
-previous practice's pipeline (kfp.local) on its recorded audio, reusing the cached features."""
+previous practice's pipeline on its recorded audio (``practice.params["audio_uris"]``), reusing
+the cached features, both in-process (``run_tuning``, the embedded runner) and on kfp.local (``tune``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from instrument_agent.proto import personality_pb2
 from instrument_agent.store import PersonalityStore
 from pipelines.demo.score import practice_score
 from pipelines.demo.voice import bowed_string
-from pipelines.kfp_pipelines import run_local
-from pipelines.tuning import NothingToTuneError, tune
+from pipelines.practice import run_imitation
+from pipelines.tuning import NothingToTuneError, run_tuning, tune
 
 TINY = dict(
     steps=3, hidden_size=32, gru_units=32, n_harmonics=20, n_noise_bands=17, example_seconds=1.0, batch_size=2,
@@ -38,27 +39,45 @@ def test_player_change_is_instant_and_keeps_the_model(make_bundle, tmp_path, mon
         tune("flute")
 
 
+def test_in_process_tuning_of_the_player_profile_derives_without_training(make_bundle, tmp_path):
+    parent = make_bundle("flute", seed=1, home=tmp_path / "home")
+    manifest = run_tuning(
+        "flute", parent.manifest.learner_profile, {"gain_db": -4.0}, home=tmp_path / "home", practice_id="t-1", progress=False
+    )
+    assert manifest.version == 2 and manifest.practice.kind == personality_pb2.PracticeRecord.TUNING
+    assert manifest.practice.runner == "embedded" and manifest.practice.practice_id == "t-1"
+    assert manifest.player_profile.gain_db == -4.0 and manifest.parent_digest == parent.digest
+    (workdir,) = (tmp_path / "home" / "practice" / "flute").iterdir()
+    assert sorted(p.name for p in workdir.glob("*.done.json")) == ["derive.done.json", "recall.done.json"]
+
+
 @pytest.mark.slow
-def test_learner_change_reruns_the_practice_with_cached_features(tmp_path, monkeypatch):
-    monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
+def test_learner_change_reruns_the_practice_on_the_recorded_audio_with_cached_features(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("AMADEUS_HOME", str(home))
     audio = tmp_path / "bowed.wav"
     soundfile.write(str(audio), bowed_string(practice_score(5.0, seed=5), 16000, seed=5), 16000)
     cache = tmp_path / "cache"
-    first = run_local(
-        "imitation", pipeline_root=tmp_path / "first", deu="cello", audio_uris=json.dumps([str(audio)]),
-        learner_profile_json=json.dumps(TINY), feature_cache_dir=str(cache),
-    )
-    (stats,) = (tmp_path / "first").glob("*/features/examples/stats.json")
-    assert json.loads(stats.read_text())["cache"] == {"hits": 0, "misses": 1}
+    first = run_imitation("cello", [audio], TINY, home=home, progress=False, cache_dir=cache)
+    assert json.loads(first.practice.params["audio_uris"]) == [str(audio)]
 
-    result = tune("cello", learner_changes={"steps": 4, "learning_rate": 0.001}, feature_cache_dir=cache, pipeline_root=tmp_path / "again")
-    assert result.mode == "learner" and result.version == first["version"] + 1
+    # In-process (the embedded runner walking the tuning graph): recall finds the audio, features come from the cache.
+    second = run_tuning("cello", dict(steps=4), home=home, progress=False, cache_dir=cache)
+    assert second.version == 2 and second.parent_version == 1 and second.practice.kind == personality_pb2.PracticeRecord.TUNING
+    assert second.learner_profile.steps == 4 and second.learner_profile.n_harmonics == 20
+    (workdir,) = (home / "practice" / "cello").glob("tuning-*")
+    assert json.loads((workdir / "features.done.json").read_text())["outputs"]["cache"] == {"hits": 1, "misses": 0}
+    assert json.loads(second.practice.params["audio_uris"]) == [str(audio)]
+
+    # On kfp.local (the same graph compiled): tuning the in-process tuned version again.
+    result = tune("cello", learner_changes={"steps": 5, "learning_rate": 0.001}, feature_cache_dir=cache, pipeline_root=tmp_path / "again")
+    assert result.mode == "learner" and result.version == 3
     # Feature extraction did not run again: every recording came from the cache.
     (stats,) = (tmp_path / "again").glob("*/features/examples/stats.json")
     assert json.loads(stats.read_text())["cache"] == {"hits": 1, "misses": 0}
-    new = PersonalityStore(tmp_path / "home").get("cello", result.version)
-    assert new.manifest.practice.kind == personality_pb2.PracticeRecord.TUNING
-    assert new.manifest.learner_profile.steps == 4 and new.manifest.learner_profile.learning_rate == pytest.approx(0.001)
+    new = PersonalityStore(home).get("cello", result.version)
+    assert new.manifest.practice.kind == personality_pb2.PracticeRecord.TUNING and new.manifest.practice.runner == "kfp"
+    assert new.manifest.learner_profile.steps == 5 and new.manifest.learner_profile.learning_rate == pytest.approx(0.001)
     assert new.manifest.learner_profile.n_harmonics == 20  # the rest of the parent's profile carried over
-    assert new.manifest.parent_version == 1
+    assert new.manifest.parent_version == 2
     assert json.loads(new.manifest.practice.params["audio_uris"]) == [str(audio)]
