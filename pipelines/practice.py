@@ -215,10 +215,27 @@ class InProcessSteps:
             except UnknownDeuError:
                 parent = 0
         parent_export = str(self.store.get(deu, parent).path) if parent else None
+        profile = _profile_value(learner_profile_json)
         export_dir = stages.train(
-            examples, _profile_value(learner_profile_json), self.workdir, parent_export_dir=parent_export, progress=self.show_training
+            examples, profile, self.workdir, parent_export_dir=parent_export, progress=self.show_training,
+            on_step=self._training_reporter(profile) if self.report.callback is not None else None,
         )
         return {"model": export_dir, "parent_version": parent}
+
+    def _training_reporter(self, profile) -> Callable[[int, float], None]:
+        """``on_step`` for the trainer: step and loss to the progress callback, at most twice a second."""
+        from pipelines.stages._artifacts import learner_profile
+
+        total = learner_profile(profile).steps
+        last = [0.0]
+
+        def on_step(step: int, loss: float) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.5 or step >= total:
+                last[0] = now
+                self.report("train", f"step {step}/{total}, loss {loss:.3f}", step=step, total_steps=total, loss=float(loss))
+
+        return on_step
 
     def evaluate(self, model, examples, learner_profile_json) -> dict:
         from pipelines import stages

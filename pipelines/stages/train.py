@@ -14,6 +14,7 @@ Output directory (``<workdir>/train``)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.data import Examples
@@ -31,6 +32,7 @@ def train(
     *,
     parent_export_dir: str | Path | None = None,
     progress: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> str:
     """Train (or resume training) and export.
 
@@ -40,6 +42,8 @@ def train(
         workdir: the practice's work directory.
         parent_export_dir: an earlier version's bundle to start from (continuing a deu).
         progress: show the trainer's progress bar.
+        on_step: called as ``on_step(step, loss)`` after every optimiser step
+            (how a studio follows training).
 
     Returns:
         The export directory (str).
@@ -53,7 +57,9 @@ def train(
     trainer = training.Trainer(profile, out / "checkpoints", progress=progress)
     if parent_export_dir is not None:
         trainer.warm_start(parent_export_dir)
-    result = trainer.fit({"audio": examples.audio, "f0_hz": examples.f0_hz, "loudness_db": examples.loudness_db})
+    result = trainer.fit(
+        {"audio": examples.audio, "f0_hz": examples.f0_hz, "loudness_db": examples.loudness_db}, on_step=on_step
+    )
     export_dir = out / "export"
     export_module.export(trainer.model, profile, export_dir)
     write_json(out / "train.json", result.summary())
