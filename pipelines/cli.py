@@ -1,9 +1,24 @@
 """``amadeus practice imitation`` and ``amadeus demo`` (registered through the
 ``amadeus.cli`` entry point). Only typer and rich at import time; TensorFlow
-and librosa load when a command runs."""
+and librosa load when a command runs.
+
+The practice commands take both the friendly form (``amadeus practice imitation
+a.wav b.wav --deu viola``) and the form the studio operator's Kubernetes Job runs
+(``studio_operator.operator.job_backend.practice_command``)::
+
+    amadeus practice <imitation|tuning|feedback> --deu D --practice-id UID --runner job
+        [--audio URI]... [--base-version N] [--learner-profile JSON] [--player-profile JSON]
+        [--performance URI --good A-B --bad A-B]
+
+URIs are local paths or ``s3://`` objects (fetched, size-verified; :mod:`pipelines.inputs`).
+The new version goes to the registry the environment names (:func:`_open_registry`),
+its practice record carrying ``practice_id`` and ``runner``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +29,113 @@ from rich.table import Table
 __all__ = ["register"]
 
 _console = Console()
+
+RUNNERS = ("embedded", "job")
+
+
+def _open_registry():
+    """The registry the environment configures (:meth:`pipelines.registry.RegistryConfig.from_env`).
+
+    ``AMADEUS_REGISTRY_URI`` and ``AMADEUS_MLFLOW_TRACKING_URI`` (the names the operator's
+    Job and the helm chart set) win over ``AMADEUS_REGISTRY`` and ``MLFLOW_TRACKING_URI``;
+    none set: the local store under ``$AMADEUS_HOME``.
+    """
+    from pipelines.registry import RegistryConfig, open_registry
+
+    return open_registry(
+        RegistryConfig.from_env(
+            uri=os.environ.get("AMADEUS_REGISTRY_URI", ""),
+            mlflow_tracking_uri=os.environ.get("AMADEUS_MLFLOW_TRACKING_URI", ""),
+        )
+    )
+
+
+class _Publisher:
+    """Where a CLI practice runs, and how its new version reaches the registry.
+
+    With the local store and no MLflow catalog the practice runs in that store's home
+    and commits there itself (so an interrupted run resumes). Otherwise it runs in a
+    scratch home: :meth:`parent` fetches the parent version from the registry into it,
+    and :meth:`publish` publishes the practice's version from it (the registry allocates
+    the number). The feature cache stays under ``$AMADEUS_HOME`` either way.
+    """
+
+    def __init__(self, registry):
+        from pipelines.registry import LocalRegistry
+
+        self.registry = registry
+        self.direct = isinstance(registry.store, LocalRegistry) and registry.catalog is None
+        self._tmp = None
+
+    def __enter__(self) -> _Publisher:
+        import tempfile
+
+        from instrument_agent.home import amadeus_home
+
+        if self.direct:
+            self.home = Path(self.registry.store.store.home)
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="amadeus-practice-")
+            self.home = Path(self._tmp.name) / "home"
+        self.cache_dir = (self.home if self.direct else amadeus_home()) / "cache" / "features"
+        self.inputs = Path(self._tmp.name if self._tmp else tempfile.mkdtemp(prefix="amadeus-inputs-")) / "inputs"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import shutil
+
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        else:
+            shutil.rmtree(self.inputs.parent, ignore_errors=True)
+
+    def parent(self, deu: str, base_version: int | None, *, required: bool) -> int | None:
+        """The parent version to practise from, fetched into :attr:`home` when the registry is remote.
+        None: let the practice choose (the latest of the local store)."""
+        from instrument_agent.personality import UnknownDeuError
+        from instrument_agent.store import PersonalityStore
+
+        if self.direct:
+            return base_version or None
+        try:
+            version = base_version or self.registry.latest_version(deu)
+        except UnknownDeuError:
+            if required:
+                raise UnknownDeuError(f"deu {deu!r}: it has no version in {self.registry.location}") from None
+            return None
+        self.registry.fetch_into(PersonalityStore(self.home), deu, version)
+        return version
+
+    def publish(self, deu: str, local_version: int) -> int:
+        """Publish the practice's version (in :attr:`home`); returns its number in the registry."""
+        from instrument_agent.store import PersonalityStore
+
+        if self.direct:
+            return local_version
+        return self.registry.publish(PersonalityStore(self.home).get(deu, local_version)).version
+
+
+def _json_object(text: str | None, flag: str) -> dict:
+    """``--learner-profile`` / ``--player-profile`` JSON text → dict (a usage error otherwise)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{flag}: not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter(f"{flag}: expected a JSON object of profile fields, got {type(value).__name__}")
+    return value
+
+
+def _check_runner(runner: str) -> str:
+    if runner not in RUNNERS:
+        raise typer.BadParameter(f"--runner {runner!r}: expected one of {', '.join(RUNNERS)}")
+    return runner
+
+
+def _published(deu: str, version: int, registry, practice_id: str) -> None:
+    _console.print(f"[green]published {deu} v{version}[/green] to {registry.location}" + (f" (practice {practice_id})" if practice_id else ""))
 
 
 def _practice_group(app: typer.Typer) -> typer.Typer:
@@ -49,9 +171,18 @@ def _metrics_table(metrics: dict[str, float], title: str) -> Table:
 
 
 def imitation(
-    audio: Annotated[list[Path], typer.Argument(help="Recordings of one monophonic instrument (wav, flac, ogg, aiff; any rate/channels).")],
     deu: Annotated[str, typer.Option("--deu", "-d", help="The deu to practise (created if new).")],
+    audio: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Recordings of one monophonic instrument (wav, flac, ogg, aiff; any rate/channels): paths or s3:// URIs."),
+    ] = None,
+    audio_option: Annotated[Optional[list[str]], typer.Option("--audio", help="A recording (path or s3:// URI); repeatable.")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", "-p", help="learnerProfile YAML (proto field names).")] = None,
+    learner_profile: Annotated[Optional[str], typer.Option("--learner-profile", help="learnerProfile fields as a JSON object (over --profile).")] = None,
+    player_profile: Annotated[Optional[str], typer.Option("--player-profile", help="playerProfile changes as a JSON object.")] = None,
+    base_version: Annotated[Optional[int], typer.Option("--base-version", help="The version to continue (default: the latest).")] = None,
+    practice_id: Annotated[str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")] = "",
+    runner: Annotated[str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")] = "embedded",
     steps: Annotated[Optional[int], typer.Option(help="Optimiser steps.")] = None,
     sample_rate: Annotated[Optional[int], typer.Option(help="Model sample rate, Hz (16000..48000).")] = None,
     frame_rate: Annotated[Optional[int], typer.Option(help="Control frames per second (must divide the sample rate).")] = None,
@@ -70,13 +201,22 @@ def imitation(
     last part held out), extracts f0 and loudness (cached), trains with
     checkpoints, exports, scores the held-out audio against a sine and a 1/k
     baseline, and publishes atomically. Interrupt it at any time: the same
-    command resumes where it stopped.
+    command resumes where it stopped (with the local store; a remote registry, set by
+    AMADEUS_REGISTRY_URI / AMADEUS_REGISTRY, gets the version when it is done).
     """
-    from instrument_agent.profiles import learner_profile_from_yaml, merge_profile, resolve_learner_profile
+    from instrument_agent.profiles import learner_profile_from_yaml, merge_profile, resolve_learner_profile, resolve_player_profile
     from instrument_agent.proto import personality_pb2
+    from pipelines.inputs import fetch_inputs
     from pipelines.practice import run_imitation
 
+    _check_runner(runner)
+    uris = [*(audio or ()), *(audio_option or ())]
+    if not uris:
+        raise typer.BadParameter("give at least one recording (AUDIO... or --audio URI)")
+    learner_changes = _json_object(learner_profile, "--learner-profile")
+    player_changes = _json_object(player_profile, "--player-profile")
     base = learner_profile_from_yaml(profile) if profile else personality_pb2.LearnerProfile()
+    base = merge_profile(base, learner_changes, source="--learner-profile")
     overrides = {
         "steps": steps,
         "sample_rate": sample_rate,
@@ -89,8 +229,25 @@ def imitation(
         "device": device,
     }
     learner = resolve_learner_profile(merge_profile(base, overrides, source="command-line flags"))
-    manifest = run_imitation(deu, audio, learner, resume=not restart, new=new)
-    _console.print(_metrics_table(dict(manifest.metrics), f"{deu} v{manifest.version}"))
+    registry = _open_registry()
+    with _Publisher(registry) as publisher:
+        paths = fetch_inputs(uris, publisher.inputs)
+        parent = None if new else publisher.parent(deu, base_version, required=bool(base_version))
+        player = None
+        if player_changes:
+            base_player = None
+            if parent:
+                from instrument_agent.store import PersonalityStore
+
+                base_player = PersonalityStore(publisher.home).get(deu, parent).manifest.player_profile
+            player = merge_profile(resolve_player_profile(base_player), dict(player_changes, configured=True), source="--player-profile")
+        manifest = run_imitation(
+            deu, paths, learner, home=publisher.home, resume=not restart, new=new, base_version=parent, player_profile=player,
+            practice_id=practice_id, runner=runner, cache_dir=publisher.cache_dir, audio_uris=uris,
+        )
+        version = publisher.publish(deu, manifest.version)
+    _console.print(_metrics_table(dict(manifest.metrics), f"{deu} v{version}"))
+    _published(deu, version, registry, practice_id)
 
 
 def demo(

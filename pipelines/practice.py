@@ -179,6 +179,7 @@ class InProcessSteps:
         started: str,
         record_params: Mapping[str, str] | None = None,
         show_training: bool = False,
+        runner: str = "embedded",
     ):
         from instrument_agent.store import PersonalityStore
 
@@ -187,12 +188,24 @@ class InProcessSteps:
         self.started = started
         self.record_params = dict(record_params or {})
         self.show_training = show_training
+        self.runner = runner
 
     def ingest(self, audio_uris, learner_profile_json) -> dict:
         from pipelines import stages
 
-        paths = json.loads(audio_uris) if isinstance(audio_uris, str) else list(audio_uris)
-        return {"recordings": stages.ingest(paths, _profile_value(learner_profile_json), self.workdir), "count": len(paths)}
+        from pipelines.inputs import fetch_inputs, is_remote
+
+        uris = [str(u) for u in (json.loads(audio_uris) if isinstance(audio_uris, str) else audio_uris)]
+        paths = fetch_inputs(uris, self.workdir / "audio") if any(map(is_remote, uris)) else uris
+        out = stages.ingest(paths, _profile_value(learner_profile_json), self.workdir)
+        if paths != uris:  # a later practice reads the s3:// URIs again, not this run's copies
+            table_path = Path(out) / "recordings.json"
+            table = json.loads(table_path.read_text())
+            for row, uri in zip(table["recordings"], uris):
+                if is_remote(uri):
+                    row["uri"] = uri
+            table_path.write_text(json.dumps(table, indent=2, sort_keys=True))
+        return {"recordings": out, "count": len(paths)}
 
     def features(self, recordings, learner_profile_json, feature_cache_dir) -> dict:
         from pipelines import stages
@@ -255,7 +268,7 @@ class InProcessSteps:
         pushed = stages.push(
             deu, model, examples, evaluation, _profile_value(learner_profile_json), ingest_dir=recordings, player_profile=player,
             parent_version=int(parent_version), practice_id=practice_id, started=self.started,
-            params=self.record_params, runner="embedded", kind=practice_kind, home=self.home,
+            params=self.record_params, runner=self.runner, kind=practice_kind, home=self.home,
         )
         return {"version": pushed["version"], "digest": pushed["digest"]}
 
@@ -287,7 +300,7 @@ class InProcessSteps:
         player = player_profile_json
         if isinstance(player, (str, dict)):
             player = self._player_changes(deu, parent.version, player)
-        record = personality_pb2.PracticeRecord(kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner="embedded")
+        record = personality_pb2.PracticeRecord(kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner=self.runner)
         record.started.FromJsonString(self.started)
         record.finished.GetCurrentTime()
         record.data_digests.extend(parent.manifest.practice.data_digests)
@@ -307,7 +320,7 @@ class InProcessSteps:
             regions = regions_from_json(json.loads(regions or "[]"))
         result = run_feedback(
             deu, performance_uri, regions, base_version=int(base_version or 0) or None,
-            registry=Registry(LocalRegistry(self.home)), practice_id=practice_id, runner="embedded",
+            registry=Registry(LocalRegistry(self.home)), practice_id=practice_id, runner=self.runner,
         )
         return {"version": result.version, "parent_version": result.parent_version}
 
@@ -342,15 +355,17 @@ def run_graph_in_process(
     progress: bool | Callable[..., None],
     cache_dir: Path,
     record_params: Mapping[str, str],
+    runner: str = "embedded",
 ) -> personality_pb2.PersonalityManifest:
-    """Walk ``graph`` with :class:`InProcessSteps` in ``workdir``; returns the published manifest."""
+    """Walk ``graph`` with :class:`InProcessSteps` in ``workdir``; returns the published manifest.
+    ``runner`` is recorded in its practice record (``embedded``, or ``job`` in a Kubernetes Job)."""
     if not resume and workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     report = _Reporter(progress)
     steps = InProcessSteps(
         workdir, home, report=report, cache_dir=cache_dir, started=_started(workdir), record_params=record_params,
-        show_training=progress is True,
+        show_training=progress is True, runner=runner,
     )
 
     def step_done(step: str, outputs: dict, reused: bool) -> None:
@@ -379,6 +394,8 @@ def run_imitation(
     work_dir: str | Path | None = None,
     practice_id: str = "",
     cache_dir: str | Path | None = None,
+    runner: str = "embedded",
+    audio_uris: Sequence[str] | None = None,
 ) -> personality_pb2.PersonalityManifest:
     """Practise ``deu`` by imitating ``audio_paths`` and publish a new version.
 
@@ -401,6 +418,9 @@ def run_imitation(
         work_dir: use this work directory instead of the keyed one.
         practice_id: recorded in the manifest (default: the work key).
         cache_dir: feature cache (default ``<home>/cache/features``).
+        runner: recorded in the practice record (``embedded``; ``job`` in a Kubernetes Job).
+        audio_uris: where ``audio_paths`` came from (e.g. ``s3://`` URIs they were fetched
+            from), one per path, recorded as ``audio_uris`` instead of the local paths.
 
     Returns:
         The published version's manifest.
@@ -430,6 +450,8 @@ def run_imitation(
     for path in paths:
         if not Path(path).is_file():
             raise AudioReadError(path, "no such audio file")
+    if audio_uris is not None and len(audio_uris) != len(paths):
+        raise ValueError(f"audio_uris: {len(audio_uris)} URI(s) for {len(paths)} audio file(s)")
     key = _digest_inputs(deu, paths, profile, parent_version)
     workdir = Path(work_dir) if work_dir is not None else practice_workdir(home, deu, key)
     cache_dir = Path(cache_dir) if cache_dir is not None else home / "cache" / "features"
@@ -445,7 +467,10 @@ def run_imitation(
         "registry_uri": "",
         "mlflow_tracking_uri": "",
     }
+    record_params = {"work_dir": str(workdir), "audio_files": str(len(paths))}
+    if audio_uris is not None:
+        record_params["audio_uris"] = json.dumps([u if "://" in str(u) else str(Path(u).resolve()) for u in map(str, audio_uris)])
     return run_graph_in_process(
         IMITATION, params, deu=deu, home=home, workdir=workdir, resume=resume, progress=progress, cache_dir=cache_dir,
-        record_params={"work_dir": str(workdir), "audio_files": str(len(paths))},
+        record_params=record_params, runner=runner,
     )

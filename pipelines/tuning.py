@@ -111,6 +111,7 @@ def run_tuning(
     progress: bool | Callable[..., None] = True,
     resume: bool = True,
     cache_dir: str | Path | None = None,
+    runner: str = "embedded",
 ):
     """Tune ``deu`` in-process: the ``tuning`` graph walked by the embedded runner.
 
@@ -119,7 +120,7 @@ def run_tuning(
             When it equals the parent's, only the playerProfile changes (no training).
         player_profile: the new playerProfile (message), or a dict of changes, or None (the parent's).
         base_version: the version to tune (default: the latest).
-        home, work_dir, practice_id, progress, resume, cache_dir: as for
+        home, work_dir, practice_id, progress, resume, cache_dir, runner: as for
             :func:`pipelines.practice.run_imitation`.
 
     Returns:
@@ -159,5 +160,5 @@ def run_tuning(
     }
     return run_graph_in_process(
         TUNING, params, deu=deu, home=home, workdir=workdir, resume=resume, progress=progress, cache_dir=cache_dir,
-        record_params={"work_dir": str(workdir)},
+        record_params={"work_dir": str(workdir)}, runner=runner,
     )

@@ -88,6 +88,7 @@ def run_feedback(
     steps: int = 60,
     runner: str = "embedded",
     progress: Callable[[int, float], None] | None = None,
+    performance_uri: str = "",
 ) -> FeedbackResult:
     """Judge ``performance`` of ``deu`` by its marked ``regions`` and publish the tuned version.
 
@@ -97,7 +98,10 @@ def run_feedback(
         regions: liked (``good``) and disliked (``bad``) spans, seconds; at least one liked.
         base_version: the judged version (default: the latest).
         registry: a :class:`pipelines.registry.Registry` (default: from the configuration).
+        practice_id, runner: recorded in the practice record (runner: ``embedded``, ``kfp``, ``job``).
         steps: optimiser steps.
+        performance_uri: where ``performance`` came from (e.g. the ``s3://`` URI it was
+            fetched from), recorded instead of the local path.
 
     Raises:
         FeedbackRegionError, PerformanceReadError, UnknownDeuError.
@@ -163,7 +167,7 @@ def run_feedback(
         as_dict = lambda v: None if v is None else dict(zip(DESCRIPTOR_NAMES, map(float, v)))  # noqa: E731
         record.params.update(
             {
-                "performance": str(performance),
+                "performance": performance_uri or str(performance),
                 "regions": json.dumps([r.to_dict() for r in regions]),
                 "liked_descriptors": json.dumps(as_dict(liked)),
                 "disliked_descriptors": json.dumps(as_dict(disliked)),
