@@ -70,7 +70,8 @@ def _fetch_one(client, endpoint: str, uri: str, target: Path) -> Path:
         raise PracticeInputError(uri, f"the S3 endpoint {endpoint} refused it ({exc.code}: {exc.message})") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         partial.unlink(missing_ok=True)
-        raise PracticeInputError(uri, f"the S3 endpoint {endpoint} is unreachable ({type(exc).__name__}: {exc})") from None
+        reason = getattr(exc, "reason", None) or exc  # urllib3's MaxRetryError wraps the connection error
+        raise PracticeInputError(uri, f"the S3 endpoint {endpoint} is unreachable ({type(reason).__name__})") from None
     got = partial.stat().st_size
     if got != size:
         partial.unlink(missing_ok=True)
