@@ -135,6 +135,15 @@ def test_job_imitation_with_s3_audio_publishes_to_the_s3_registry(recording, tmp
     assert manifest.practice.data_digests[0] == __import__("hashlib").sha256(recording.read_bytes()).hexdigest()
     assert not PersonalityStore(home).deus()  # nothing published locally: the registry has it
 
+    # A learnerProfile tuning of that version re-practises on the recorded s3:// audio.
+    tuning = _request("tuning", base_version=manifest.version, learner_profile={"steps": 4})
+    rc, command = _run_as_job(tuning, monkeypatch, home, registry_uri=registry_uri, s3_endpoint=s3_endpoint)
+    assert rc == 0, command
+    tuned = registry.pull("viola", None, tmp_path / "tuned").manifest
+    assert (tuned.practice.practice_id, tuned.practice.runner, tuned.parent_version) == (tuning.uid, "job", manifest.version)
+    assert tuned.learner_profile.steps == 4 and json.loads(tuned.practice.params["audio_uris"]) == [audio_uri]
+    assert list(tuned.practice.data_digests) == list(manifest.practice.data_digests)
+
 
 def test_job_tuning_derives_a_version_with_the_player_change(make_bundle, tmp_path, monkeypatch):
     home = tmp_path / "home"
