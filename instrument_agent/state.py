@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from google.protobuf import message as _message
 
+from instrument_agent.atomic import atomic_write
 from instrument_agent.home import amadeus_home
 from instrument_agent.proto import instrument_pb2
 
@@ -157,16 +157,9 @@ class AgentState:
         """Replace ``state.pb`` atomically; raises :class:`StateDiskFullError` when the disk is full."""
         self.home.mkdir(parents=True, exist_ok=True)
         data = state.SerializeToString(deterministic=True)
-        fd, tmp = tempfile.mkstemp(dir=self.home, prefix=f".{STATE_FILE}.")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            atomic_write(self.path, data)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise StateDiskFullError(f"{self.path}: disk full, the agent state was not changed ({exc.strerror})") from None
             raise
@@ -266,7 +259,12 @@ class AgentState:
 
     def update_settings(self, **values) -> instrument_pb2.InstrumentState:
         """Change settings by field name (see ``InstrumentSettings``); validates ranges."""
-        from instrument_agent.engine import MAX_BLOCK, MAX_SAMPLE_RATE, MIN_BLOCK, MIN_SAMPLE_RATE
+        from instrument_agent.engine import (
+            MAX_BLOCK,
+            MAX_SAMPLE_RATE,
+            MIN_BLOCK,
+            MIN_SAMPLE_RATE,
+        )
 
         limits = {
             "sample_rate": (MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),

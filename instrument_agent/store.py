@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from instrument_agent.atomic import atomic_write
 from instrument_agent.home import amadeus_home
 from instrument_agent.personality import (
     Bundle,
@@ -98,20 +97,6 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
 
                 handle.seek(0)
                 msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class PersonalityStore:
@@ -248,7 +233,7 @@ class PersonalityStore:
                 }
             )
             rows.sort(key=lambda row: row["version"])
-            _atomic_write_text(deu_dir / "index.json", json.dumps({"deu": deu, "versions": rows}, indent=2))
+            atomic_write(deu_dir / "index.json", json.dumps({"deu": deu, "versions": rows}, indent=2))
         return bundle
 
     def derive(

@@ -8,16 +8,15 @@ fails to load is recomputed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from instrument_agent.atomic import atomic_writer
 
 __all__ = ["FEATURES_VERSION", "FeatureCache", "FrameFeatures", "compute_features", "default_cache_dir"]
 
@@ -86,21 +85,13 @@ class FeatureCache:
 
     def put(self, key: str, features: FrameFeatures) -> Path:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    f0_hz=features.f0_hz,
-                    f0_confidence=features.f0_confidence,
-                    loudness_db=features.loudness_db,
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_writer(path) as handle:
+            np.savez(
+                handle,
+                f0_hz=features.f0_hz,
+                f0_confidence=features.f0_confidence,
+                loudness_db=features.loudness_db,
+            )
         return path
 
 

@@ -8,14 +8,13 @@ trained on. Training examples overlap by half an example.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from instrument_agent.atomic import atomic_writer
 
 from .cache import FrameFeatures
 
@@ -46,18 +45,9 @@ class Examples:
 
     def save(self, path: str | Path) -> Path:
         """Write as .npz atomically (temporary file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **self.__dict__)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return path
+        with atomic_writer(path) as handle:
+            np.savez(handle, **self.__dict__)
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> Examples:

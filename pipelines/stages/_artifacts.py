@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from instrument_agent.atomic import atomic_write
 from instrument_agent.proto import personality_pb2
 
 __all__ = ["learner_profile", "read_json", "write_json"]
@@ -25,18 +23,7 @@ def learner_profile(profile: personality_pb2.LearnerProfile | dict | None) -> pe
 
 def write_json(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented JSON, atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def read_json(path: str | Path) -> Any:

@@ -24,12 +24,12 @@ import json
 import os
 import shutil
 import socket
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from instrument_agent.atomic import atomic_write
 from instrument_agent.proto import personality_pb2, studio_pb2
 
 __all__ = [
@@ -110,17 +110,7 @@ class PracticeStatus:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, json.dumps(data))
 
 
 def _pid_alive(pid: int) -> bool:

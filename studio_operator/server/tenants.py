@@ -20,14 +20,14 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from instrument_agent.atomic import atomic_write
 
 from .errors import UnauthenticatedError
 
@@ -157,14 +157,5 @@ def add_token(path: str | Path, ama: str, *, expires: _dt.datetime | None = None
     if expires is not None:
         row["expires"] = expires.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
     data["tokens"].append(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            yaml.safe_dump(data, handle, sort_keys=False)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, yaml.safe_dump(data, sort_keys=False), file_mode=0o600)
     return token
