@@ -145,15 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except typer.Abort:
+        err_console.print("[yellow]aborted[/yellow]")
+        return 1
+    except Exception as exc:
+        # Usage errors: typer ships its own click, so match by behaviour, not by class.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            err_console.print("[yellow]aborted[/yellow]")
-            return 1
         raise
     return 0
 

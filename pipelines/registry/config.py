@@ -55,12 +55,12 @@ class RegistryConfig:
             (env[k] for k in ("AMADEUS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL") if env.get(k)), ""
         )
         config = cls(
-            uri=env.get("AMADEUS_REGISTRY", ""),
+            uri=env.get("AMADEUS_REGISTRY") or env.get("AMADEUS_REGISTRY_URI", ""),  # the chart/operator name
             s3_endpoint=endpoint,
             access_key=env.get("AWS_ACCESS_KEY_ID") or None,
             secret_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", ""),
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or env.get("AMADEUS_MLFLOW_TRACKING_URI", ""),
             home=env.get("AMADEUS_HOME") or None,
         )
         return replace(config, **{k: v for k, v in overrides.items() if v not in (None, "")})

@@ -47,3 +47,10 @@ def test_unknown_deu_is_one_clear_line(amadeus_home):
     assert result.returncode == 2
     assert "no personality of deu 'cello'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_are_one_line_not_a_traceback(amadeus_home):
+    result = _amadeus("play", "--deu", "violin", env_home=amadeus_home)  # neither a file nor --live
+    assert result.returncode == 2
+    assert "give either a MIDI/audio file to render or --live" in result.stderr
+    assert "Traceback" not in result.stderr

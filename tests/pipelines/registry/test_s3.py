@@ -141,3 +141,13 @@ def test_manifest_digest_is_checked(registry, make_bundle, tmp_path):
     info = registry.publish(make_bundle("tuba", seed=1))
     raw = _raw(registry).get_object("amadeus-test", registry._key("tuba", "v000001", "manifest.pb")).read()
     assert hashlib.sha256(raw).hexdigest() == info.digest
+
+
+def test_config_reads_the_names_the_chart_and_operator_set():
+    from pipelines.registry import RegistryConfig
+
+    config = RegistryConfig.from_env(
+        {"AMADEUS_REGISTRY_URI": "s3://bucket/prefix", "AMADEUS_MLFLOW_TRACKING_URI": "http://mlflow:5000"}
+    )
+    assert config.uri == "s3://bucket/prefix" and config.mlflow_tracking_uri == "http://mlflow:5000"
+    assert RegistryConfig.from_env({"AMADEUS_REGISTRY": "s3://a/b", "AMADEUS_REGISTRY_URI": "s3://c/d"}).uri == "s3://a/b"
