@@ -50,7 +50,7 @@ from studio_operator.operator.backend import (
     RunStatus,
     SubmitRejectedError,
 )
-from studio_operator.operator.catalog import Catalog, UnknownBaseError
+from studio_operator.operator.catalog import Catalog, CatalogUnavailableError, UnknownBaseError
 from studio_operator.operator.config import OperatorConfig
 from studio_operator.operator.metrics import OperatorMetrics
 from studio_operator.operator.practice import PracticeRequest, PracticeSpecError
@@ -152,10 +152,20 @@ class PracticeOperator:
             self._fail(body, patch, status, "InvalidSpec", str(exc), generation)
             return
         try:
-            await self._blocking(self.catalog.check_base, request.deu, request.type, request.base_version)
+            await self._blocking(functools.partial(self.catalog.check_base, ama=request.ama), request.deu, request.type, request.base_version)
         except UnknownBaseError as exc:
             self._fail(body, patch, status, exc.reason, str(exc), generation)
             return
+        except CatalogUnavailableError as exc:
+            delay = self._retry_delay(retry)
+            message = f"{exc}; retrying in {delay:g}s (attempt {retry + 1})"
+            patch.status["phase"] = "Pending"
+            patch.status["conditions"] = set_condition(
+                status.get("conditions"), condition("Submitted", False, "RegistryUnavailable", message, generation)
+            )
+            self.metrics.set_phase(uid, "Pending")
+            kopf.event(body, type="Warning", reason="RegistryUnavailable", message=message)
+            raise kopf.TemporaryError(message, delay=delay) from None
         backend_name = request.backend or self.config.default_backend
         try:
             backend = self.backend(backend_name)
@@ -238,6 +248,7 @@ class PracticeOperator:
         return max(3 * self.config.poll_interval, 1.0)
 
     async def _follow(self, body, status, patch, memo, clock: float) -> None:
+        self._reject_spec_change(body, status, patch)
         delay = memo.get("delay", self.config.poll_interval)
         request = PracticeRequest.from_body(body)
         try:
@@ -269,7 +280,12 @@ class PracticeOperator:
             self.metrics.set_phase(uid, "Running")
             kopf.event(body, type="Normal", reason="Running", message=f"run {run.run_id} is running")
         elif run.state is RunState.SUCCEEDED:
-            published = await self._blocking(self.catalog.published_by, request.deu, uid)
+            try:
+                published = await self._blocking(functools.partial(self.catalog.published_by, ama=request.ama), request.deu, uid)
+            except CatalogUnavailableError as exc:  # the run's result stays unread; the next poll tries again
+                _log.warning("%s: run %s succeeded; %s", request.ref, run.run_id, exc)
+                kopf.event(body, type="Warning", reason="RegistryUnavailable", message=str(exc))
+                return
             if published is None:
                 message = f"run {run.run_id} succeeded but published no version of {request.deu!r} (evaluation gates not passed?)"
                 self._fail(body, patch, status, "NoVersionPublished", message, generation)
@@ -320,18 +336,31 @@ class PracticeOperator:
 
     # -- spec change -----------------------------------------------------------
     async def on_spec_change(self, body, meta, status, patch, **_: Any) -> None:
-        if not status.get("runId"):
-            return
-        generation = int(meta.get("generation") or 0)
-        submitted = status.get("observedGeneration")
+        message = self._reject_spec_change(body, status, patch)
+        if message:
+            kopf.event(body, type="Warning", reason="SpecChangeRejected", message=message)
+
+    @staticmethod
+    def _reject_spec_change(body, status, patch) -> str | None:
+        """Record ``SpecChangeRejected`` for a generation newer than the submitted one; the message, or
+        None when there is nothing (new) to record. Called by the update handler and again by every
+        poll: the conditions list is written whole, so a poll's patch based on an older status can
+        drop the condition, and the next poll puts it back."""
+        generation = int(body.get("metadata", {}).get("generation") or 0)
+        submitted = int(status.get("observedGeneration") or 0)
+        if not status.get("runId") or not submitted or generation <= submitted:
+            return None
+        conditions = patch.status.get("conditions") or status.get("conditions") or []
+        if any(c.get("type") == "SpecChangeRejected" and c.get("observedGeneration") == generation for c in conditions):
+            return None
         message = (
             f"spec generation {generation} ignored: the practice runs with generation {submitted}; "
             "a Practice's spec is immutable, create a new Practice instead"
         )
         patch.status["conditions"] = set_condition(
-            status.get("conditions"), condition("SpecChangeRejected", True, "SpecImmutable", message, generation)
+            conditions, condition("SpecChangeRejected", True, "SpecImmutable", message, generation)
         )
-        kopf.event(body, type="Warning", reason="SpecChangeRejected", message=message)
+        return message
 
     async def on_resume(self, meta, status, **_: Any) -> None:
         if status.get("phase"):

@@ -21,6 +21,7 @@ from studio_operator.operator.backend import (
 )
 from studio_operator.operator.config import OperatorConfig
 from studio_operator.operator.practice import PracticeRequest
+from studio_operator.operator.registry_catalog import registry_uri_for
 
 __all__ = ["JobBackend", "job_manifest", "practice_command"]
 
@@ -60,7 +61,7 @@ def job_manifest(request: PracticeRequest, config: OperatorConfig) -> dict[str, 
     if request.gpu.count:
         resources["limits"][request.gpu.type] = request.gpu.count
     env = [
-        {"name": "AMADEUS_REGISTRY_URI", "value": config.registry_uri},
+        {"name": "AMADEUS_REGISTRY_URI", "value": registry_uri_for(config.registry_uri, request.ama)},
         {"name": "AMADEUS_MLFLOW_TRACKING_URI", "value": config.mlflow_tracking_uri},
         {"name": "AMADEUS_S3_ENDPOINT", "value": config.s3_endpoint},
         {"name": "AMADEUS_HOME", "value": "/tmp/amadeus"},

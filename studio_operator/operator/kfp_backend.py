@@ -27,6 +27,7 @@ from studio_operator.operator.backend import (
 )
 from studio_operator.operator.config import OperatorConfig
 from studio_operator.operator.practice import PracticeRequest
+from studio_operator.operator.registry_catalog import registry_uri_for
 
 __all__ = ["CompileFn", "KfpBackend", "PipelineSubmitter", "compile_with_pipelines"]
 
@@ -248,7 +249,7 @@ class KfpBackend:
             _log.info("run %s of %s exists (%s); not submitting again", existing.run_id, request.ref, existing.state.value)
             return existing
         params = request.pipeline_parameters(
-            registry_uri=self.config.registry_uri, mlflow_tracking_uri=self.config.mlflow_tracking_uri
+            registry_uri=registry_uri_for(self.config.registry_uri, request.ama), mlflow_tracking_uri=self.config.mlflow_tracking_uri
         )
         return self.submitter.submit(request.run_name, self.package_for(request), params)
 

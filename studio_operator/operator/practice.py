@@ -10,6 +10,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from instrument_agent.proto import personality_pb2
+from studio_operator.crd import GROUP
 
 __all__ = ["GpuRequest", "PracticeRequest", "PracticeSpecError", "run_name_for"]
 
@@ -67,6 +68,7 @@ class PracticeRequest:
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
     backend: str | None = None
+    ama: str = ""  # the tenant: the ``amadeus.dev/ama`` label the studio puts on its Practices
 
     @property
     def run_name(self) -> str:
@@ -118,6 +120,7 @@ class PracticeRequest:
             node_selector=dict(resources.get("nodeSelector") or {}),
             tolerations=tuple(resources.get("tolerations") or ()),
             backend=spec.get("backend"),
+            ama=(meta.get("labels") or {}).get(f"{GROUP}/ama", ""),
         )
 
     def pipeline_parameters(self, *, registry_uri: str = "", mlflow_tracking_uri: str = "") -> dict[str, Any]:

@@ -18,10 +18,11 @@ import kopf
 
 from studio_operator.crd import GROUP
 from studio_operator.operator.backend import RunBackend
-from studio_operator.operator.catalog import Catalog, StoreCatalog
+from studio_operator.operator.catalog import Catalog
 from studio_operator.operator.config import OperatorConfig
 from studio_operator.operator.handlers import PracticeOperator
 from studio_operator.operator.metrics import OperatorMetrics
+from studio_operator.operator.registry_catalog import catalog_for
 
 __all__ = ["ClusterLoginError", "build_operator", "kube_configuration", "operator_settings", "run_operator"]
 
@@ -109,7 +110,7 @@ def build_operator(
         backends = {"kfp": kfp_backend, "job": job_backend}
     return PracticeOperator(
         config,
-        catalog=catalog if catalog is not None else StoreCatalog(config.store_home),
+        catalog=catalog if catalog is not None else catalog_for(config),
         backends=backends,
         metrics=metrics,
     )

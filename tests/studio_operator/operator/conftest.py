@@ -27,6 +27,25 @@ from studio_operator.operator.job_backend import JobBackend  # noqa: E402
 from studio_operator.operator.kfp_backend import KfpBackend  # noqa: E402
 from studio_operator.operator.runner import kube_configuration, run_operator  # noqa: E402
 
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """``http://127.0.0.1:<port>`` of a moto S3 server (credentials testing/testing), as in tests/pipelines."""
+    import os
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(key, value)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 @pytest_asyncio.fixture
 async def cluster(tmp_path) -> AsyncIterator[Cluster]:
     async with ApiServer() as server, kmock.Server(server) as http:
@@ -64,7 +83,9 @@ async def start_operator(cluster: Cluster, amadeus_home, tmp_path):
     """``await start_operator(kfp_host=..., **config)``: the real operator (kopf handlers) on the emulator."""
     running: list[RunningOperator] = []
 
-    async def start(*, compile_fn=compile_standin, **overrides) -> RunningOperator:
+    async def start(*, compile_fn=compile_standin, catalog=None, namespaces=(NAMESPACE,), **overrides) -> RunningOperator:
+        """``namespaces=()`` watches every namespace (``--all-namespaces``); ``catalog`` defaults
+        to the local store at ``amadeus_home``."""
         config = fast_config(store_home=str(amadeus_home), pipeline_cache_dir=str(tmp_path / "compiled"), **overrides)
         configuration = kube_configuration(cluster.kubeconfig)
 
@@ -76,14 +97,17 @@ async def start_operator(cluster: Cluster, amadeus_home, tmp_path):
 
             return JobBackend(config, client.ApiClient(configuration))
 
-        operator = PracticeOperator(config, catalog=StoreCatalog(config.store_home), backends={"kfp": kfp, "job": job})
+        catalog = catalog if catalog is not None else StoreCatalog(config.store_home)
+        operator = PracticeOperator(config, catalog=catalog, backends={"kfp": kfp, "job": job})
         stop, ready = threading.Event(), threading.Event()
         errors: list = []
 
         def main() -> None:
             try:
                 asyncio.run(
-                    run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, stop_flag=stop, ready_flag=ready)
+                    run_operator(
+                        config, configuration=configuration, namespaces=list(namespaces), operator=operator, stop_flag=stop, ready_flag=ready
+                    )
                 )
             except BaseException as exc:  # reported by shutdown()
                 errors.append(exc)
