@@ -34,7 +34,7 @@ def _condition(cluster, name, type_):
     return None
 
 
-async def test_tuning_practice_end_to_end_publishes_a_new_version(cluster, kfp_api, start_operator, amadeus_home):
+async def test_tuning_practice_publishes_a_new_version_through_the_store(cluster, kfp_api, start_operator, amadeus_home):
     seed_version(amadeus_home, "cello")
     kfp_api.executor = publishing_executor(amadeus_home)
     await start_operator(kfp_host=kfp_api.url)
