@@ -3,24 +3,23 @@
     python -m tests.benchmarks.bench_operator [--count 500]
 
 The real operator (kopf handlers, KFP backend through ``kfp.Client``) runs in
-its own thread and event loop against the emulated API server (kmock) and the
-KFP API double, all in this process. ``--count`` Practices are created at
-once; the operator is stopped and a fresh one started when half of them are
-submitted. Reported:
-
-The emulated API server and the KFP double run in a child process (as they
-would on a cluster); the operator in this one. The benchmark's API server
-(:class:`_BenchApiServer`) answers Event posts without storing them and finds
-an object by its key instead of scanning every stored object per request
-(kmock's emulator does both; with thousands of Events stored, each request
-got slower until the run stalled at 432 of 500). The operator's requests and
+its own process against the emulated API server (kmock) and the KFP API
+double, which run in another child process (as they would on a cluster).
+``--count`` Practices are created at once; when half of them are submitted
+the operator process is killed (SIGKILL, like a crashed pod) and a fresh one
+started. Reported: The benchmark's API server
+(:class:`_BenchApiServer`) forgets each request once served, answers Event
+posts without storing them and finds an object by its key. kmock keeps every
+request it served and, for each new one, scans that whole log to pick its
+reaction, and it scans every stored object (Events included) to find one by
+name: each request got slower than the last, and the run stalled at 432 of 500. The operator's requests and
 the Events it posts are unchanged; the Events are counted.
 
 1. time until every Practice is submitted, p50/p99 of create → run created;
 2. the baseline, measured in the same run: the same number of runs submitted
    straight through ``KfpBackend.submit`` from 16 threads (no Kubernetes, no
    kopf), and the operator's time as a ratio of it;
-3. the operator process's RSS before and at its peak;
+3. the operator process's RSS when ready and at its peak;
 4. duplicate submissions across the restart (must be 0).
 """
 
@@ -55,30 +54,44 @@ from studio_operator.operator.practice import PracticeRequest  # noqa: E402
 from studio_operator.operator.runner import run_operator  # noqa: E402
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def _rss_mb(pid: int | None = None) -> float:
+    """Resident memory of process ``pid`` (default: this one), MB."""
+    try:
+        with open(f"/proc/{pid or 'self'}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        return 0.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _start_operator(config, configuration):
+def _operator_main(config, url: str, ready) -> None:
+    """Child process: the real operator on the emulated API server until killed."""
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = url
     operator = PracticeOperator(
         config,
         catalog=StoreCatalog(config.store_home),
         backends={"kfp": lambda: KfpBackend(config, compile_fn=compile_standin)},
     )
-    stop, ready = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=lambda: asyncio.run(
-            run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, stop_flag=stop, ready_flag=ready)
-        ),
-        daemon=True,
-    )
-    thread.start()
-    ready.wait(30)
-    return thread, stop
+    flag = threading.Event()
+    threading.Thread(target=lambda: (flag.wait(60), ready.send("ready")), daemon=True).start()
+    asyncio.run(run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, ready_flag=flag))
+
+
+def _start_operator(config, url: str):
+    """The operator in its own process (as in its pod); returns the process once it is ready."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_operator_main, args=(config, url, child), daemon=True)
+    process.start()
+    parent.poll(60)
+    return process
 
 
 def _baseline(count: int, home: str, cache: str) -> float:
@@ -106,12 +119,23 @@ class _BenchApiServer(ApiServer):
     events_posted: int = attrs.field(default=0, init=False)
 
     async def _handle(self, request):
-        if request.resource == kmock.resource(EVENTS) and request.action == kmock.action.CREATE:
-            self.events_posted += 1
-            event = dict(request.data or {})
-            event.setdefault("metadata", {})["uid"] = str(uuid.uuid4())
-            return aiohttp.web.json_response(event, status=201)
-        return await super()._handle(request)
+        try:
+            if request.resource == kmock.resource(EVENTS) and request.action == kmock.action.CREATE:
+                self.events_posted += 1
+                event = dict(request.data or {})
+                event.setdefault("metadata", {})["uid"] = str(uuid.uuid4())
+                return aiohttp.web.json_response(event, status=201)
+            return await super()._handle(request)
+        finally:
+            self._forget(request)
+
+    def _forget(self, request) -> None:
+        """Drop a served request from kmock's request log (kept for test assertions): kmock matches
+        every new request against its reactions by scanning that whole log, O(requests so far)."""
+        for index in range(len(self._requests) - 1, -1, -1):
+            if self._requests[index] is request:
+                del self._requests[index]
+                return
 
     def _by_key(self, request):
         data = request.data if isinstance(request.data, dict) else {}
@@ -171,13 +195,9 @@ async def _bench(count: int) -> None:
     cluster_process.start()
     url, kfp_url = await loop.run_in_executor(None, parent.recv)
 
-    from kubernetes import client
-
-    configuration = client.Configuration()
-    configuration.host = url
     config = fast_config(kfp_host=kfp_url, store_home=home, pipeline_cache_dir=cache, poll_interval=2.0, max_poll_interval=20.0)
-    rss_before = _rss_mb()
-    thread, stop = _start_operator(config, configuration)
+    process = await loop.run_in_executor(None, _start_operator, config, url)
+    rss_before = _rss_mb(process.pid)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as session:
         cluster = Cluster(None, url, session, "")
@@ -196,19 +216,25 @@ async def _bench(count: int) -> None:
         await asyncio.gather(*(create(i) for i in range(count)))
         create_seconds = time.perf_counter() - t0
 
-        restarted_at = None
-        rss_peak = _rss_mb()
+        restarted_at = stopped_with = stop_seconds = None
+        rss_peak = _rss_mb(process.pid)
+        last_report = time.perf_counter()
         while True:
             current = await runs()
             submitted = len({run["display_name"] for run in current})
-            rss_peak = max(rss_peak, _rss_mb())
+            rss_peak = max(rss_peak, _rss_mb(process.pid))
             if submitted >= count:
                 break
             if restarted_at is None and submitted >= count // 2:
-                stop.set()
-                await loop.run_in_executor(None, thread.join, 60)
+                process.kill()  # a crash: SIGKILL, in-flight submissions and status patches are lost
+                await loop.run_in_executor(None, process.join, 30)
                 restarted_at = submitted
-                thread, stop = _start_operator(config, configuration)
+                stopped_with = len({run["display_name"] for run in await runs()})
+                stop_seconds = time.perf_counter() - t0
+                process = await loop.run_in_executor(None, _start_operator, config, url)
+            if time.perf_counter() - last_report > 5:
+                last_report = time.perf_counter()
+                print(f"  {last_report - t0:6.1f} s: {submitted}/{count} submitted, operator RSS {_rss_mb(process.pid):.0f} MB", flush=True)
             if time.perf_counter() - t0 > 900:
                 print(f"timeout: {submitted} of {count} submitted after 900 s")
                 break
@@ -236,8 +262,8 @@ async def _bench(count: int) -> None:
             await asyncio.sleep(0.5)
         all_running = time.perf_counter() - t0
 
-    stop.set()
-    await loop.run_in_executor(None, thread.join, 60)
+    process.terminate()
+    await loop.run_in_executor(None, process.join, 30)
     parent.send("stop")
     events_posted = parent.recv() if parent.poll(10) else "?"
     cluster_process.join(10)
@@ -250,7 +276,8 @@ async def _bench(count: int) -> None:
     print(f"create -> run created, p50 / p99:     {p(0.5):.2f} s / {p(0.99):.2f} s   (mean {statistics.mean(latencies):.2f} s)")
     print(f"baseline, {count} runs straight to KFP: {baseline:.2f} s  -> operator / baseline = {total / baseline:.1f}x")
     print(f"operator process RSS:                 {rss_before:.0f} MB before, {rss_peak:.0f} MB peak (+{rss_peak - rss_before:.0f} MB)")
-    print(f"operator restarted after:             {restarted_at} submissions")
+    print(f"operator killed (SIGKILL) after:       {restarted_at} submissions ({stopped_with} when it was gone); "
+          f"the new one started at {stop_seconds:.1f} s")
     print(f"duplicate submissions:                {duplicates}")
     print(f"every status Running after:           {all_running:.2f} s   {phases}")
     print(f"Events posted by the operators:       {events_posted} (acknowledged, not stored)")
