@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "agent"))
-sys.path.insert(0, str(Path(__file__).parent))
 from _agent_support import StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 

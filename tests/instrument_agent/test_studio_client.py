@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.personality import pack_bundle, sha256_bytes  # noqa: E402

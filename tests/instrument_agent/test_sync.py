@@ -4,14 +4,9 @@ number and switched to; resumes a cut download; rejects a corrupt one; survives 
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import grpc
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "agent"))
-sys.path.insert(0, str(Path(__file__).parent))
 from _agent_support import StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import mido
 import numpy as np
 import pytest
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).parents[1]))
 from _perform_support import centroid_hz, make_personality, peak_hz, rms  # noqa: E402
 
 from instrument_agent.agent import PlayerError, PlayerHost

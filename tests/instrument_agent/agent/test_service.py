@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import grpc
 import numpy as np
 import pytest
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1]))
 from _agent_support import PracticingStudio, StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 

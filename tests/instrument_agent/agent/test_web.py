@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1]))
 from _agent_support import PracticingStudio  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 

@@ -1,13 +1,9 @@
-import sys
-from pathlib import Path
 
 import mido
 import pytest
+from _perform_support import write_midi  # noqa: E402
 
 from instrument_agent.midi import MidiFileError, read_midi
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _perform_support import write_midi  # noqa: E402
 
 
 def _song(path):

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
 import kmock
 import pytest
 import pytest_asyncio
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from _operator_doubles import ApiServer, KfpApiDouble, declare_resources, kubeconfig_for  # noqa: E402
 from _operator_harness import NAMESPACE, Cluster, fast_config  # noqa: E402
 from _standin_pipeline import compile_standin  # noqa: E402
@@ -26,6 +21,7 @@ from studio_operator.operator.handlers import PracticeOperator  # noqa: E402
 from studio_operator.operator.job_backend import JobBackend  # noqa: E402
 from studio_operator.operator.kfp_backend import KfpBackend  # noqa: E402
 from studio_operator.operator.runner import kube_configuration, run_operator  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def s3_endpoint():

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from _operator_harness import wait_for  # noqa: E402
 from _pipeline_runs import graph_executor  # noqa: E402
 

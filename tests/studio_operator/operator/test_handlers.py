@@ -5,13 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from _operator_harness import fast_config, wait_for  # noqa: E402
 from _personalities import publishing_executor, seed_version  # noqa: E402
 from _standin_pipeline import compile_standin  # noqa: E402

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from _operator_doubles import KfpApiDouble  # noqa: E402
 from _operator_harness import fast_config  # noqa: E402
 
 from studio_operator.operator.backend import BackendUnavailableError  # noqa: E402
-from studio_operator.operator.kfp_backend import KfpBackend, PipelineSubmitter, compile_with_pipelines  # noqa: E402
+from studio_operator.operator.kfp_backend import (  # noqa: E402
+    KfpBackend,
+    PipelineSubmitter,
+    compile_with_pipelines,
+)
 from studio_operator.operator.practice import PracticeRequest  # noqa: E402
 
 pytest.importorskip("pipelines.kfp_pipelines")

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from _operator_harness import wait_for  # noqa: E402
 from _personalities import seed_version  # noqa: E402
 
 from instrument_agent.store import PersonalityStore  # noqa: E402
 from pipelines.registry import Backoff, S3Registry  # noqa: E402
-from studio_operator.operator.catalog import CatalogUnavailableError, StoreCatalog, UnknownBaseError  # noqa: E402
+from studio_operator.operator.catalog import (  # noqa: E402
+    CatalogUnavailableError,
+    StoreCatalog,
+    UnknownBaseError,
+)
 from studio_operator.operator.config import ConfigError, OperatorConfig  # noqa: E402
 from studio_operator.operator.practice import PracticeRequest  # noqa: E402
-from studio_operator.operator.registry_catalog import AMA_LABEL, RegistryCatalog, catalog_for, registry_uri_for  # noqa: E402
+from studio_operator.operator.registry_catalog import (  # noqa: E402
+    AMA_LABEL,
+    RegistryCatalog,
+    catalog_for,
+    registry_uri_for,
+)
 
 
 def test_registry_uri_per_ama_matches_the_studio_tenant_layout():

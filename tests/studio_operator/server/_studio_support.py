@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "instrument_agent"))
 from _perform_support import make_personality, peak_hz, rms, write_midi  # noqa: E402,F401
 
 from instrument_agent.store import PersonalityStore  # noqa: E402

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # --import-mode=importlib: make _studio_support importable
 from _studio_support import TOKENS, install, make_personality, write_tokens  # noqa: F401
+
 from instrument_agent.store import PersonalityStore
 from instrument_agent.studio_client import StudioClient
 from studio_operator.server import StudioConfig, StudioServer

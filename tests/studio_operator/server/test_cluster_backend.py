@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import io
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -24,8 +23,6 @@ import mido
 import numpy as np
 import pytest
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "operator"))  # the operator tests' API server double
 from _operator_doubles import PRACTICES, ApiServer, declare_resources, kubeconfig_for  # noqa: E402
 from _studio_support import TOKENS, install, tone_wav, write_midi, write_tokens  # noqa: E402
 
@@ -35,7 +32,11 @@ from instrument_agent.studio_client import StudioClient, StudioClientError  # no
 from studio_operator.crd import GROUP, PLURAL, VERSION  # noqa: E402
 from studio_operator.operator.validation import practice_errors  # noqa: E402
 from studio_operator.server import StudioConfig, StudioServer  # noqa: E402
-from studio_operator.server.practice_resources import namespace_for, practice_body, progress_of  # noqa: E402
+from studio_operator.server.practice_resources import (  # noqa: E402
+    namespace_for,
+    practice_body,
+    progress_of,
+)
 
 Phase = studio_pb2.PracticeProgress.Phase
 KEYS = dict(access_key="testing", secret_key="testing")
