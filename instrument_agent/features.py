@@ -158,21 +158,23 @@ def _frame_length(sample_rate: int) -> int:
     return 1 << int(np.ceil(np.log2(0.064 * sample_rate)))
 
 
-def _f0_pyin(audio: np.ndarray, sample_rate: int, frame_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    librosa = _librosa()
-    hop = _hop(sample_rate, frame_rate)
+def _tracker_settings(sample_rate: int, frame_rate: int) -> dict:
+    """librosa's pyin/yin arguments: one hop per control frame, centred frames, the pitch range
+    (fmin raised so at least two periods fit in half a frame, fmax at most a quarter of the rate)."""
     frame_length = _frame_length(sample_rate)
-    fmin = max(F0_FMIN_HZ, 1.05 * sample_rate / (frame_length // 2 - 1))
-    f0, voiced, probability = librosa.pyin(
-        audio,
-        fmin=fmin,
-        fmax=min(F0_FMAX_HZ, sample_rate / 4),
-        sr=sample_rate,
-        frame_length=frame_length,
-        hop_length=hop,
-        center=True,
-        pad_mode="constant",
-    )
+    return {
+        "fmin": max(F0_FMIN_HZ, 1.05 * sample_rate / (frame_length // 2 - 1)),
+        "fmax": min(F0_FMAX_HZ, sample_rate / 4),
+        "sr": sample_rate,
+        "frame_length": frame_length,
+        "hop_length": _hop(sample_rate, frame_rate),
+        "center": True,
+        "pad_mode": "constant",
+    }
+
+
+def _f0_pyin(audio: np.ndarray, sample_rate: int, frame_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    f0, voiced, probability = _librosa().pyin(audio, **_tracker_settings(sample_rate, frame_rate))
     f0 = np.where(voiced, f0, np.nan)
     return f0, np.where(voiced, probability, np.minimum(probability, 0.2))
 
@@ -195,21 +197,9 @@ def _periodicity(audio: np.ndarray, f0: np.ndarray, hop: int, frame_length: int,
 
 
 def _f0_yin(audio: np.ndarray, sample_rate: int, frame_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    librosa = _librosa()
-    hop = _hop(sample_rate, frame_rate)
-    frame_length = _frame_length(sample_rate)
-    fmin = max(F0_FMIN_HZ, 1.05 * sample_rate / (frame_length // 2 - 1))
-    f0 = librosa.yin(
-        audio,
-        fmin=fmin,
-        fmax=min(F0_FMAX_HZ, sample_rate / 4),
-        sr=sample_rate,
-        frame_length=frame_length,
-        hop_length=hop,
-        center=True,
-        pad_mode="constant",
-    )
-    confidence = _periodicity(audio, f0, hop, frame_length, sample_rate)
+    settings = _tracker_settings(sample_rate, frame_rate)
+    f0 = _librosa().yin(audio, **settings)
+    confidence = _periodicity(audio, f0, settings["hop_length"], settings["frame_length"], sample_rate)
     return np.where(confidence >= 0.5, f0, np.nan), confidence
 
 

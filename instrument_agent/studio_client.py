@@ -47,6 +47,18 @@ def _wrap(exc) -> StudioClientError:
     return StudioClientError(f"studio: {name}: {details}", code)
 
 
+def _stream(call) -> Iterator:
+    """Yield a server-streaming call's messages, mapping gRPC errors; cancel the call when the consumer stops."""
+    import grpc
+
+    try:
+        yield from call
+    except grpc.RpcError as exc:
+        raise _wrap(exc) from None
+    finally:
+        call.cancel()
+
+
 def midi_event(sample: int, message) -> studio_pb2.MidiEvent:
     """A MidiEvent from a ``mido.Message`` (or raw bytes) at output sample ``sample``."""
     data = bytes(message.bytes()) if hasattr(message, "bytes") else bytes(message)
@@ -233,17 +245,10 @@ class StudioClient:
 
     def watch(self, practice_id: str, *, follow: bool = True, timeout: float | None = None) -> Iterator[studio_pb2.PracticeProgress]:
         """The practice's state, then (``follow``) every change until it ends."""
-        import grpc
 
-        call = self._stub.WatchPractice(
+        yield from _stream(self._stub.WatchPractice(
             studio_pb2.WatchPracticeRequest(practice_id=practice_id, follow=follow), metadata=self._metadata, timeout=timeout,
-        )
-        try:
-            yield from call
-        except grpc.RpcError as exc:
-            raise _wrap(exc) from None
-        finally:
-            call.cancel()
+        ))
 
     # -- personalities -------------------------------------------------------
     def list_personalities(self, deu: str = "") -> list[studio_pb2.PersonalityVersion]:
@@ -256,19 +261,12 @@ class StudioClient:
     def download_personality(self, deu: str, version: int = 0, digest: str = "", offset: int = 0,
                              chunk_size: int = 0) -> Iterator[studio_pb2.BundleChunk]:
         """The raw chunks of the packed bundle from byte ``offset`` (for callers that store them themselves)."""
-        import grpc
 
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
-        call = self._stub.DownloadPersonality(
+        yield from _stream(self._stub.DownloadPersonality(
             studio_pb2.DownloadPersonalityRequest(ref=ref, offset=offset, chunk_size=chunk_size),
             metadata=self._metadata, timeout=self.timeout,
-        )
-        try:
-            yield from call
-        except grpc.RpcError as exc:
-            raise _wrap(exc) from None
-        finally:
-            call.cancel()
+        ))
 
     def download_archive(self, deu: str, archive: str | Path, *, version: int = 0, digest: str = "",
                          chunk_size: int = 0, progress: Callable[[int, int], None] | None = None) -> studio_pb2.BundleChunk:
