@@ -151,7 +151,12 @@ class NumpyDecoder:
             raise DecoderError(self.path, "missing decoder weight 'f0_mlp/0/kernel'")
         self._mlps = {
             name: [
-                (need(f"{name}/{i}/kernel"), need(f"{name}/{i}/bias"), need(f"{name}/{i}/gamma"), need(f"{name}/{i}/beta"))
+                (
+                    need(f"{name}/{i}/kernel"),
+                    need(f"{name}/{i}/bias"),
+                    need(f"{name}/{i}/gamma"),
+                    need(f"{name}/{i}/beta"),
+                )
                 for i in range(layers)
             ]
             for name in ("f0_mlp", "ld_mlp", "out_mlp")
@@ -166,9 +171,14 @@ class NumpyDecoder:
         n_controls = self._dense_kernel.shape[1]
         n_noise = n_controls - 1 - n_harmonics
         if n_noise < 2:
-            raise DecoderError(self.path, f"dense layer has {n_controls} outputs, too few for {n_harmonics} harmonics + noise")
+            raise DecoderError(
+                self.path, f"dense layer has {n_controls} outputs, too few for {n_harmonics} harmonics + noise"
+            )
         if self._gru_kernel.shape != (2 * hidden, 3 * gru_units) or gru_bias.shape != (2, 3 * gru_units):
-            raise DecoderError(self.path, f"GRU weights {self._gru_kernel.shape}/{gru_bias.shape} do not fit hidden={hidden}, gru={gru_units}")
+            raise DecoderError(
+                self.path,
+                f"GRU weights {self._gru_kernel.shape}/{gru_bias.shape} do not fit hidden={hidden}, gru={gru_units}",
+            )
         if self._dense_kernel.shape[0] != hidden or self._mlps["out_mlp"][0][0].shape[0] != gru_units + 2 * hidden:
             raise DecoderError(self.path, "output MLP / dense shapes do not fit the GRU and hidden sizes")
         self._gru_bias_in, self._gru_bias_rec = gru_bias[0], gru_bias[1]
@@ -343,7 +353,9 @@ class TFLiteDecoder:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:
-            raise DecoderError(self.path, f"the TFLite runtime is not installed ({exc}); pip install 'amadeus[agent]'") from None
+            raise DecoderError(
+                self.path, f"the TFLite runtime is not installed ({exc}); pip install 'amadeus[agent]'"
+            ) from None
         try:
             self._interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
             self._runner = self._interpreter.get_signature_runner("step")
@@ -406,13 +418,20 @@ class TFLiteDecoder:
         size, interp = self._sized(voices)
         if size != voices:
             pad = ((0, size - voices), (0, 0))
-            f0, ld, state = np.pad(f0, pad, constant_values=440.0), np.pad(ld, pad, constant_values=-60.0), np.pad(state, pad)
+            f0, ld, state = (
+                np.pad(f0, pad, constant_values=440.0),
+                np.pad(ld, pad, constant_values=-60.0),
+                np.pad(state, pad),
+            )
         ins = self._in_index
         interp.set_tensor(ins["f0_hz"], f0)
         interp.set_tensor(ins["loudness_db"], ld)
         interp.set_tensor(ins["state"], state)
         interp.invoke()
-        controls, new_state = interp.get_tensor(self._out_index["controls"]), interp.get_tensor(self._out_index["state"])
+        controls, new_state = (
+            interp.get_tensor(self._out_index["controls"]),
+            interp.get_tensor(self._out_index["state"]),
+        )
         return controls[:voices], new_state[:voices]
 
     def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import mido
 import numpy as np
 
-from instrument_agent.midi import ControlMapping, MidiState, Note
+from instrument_agent.midi import ControlMapping, MidiState
 from instrument_agent.synth import (
     FilteredNoise,
     NoiseFilterDesign,
@@ -137,7 +137,9 @@ class Engine:
         from instrument_agent.profiles import resolve_player_profile
 
         if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-            raise EngineConfigError(f"sample rate {sample_rate} Hz is out of range [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}]")
+            raise EngineConfigError(
+                f"sample rate {sample_rate} Hz is out of range [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}]"
+            )
         if frame_rate <= 0 or frame_rate > sample_rate:
             raise EngineConfigError(f"frame rate {frame_rate} is out of range (1..{sample_rate})")
         self.decoder = decoder
@@ -150,7 +152,9 @@ class Engine:
         self.n_noise_bands = decoder.shape.n_noise_bands
         self.nyquist_hz = min(self.model_sample_rate, self.sample_rate) / 2.0
         self._noise_design = NoiseFilterDesign(self.n_noise_bands, self.model_sample_rate, self.sample_rate)
-        self._reverb_ir = None if reverb_ir is None else resample_impulse_response(reverb_ir, model_sample_rate, sample_rate)
+        self._reverb_ir = (
+            None if reverb_ir is None else resample_impulse_response(reverb_ir, model_sample_rate, sample_rate)
+        )
         self._reference_db = reference_db
         self._profile = None
         self.set_player_profile(resolve_player_profile(player_profile))
@@ -158,7 +162,9 @@ class Engine:
 
     # -- construction ------------------------------------------------------
     @classmethod
-    def from_bundle(cls, bundle, *, sample_rate: int = 48000, backend: str = "auto", player_profile=None, seed: int = 0) -> Engine:
+    def from_bundle(
+        cls, bundle, *, sample_rate: int = 48000, backend: str = "auto", player_profile=None, seed: int = 0
+    ) -> Engine:
         """An engine for a personality :class:`~instrument_agent.personality.Bundle`.
 
         ``player_profile`` overrides the bundle's (for trying knobs without a new version).
@@ -169,7 +175,9 @@ class Engine:
         manifest = bundle.manifest
         learner = resolve_learner_profile(manifest.learner_profile)
         decoder = load_decoder(bundle, backend)
-        reverb_ir = np.load(bundle.file("reverb_ir.npy"), allow_pickle=False) if bundle.has_file("reverb_ir.npy") else None
+        reverb_ir = (
+            np.load(bundle.file("reverb_ir.npy"), allow_pickle=False) if bundle.has_file("reverb_ir.npy") else None
+        )
         stats = manifest.feature_stats
         reference = stats.loudness_db_max if stats.loudness_db_max or stats.loudness_db_mean else None
         return cls(
@@ -320,7 +328,9 @@ class Engine:
         f0_hz = np.asarray(f0_hz, dtype=np.float64)
         loudness_db = np.asarray(loudness_db, dtype=np.float64)
         if f0_hz.shape != loudness_db.shape or f0_hz.ndim != 1 or not f0_hz.size:
-            raise EngineConfigError(f"f0 {f0_hz.shape} and loudness {loudness_db.shape} curves must be equal, non-empty [T]")
+            raise EngineConfigError(
+                f"f0 {f0_hz.shape} and loudness {loudness_db.shape} curves must be equal, non-empty [T]"
+            )
         start = self.time if at is None else int(at)
         k = int(np.ceil(start * self.frame_rate / self.sample_rate - 1e-9))
         while self._boundary(k) < start:
@@ -482,14 +492,25 @@ class Engine:
         idx = self._live()
         nxt = self._frame + 1
         job = self._job
-        if job is None or job["frame"] != nxt or not np.array_equal(job["idx"], idx) or not np.array_equal(job["stamps"], self._stamp[idx]):
+        if (
+            job is None
+            or job["frame"] != nxt
+            or not np.array_equal(job["idx"], idx)
+            or not np.array_equal(job["stamps"], self._stamp[idx])
+        ):
             # Start as late as one stage per block allows (less exposed to events), once per
             # frame, and not in the frame after one whose attempt was voided (inputs that
             # change every block would void every attempt).
             attempts = job["attempts"] + 1 if job is not None and job["frame"] == nxt else 1
             if blocks_left > _JOB_STAGES or attempts > 1 or self._job_voided == nxt - 1:
                 return
-            job = self._job = {"frame": nxt, "idx": idx, "stamps": self._stamp[idx].copy(), "stage": 0, "attempts": attempts}
+            job = self._job = {
+                "frame": nxt,
+                "idx": idx,
+                "stamps": self._stamp[idx].copy(),
+                "stage": 0,
+                "attempts": attempts,
+            }
         stages = _JOB_STAGES - job["stage"]
         for _ in range(min(stages, -(-stages // blocks_left))):
             self._job_stage(job)
@@ -700,7 +721,9 @@ class Engine:
         held = np.where(tau < a, tau / a, np.where(tau < a + d, 1.0 - (1.0 - s) * (tau - a) / d, s))
         held = np.clip(held, 0.0, 1.0)
         off = self._off[slots, None]
-        rel = self._off_level[slots, None] * np.clip(1.0 - (t[None, :] - off) / self._release_len[slots, None], 0.0, 1.0)
+        rel = self._off_level[slots, None] * np.clip(
+            1.0 - (t[None, :] - off) / self._release_len[slots, None], 0.0, 1.0
+        )
         return np.where(t[None, :] >= off, rel, held)
 
     def _render_span(self, start: int, stop: int, out: np.ndarray) -> None:

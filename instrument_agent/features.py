@@ -258,9 +258,7 @@ def compute_f0(
     try:
         tracker = F0_METHODS[method]
     except KeyError:
-        raise UnknownF0MethodError(
-            f"unknown f0 method {method!r} (known: {', '.join(sorted(F0_METHODS))})"
-        ) from None
+        raise UnknownF0MethodError(f"unknown f0 method {method!r} (known: {', '.join(sorted(F0_METHODS))})") from None
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     n_frames = frame_count(audio.size, sample_rate, frame_rate)
     f0, confidence = tracker(audio, sample_rate, frame_rate)

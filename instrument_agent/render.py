@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrument_agent.engine import MAX_BLOCK, MIN_BLOCK, Engine
+from instrument_agent.engine import MIN_BLOCK, Engine
 from instrument_agent.midi import MidiPerformance, NoteRangeError, read_midi
 
 __all__ = [
@@ -165,7 +165,9 @@ def render_midi_file(
     check_note_range(performance, engine)
     started = time.perf_counter()
     tail_guess = engine.release_samples + engine.tail_samples()
-    estimate = int(np.ceil(performance.duration_s * sample_rate)) + 1 + int(min(tail_guess, _TAIL_LIMIT_S * sample_rate))
+    estimate = (
+        int(np.ceil(performance.duration_s * sample_rate)) + 1 + int(min(tail_guess, _TAIL_LIMIT_S * sample_rate))
+    )
     with _progress_bar(show_progress) as bar:
         task = bar.add_task(f"{bundle.deu} v{bundle.version} ▸ {Path(out_path).name}", total=estimate)
         audio = render_midi(engine, performance, block_size=block_size, progress=lambda n: bar.advance(task, n))
@@ -235,7 +237,9 @@ def _resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return (np.fft.irfft(spectrum, n=n_out) * (n_out / audio.size)).astype(np.float32)
 
 
-def _extract_features(audio: np.ndarray, sample_rate: int, frame_rate: int, f0_method: str) -> tuple[np.ndarray, np.ndarray]:
+def _extract_features(
+    audio: np.ndarray, sample_rate: int, frame_rate: int, f0_method: str
+) -> tuple[np.ndarray, np.ndarray]:
     from instrument_agent import features
 
     f0 = features.compute_f0(audio, sample_rate, frame_rate, method=f0_method)
@@ -303,8 +307,13 @@ def transfer_timbre_file(
     with _progress_bar(show_progress) as bar:
         task = bar.add_task(f"{bundle.deu} v{bundle.version} ◂ {audio_path.name}", total=total)
         out = transfer_timbre(
-            engine, f0, loudness, octave_shift=octave_shift, loudness_shift_db=loudness_shift_db,
-            block_size=block_size, progress=lambda n: bar.advance(task, n),
+            engine,
+            f0,
+            loudness,
+            octave_shift=octave_shift,
+            loudness_shift_db=loudness_shift_db,
+            block_size=block_size,
+            progress=lambda n: bar.advance(task, n),
         )
     elapsed = time.perf_counter() - started
     write_wav(out_path, out, engine.sample_rate)

@@ -34,7 +34,9 @@ def _upsample(frames: np.ndarray, hop: int, n_samples: int) -> np.ndarray:
     return np.interp(positions, np.arange(frames.size, dtype=np.float64), frames.astype(np.float64))
 
 
-def _render(distribution: np.ndarray, f0_hz: np.ndarray, loudness_db: np.ndarray, sample_rate: int, frame_rate: int) -> np.ndarray:
+def _render(
+    distribution: np.ndarray, f0_hz: np.ndarray, loudness_db: np.ndarray, sample_rate: int, frame_rate: int
+) -> np.ndarray:
     f0 = np.maximum(np.asarray(f0_hz, dtype=np.float64).reshape(-1), 0.0)
     loudness = np.asarray(loudness_db, dtype=np.float64).reshape(-1)
     if f0.shape != loudness.shape:

@@ -70,7 +70,7 @@ class _Publisher:
     def __enter__(self) -> _Publisher:
         import tempfile
 
-        from instrument_agent.home import amadeus_home
+        from instrument_agent.personality.home import amadeus_home
 
         if self.direct:
             self.home = Path(self.registry.store.store.home)
@@ -93,7 +93,7 @@ class _Publisher:
         """The parent version to practise from, fetched into :attr:`home` when the registry is remote.
         None: let the practice choose (the latest of the local store)."""
         from instrument_agent.personality import UnknownDeuError
-        from instrument_agent.store import PersonalityStore
+        from instrument_agent.personality.store import PersonalityStore
 
         if self.direct:
             return base_version or None
@@ -108,7 +108,7 @@ class _Publisher:
 
     def publish(self, deu: str, local_version: int) -> int:
         """Publish the practice's version (in :attr:`home`); returns its number in the registry."""
-        from instrument_agent.store import PersonalityStore
+        from instrument_agent.personality.store import PersonalityStore
 
         if self.direct:
             return local_version
@@ -135,7 +135,10 @@ def _check_runner(runner: str) -> str:
 
 
 def _published(deu: str, version: int, registry, practice_id: str) -> None:
-    _console.print(f"[green]published {deu} v{version}[/green] to {registry.location}" + (f" (practice {practice_id})" if practice_id else ""))
+    _console.print(
+        f"[green]published {deu} v{version}[/green] to {registry.location}"
+        + (f" (practice {practice_id})" if practice_id else "")
+    )
 
 
 def _practice_group(app: typer.Typer) -> typer.Typer:
@@ -174,18 +177,37 @@ def imitation(
     deu: Annotated[str, typer.Option("--deu", "-d", help="The deu to practise (created if new).")],
     audio: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Recordings of one monophonic instrument (wav, flac, ogg, aiff; any rate/channels): paths or s3:// URIs."),
+        typer.Argument(
+            help="Recordings of one monophonic instrument (wav, flac, ogg, aiff; any rate/channels): paths or s3:// URIs."
+        ),
     ] = None,
-    audio_option: Annotated[Optional[list[str]], typer.Option("--audio", help="A recording (path or s3:// URI); repeatable.")] = None,
-    profile: Annotated[Optional[Path], typer.Option("--profile", "-p", help="learnerProfile YAML (proto field names).")] = None,
-    learner_profile: Annotated[Optional[str], typer.Option("--learner-profile", help="learnerProfile fields as a JSON object (over --profile).")] = None,
-    player_profile: Annotated[Optional[str], typer.Option("--player-profile", help="playerProfile changes as a JSON object.")] = None,
-    base_version: Annotated[Optional[int], typer.Option("--base-version", help="The version to continue (default: the latest).")] = None,
-    practice_id: Annotated[str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")] = "",
-    runner: Annotated[str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")] = "embedded",
+    audio_option: Annotated[
+        Optional[list[str]], typer.Option("--audio", help="A recording (path or s3:// URI); repeatable.")
+    ] = None,
+    profile: Annotated[
+        Optional[Path], typer.Option("--profile", "-p", help="learnerProfile YAML (proto field names).")
+    ] = None,
+    learner_profile: Annotated[
+        Optional[str],
+        typer.Option("--learner-profile", help="learnerProfile fields as a JSON object (over --profile)."),
+    ] = None,
+    player_profile: Annotated[
+        Optional[str], typer.Option("--player-profile", help="playerProfile changes as a JSON object.")
+    ] = None,
+    base_version: Annotated[
+        Optional[int], typer.Option("--base-version", help="The version to continue (default: the latest).")
+    ] = None,
+    practice_id: Annotated[
+        str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")
+    ] = "",
+    runner: Annotated[
+        str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")
+    ] = "embedded",
     steps: Annotated[Optional[int], typer.Option(help="Optimiser steps.")] = None,
     sample_rate: Annotated[Optional[int], typer.Option(help="Model sample rate, Hz (16000..48000).")] = None,
-    frame_rate: Annotated[Optional[int], typer.Option(help="Control frames per second (must divide the sample rate).")] = None,
+    frame_rate: Annotated[
+        Optional[int], typer.Option(help="Control frames per second (must divide the sample rate).")
+    ] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Examples per step.")] = None,
     example_seconds: Annotated[Optional[float], typer.Option(help="Length of one training example, s.")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Adam learning rate.")] = None,
@@ -193,7 +215,9 @@ def imitation(
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop training after this many minutes.")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto | cpu | gpu.")] = None,
     new: Annotated[bool, typer.Option("--new", help="Start afresh instead of continuing the latest version.")] = False,
-    restart: Annotated[bool, typer.Option("--restart", help="Discard an interrupted run of this practice instead of resuming it.")] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard an interrupted run of this practice instead of resuming it.")
+    ] = False,
 ) -> None:
     """Learn a personality by imitating recordings (DDSP), and publish it as the deu's next version.
 
@@ -204,7 +228,12 @@ def imitation(
     command resumes where it stopped (with the local store; a remote registry, set by
     AMADEUS_REGISTRY_URI / AMADEUS_REGISTRY, gets the version when it is done).
     """
-    from instrument_agent.profiles import learner_profile_from_yaml, merge_profile, resolve_learner_profile, resolve_player_profile
+    from instrument_agent.profiles import (
+        learner_profile_from_yaml,
+        merge_profile,
+        resolve_learner_profile,
+        resolve_player_profile,
+    )
     from instrument_agent.proto import personality_pb2
     from pipelines.inputs import fetch_inputs
     from pipelines.practice import run_imitation
@@ -237,13 +266,25 @@ def imitation(
         if player_changes:
             base_player = None
             if parent:
-                from instrument_agent.store import PersonalityStore
+                from instrument_agent.personality.store import PersonalityStore
 
                 base_player = PersonalityStore(publisher.home).get(deu, parent).manifest.player_profile
-            player = merge_profile(resolve_player_profile(base_player), dict(player_changes, configured=True), source="--player-profile")
+            player = merge_profile(
+                resolve_player_profile(base_player), dict(player_changes, configured=True), source="--player-profile"
+            )
         manifest = run_imitation(
-            deu, paths, learner, home=publisher.home, resume=not restart, new=new, base_version=parent, player_profile=player,
-            practice_id=practice_id, runner=runner, cache_dir=publisher.cache_dir, audio_uris=uris,
+            deu,
+            paths,
+            learner,
+            home=publisher.home,
+            resume=not restart,
+            new=new,
+            base_version=parent,
+            player_profile=player,
+            practice_id=practice_id,
+            runner=runner,
+            cache_dir=publisher.cache_dir,
+            audio_uris=uris,
         )
         version = publisher.publish(deu, manifest.version)
     _console.print(_metrics_table(dict(manifest.metrics), f"{deu} v{version}"))
@@ -255,7 +296,10 @@ def demo(
     minutes: Annotated[float, typer.Option(help="Minutes of training audio to generate.")] = 2.5,
     steps: Annotated[Optional[int], typer.Option(help="Training steps (default: the demo profile's).")] = None,
     soundfont: Annotated[
-        Optional[str], typer.Option(help="Render the training audio with this soundfont (FluidR3, TimGM6mb or a .sf2 path) via fluidsynth.")
+        Optional[str],
+        typer.Option(
+            help="Render the training audio with this soundfont (FluidR3, TimGM6mb or a .sf2 path) via fluidsynth."
+        ),
     ] = None,
 ) -> None:
     """Everything in one go, on a fresh machine: make training audio, practise the deu 'demo'

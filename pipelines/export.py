@@ -110,7 +110,9 @@ def _check_model(model: PersonalityModel, profile) -> None:
     }
     for name, (have, want) in expected.items():
         if have != want:
-            raise ExportError(f"model has {name}={have} but learnerProfile.{name}={want}: export the model with its own profile")
+            raise ExportError(
+                f"model has {name}={have} but learnerProfile.{name}={want}: export the model with its own profile"
+            )
 
 
 def export(model: PersonalityModel, learner_profile, out_dir: str | Path) -> list[str]:

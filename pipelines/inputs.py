@@ -45,8 +45,12 @@ def _client(endpoint: str, config):
         retries=urllib3.Retry(total=2, connect=2, read=1, backoff_factor=0.2, redirect=0),
     )
     return Minio(
-        parsed.netloc, access_key=config.access_key, secret_key=config.secret_key, region=config.region,
-        secure=parsed.scheme == "https", http_client=http,
+        parsed.netloc,
+        access_key=config.access_key,
+        secret_key=config.secret_key,
+        region=config.region,
+        secure=parsed.scheme == "https",
+        http_client=http,
     )
 
 
@@ -108,7 +112,9 @@ def fetch_inputs(uris: Sequence[str | Path], folder: str | Path, *, config=None)
             config = config or RegistryConfig.from_env()
             endpoint = config.s3_endpoint
             if not endpoint:
-                raise PracticeInputError(uri, "no S3 endpoint configured: set AMADEUS_S3_ENDPOINT (the S3/MinIO API URL)")
+                raise PracticeInputError(
+                    uri, "no S3 endpoint configured: set AMADEUS_S3_ENDPOINT (the S3/MinIO API URL)"
+                )
             client = _client(endpoint, config)
             os.makedirs(folder, exist_ok=True)
         name = Path(urlparse(uri).path).name or "object"

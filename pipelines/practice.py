@@ -27,7 +27,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,9 @@ def execute_graph(
                 missing = [n for n in (*node.outputs, *filter(None, [node.returns])) if n not in done]
                 if missing:
                     raise GraphError(f"step {node.name!r}: its in-process binding returned no {', '.join(missing)}")
-                marker.write(done, {name: str(source) for name, source in node.inputs.items()}, time.perf_counter() - started)
+                marker.write(
+                    done, {name: str(source) for name, source in node.inputs.items()}, time.perf_counter() - started
+                )
             outputs[node.name] = done
             if report is not None:
                 report(node.name, done, reused)
@@ -181,7 +183,7 @@ class InProcessSteps:
         show_training: bool = False,
         runner: str = "embedded",
     ):
-        from instrument_agent.store import PersonalityStore
+        from instrument_agent.personality.store import PersonalityStore
 
         self.workdir, self.home, self.report, self.cache_dir = Path(workdir), Path(home), report, Path(cache_dir)
         self.store = PersonalityStore(home)
@@ -192,7 +194,6 @@ class InProcessSteps:
 
     def ingest(self, audio_uris, learner_profile_json) -> dict:
         from pipelines import stages
-
         from pipelines.inputs import fetch_inputs, is_remote
 
         uris = [str(u) for u in (json.loads(audio_uris) if isinstance(audio_uris, str) else audio_uris)]
@@ -217,7 +218,9 @@ class InProcessSteps:
         out = stages.features(recordings, _profile_value(learner_profile_json), self.workdir, cache_dir, progress)
         return {"examples": out, "cache": json.loads((Path(out) / "stats.json").read_text())["cache"]}
 
-    def train(self, examples, learner_profile_json, deu, base_version, new, registry_uri="", mlflow_tracking_uri="") -> dict:
+    def train(
+        self, examples, learner_profile_json, deu, base_version, new, registry_uri="", mlflow_tracking_uri=""
+    ) -> dict:
         from instrument_agent.personality import UnknownDeuError
         from pipelines import stages
 
@@ -230,7 +233,11 @@ class InProcessSteps:
         parent_export = str(self.store.get(deu, parent).path) if parent else None
         profile = _profile_value(learner_profile_json)
         export_dir = stages.train(
-            examples, profile, self.workdir, parent_export_dir=parent_export, progress=self.show_training,
+            examples,
+            profile,
+            self.workdir,
+            parent_export_dir=parent_export,
+            progress=self.show_training,
             on_step=self._training_reporter(profile) if self.report.callback is not None else None,
         )
         return {"model": export_dir, "parent_version": parent}
@@ -246,7 +253,9 @@ class InProcessSteps:
             now = time.monotonic()
             if now - last[0] >= 0.5 or step >= total:
                 last[0] = now
-                self.report("train", f"step {step}/{total}, loss {loss:.3f}", step=step, total_steps=total, loss=float(loss))
+                self.report(
+                    "train", f"step {step}/{total}, loss {loss:.3f}", step=step, total_steps=total, loss=float(loss)
+                )
 
         return on_step
 
@@ -257,8 +266,19 @@ class InProcessSteps:
         return {"evaluation": path, "blessed": bool(json.loads(Path(path).read_text())["blessed"])}
 
     def push(
-        self, deu, practice_id, practice_kind, model, examples, recordings, evaluation, learner_profile_json,
-        player_profile_json, parent_version, registry_uri="", mlflow_tracking_uri="",
+        self,
+        deu,
+        practice_id,
+        practice_kind,
+        model,
+        examples,
+        recordings,
+        evaluation,
+        learner_profile_json,
+        player_profile_json,
+        parent_version,
+        registry_uri="",
+        mlflow_tracking_uri="",
     ) -> dict:
         from pipelines import stages
 
@@ -266,9 +286,20 @@ class InProcessSteps:
         if isinstance(player, (str, dict)):  # changes over the parent's playerProfile
             player = self._player_changes(deu, int(parent_version), player)
         pushed = stages.push(
-            deu, model, examples, evaluation, _profile_value(learner_profile_json), ingest_dir=recordings, player_profile=player,
-            parent_version=int(parent_version), practice_id=practice_id, started=self.started,
-            params=self.record_params, runner=self.runner, kind=practice_kind, home=self.home,
+            deu,
+            model,
+            examples,
+            evaluation,
+            _profile_value(learner_profile_json),
+            ingest_dir=recordings,
+            player_profile=player,
+            parent_version=int(parent_version),
+            practice_id=practice_id,
+            started=self.started,
+            params=self.record_params,
+            runner=self.runner,
+            kind=practice_kind,
+            home=self.home,
         )
         return {"version": pushed["version"], "digest": pushed["digest"]}
 
@@ -281,7 +312,9 @@ class InProcessSteps:
         base = self.store.get(deu, parent_version).manifest.player_profile if parent_version else None
         return merge_profile(resolve_player_profile(base), dict(changes, configured=True), source="player_profile_json")
 
-    def recall(self, deu, base_version, learner_profile_json, player_profile_json, registry_uri="", mlflow_tracking_uri="") -> dict:
+    def recall(
+        self, deu, base_version, learner_profile_json, player_profile_json, registry_uri="", mlflow_tracking_uri=""
+    ) -> dict:
         from instrument_agent.personality import UnknownDeuError
         from instrument_agent.profiles import profile_to_dict
         from pipelines.kfp_pipelines._steps import _recall
@@ -293,14 +326,20 @@ class InProcessSteps:
         change = learner_profile_json
         if isinstance(change, personality_pb2.LearnerProfile):
             change = profile_to_dict(change)
-        return _recall(self.store.get(deu, parent), parent, change if isinstance(change, str) else json.dumps(change or {}))
+        return _recall(
+            self.store.get(deu, parent), parent, change if isinstance(change, str) else json.dumps(change or {})
+        )
 
-    def derive(self, deu, parent_version, player_profile_json, practice_id, registry_uri="", mlflow_tracking_uri="") -> dict:
+    def derive(
+        self, deu, parent_version, player_profile_json, practice_id, registry_uri="", mlflow_tracking_uri=""
+    ) -> dict:
         parent = self.store.get(deu, int(parent_version))
         player = player_profile_json
         if isinstance(player, (str, dict)):
             player = self._player_changes(deu, parent.version, player)
-        record = personality_pb2.PracticeRecord(kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner=self.runner)
+        record = personality_pb2.PracticeRecord(
+            kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner=self.runner
+        )
         record.started.FromJsonString(self.started)
         record.finished.GetCurrentTime()
         record.data_digests.extend(parent.manifest.practice.data_digests)
@@ -310,7 +349,14 @@ class InProcessSteps:
         return {"version": bundle.version, "digest": bundle.digest}
 
     def feedback(
-        self, deu, base_version, performance_uri, feedback_regions_json, practice_id, registry_uri="", mlflow_tracking_uri="",
+        self,
+        deu,
+        base_version,
+        performance_uri,
+        feedback_regions_json,
+        practice_id,
+        registry_uri="",
+        mlflow_tracking_uri="",
     ) -> dict:
         from pipelines.feedback import regions_from_json, run_feedback
         from pipelines.registry import LocalRegistry, Registry
@@ -319,8 +365,13 @@ class InProcessSteps:
         if isinstance(regions, str):
             regions = regions_from_json(json.loads(regions or "[]"))
         result = run_feedback(
-            deu, performance_uri, regions, base_version=int(base_version or 0) or None,
-            registry=Registry(LocalRegistry(self.home)), practice_id=practice_id, runner=self.runner,
+            deu,
+            performance_uri,
+            regions,
+            base_version=int(base_version or 0) or None,
+            registry=Registry(LocalRegistry(self.home)),
+            practice_id=practice_id,
+            runner=self.runner,
         )
         return {"version": result.version, "parent_version": result.parent_version}
 
@@ -329,8 +380,10 @@ class InProcessSteps:
         return {
             "ingest": f"{outputs.get('count', '?')} recording(s) prepared",
             "features": f"features and examples ready (cache: {outputs.get('cache', {}).get('hits', 0)} hit(s))",
-            "train": "trained and exported" + (f", continuing v{outputs['parent_version']}" if outputs.get("parent_version") else ""),
-            "evaluate": "held-out loss of the personality and the baselines" + ("" if outputs.get("blessed", True) else " (gates failed)"),
+            "train": "trained and exported"
+            + (f", continuing v{outputs['parent_version']}" if outputs.get("parent_version") else ""),
+            "evaluate": "held-out loss of the personality and the baselines"
+            + ("" if outputs.get("blessed", True) else " (gates failed)"),
             "recall": f"v{outputs.get('parent_version')}: {outputs.get('mode')}Profile changed",
             "derive": "new playerProfile, the parent's model (no training)",
             "feedback": f"playerProfile knobs tuned from v{outputs.get('parent_version')}",
@@ -340,7 +393,7 @@ class InProcessSteps:
 def _started(workdir: Path) -> str:
     started_file = workdir / "started"
     if not started_file.exists():
-        started_file.write_text(datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        started_file.write_text(datetime.now(UTC).isoformat().replace("+00:00", "Z"))
     return started_file.read_text().strip()
 
 
@@ -364,8 +417,14 @@ def run_graph_in_process(
     workdir.mkdir(parents=True, exist_ok=True)
     report = _Reporter(progress)
     steps = InProcessSteps(
-        workdir, home, report=report, cache_dir=cache_dir, started=_started(workdir), record_params=record_params,
-        show_training=progress is True, runner=runner,
+        workdir,
+        home,
+        report=report,
+        cache_dir=cache_dir,
+        started=_started(workdir),
+        record_params=record_params,
+        show_training=progress is True,
+        runner=runner,
     )
 
     def step_done(step: str, outputs: dict, reused: bool) -> None:
@@ -429,9 +488,9 @@ def run_imitation(
         pipelines.data.DataError subclasses (bad input audio, naming the file),
         EvaluationGateError (nothing pushed), KeyboardInterrupt (resumable).
     """
-    from instrument_agent.home import amadeus_home
     from instrument_agent.personality import UnknownDeuError
-    from instrument_agent.store import PersonalityStore, validate_deu_name
+    from instrument_agent.personality.home import amadeus_home
+    from instrument_agent.personality.store import PersonalityStore, validate_deu_name
     from pipelines.data import AudioReadError
     from pipelines.stages._artifacts import learner_profile as resolve
 
@@ -469,8 +528,18 @@ def run_imitation(
     }
     record_params = {"work_dir": str(workdir), "audio_files": str(len(paths))}
     if audio_uris is not None:
-        record_params["audio_uris"] = json.dumps([u if "://" in str(u) else str(Path(u).resolve()) for u in map(str, audio_uris)])
+        record_params["audio_uris"] = json.dumps(
+            [u if "://" in str(u) else str(Path(u).resolve()) for u in map(str, audio_uris)]
+        )
     return run_graph_in_process(
-        IMITATION, params, deu=deu, home=home, workdir=workdir, resume=resume, progress=progress, cache_dir=cache_dir,
-        record_params=record_params, runner=runner,
+        IMITATION,
+        params,
+        deu=deu,
+        home=home,
+        workdir=workdir,
+        resume=resume,
+        progress=progress,
+        cache_dir=cache_dir,
+        record_params=record_params,
+        runner=runner,
     )

@@ -45,7 +45,7 @@ class NothingToTuneError(ValueError):
 class TuningResult:
     deu: str
     version: int
-    mode: str          # "player" (no training) | "learner" (re-practised)
+    mode: str  # "player" (no training) | "learner" (re-practised)
     seconds: float
     pipeline_root: str = ""
 
@@ -83,18 +83,33 @@ def tune(
         raise NothingToTuneError(f"tuning {deu!r}: give at least one learnerProfile or playerProfile change")
     practice_id = practice_id or f"tuning-{uuid.uuid4().hex[:12]}"
     started = time.perf_counter()
-    recall = _steps.run_recall(deu, base_version, json.dumps(learner_changes), json.dumps(player_changes), registry_uri, mlflow_tracking_uri)
+    recall = _steps.run_recall(
+        deu, base_version, json.dumps(learner_changes), json.dumps(player_changes), registry_uri, mlflow_tracking_uri
+    )
     if recall["mode"] == "player":
         version = _steps.derive_player(
-            deu, recall["parent_version"], json.dumps(player_changes), practice_id, registry_uri, mlflow_tracking_uri, runner="embedded"
+            deu,
+            recall["parent_version"],
+            json.dumps(player_changes),
+            practice_id,
+            registry_uri,
+            mlflow_tracking_uri,
+            runner="embedded",
         )
         return TuningResult(deu, version, "player", time.perf_counter() - started)
     from pipelines.kfp_pipelines import run_local
 
     run = run_local(
-        "tuning", pipeline_root=pipeline_root, deu=deu, practice_id=practice_id, base_version=recall["parent_version"],
-        learner_profile_json=json.dumps(learner_changes), player_profile_json=json.dumps(player_changes),
-        registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri, feature_cache_dir=str(feature_cache_dir or ""),
+        "tuning",
+        pipeline_root=pipeline_root,
+        deu=deu,
+        practice_id=practice_id,
+        base_version=recall["parent_version"],
+        learner_profile_json=json.dumps(learner_changes),
+        player_profile_json=json.dumps(player_changes),
+        registry_uri=registry_uri,
+        mlflow_tracking_uri=mlflow_tracking_uri,
+        feature_cache_dir=str(feature_cache_dir or ""),
     )
     return TuningResult(deu, int(run["version"]), "learner", time.perf_counter() - started, run["pipeline_root"])
 
@@ -130,11 +145,11 @@ def run_tuning(
         UnknownDeuError, ProfileError, FileNotFoundError (the parent's audio is gone),
         EvaluationGateError (nothing published).
     """
-    from instrument_agent.home import amadeus_home
     from instrument_agent.personality import UnknownDeuError
+    from instrument_agent.personality.home import amadeus_home
+    from instrument_agent.personality.store import PersonalityStore, validate_deu_name
     from instrument_agent.profiles import profile_to_dict
     from instrument_agent.proto import personality_pb2
-    from instrument_agent.store import PersonalityStore, validate_deu_name
     from pipelines.practice import practice_workdir, run_graph_in_process
     from pipelines.stages.graph import TUNING
 
@@ -144,21 +159,42 @@ def run_tuning(
         parent = base_version or PersonalityStore(home).latest_version(deu)
     except UnknownDeuError:
         raise UnknownDeuError(f"tuning deu {deu!r}: it has no version in {home} to tune") from None
-    learner = profile_to_dict(learner_profile) if isinstance(learner_profile, personality_pb2.LearnerProfile) else dict(learner_profile or {})
+    learner = (
+        profile_to_dict(learner_profile)
+        if isinstance(learner_profile, personality_pb2.LearnerProfile)
+        else dict(learner_profile or {})
+    )
     player = player_profile
     if isinstance(player, dict):
         player = {k: v for k, v in player.items() if v is not None}
     key = hashlib.sha256(f"tuning\0{deu}\0{parent}\0{json.dumps(learner, sort_keys=True)}\0".encode())
-    key.update(player.SerializeToString(deterministic=True) if hasattr(player, "SerializeToString") else json.dumps(player, sort_keys=True).encode())
+    key.update(
+        player.SerializeToString(deterministic=True)
+        if hasattr(player, "SerializeToString")
+        else json.dumps(player, sort_keys=True).encode()
+    )
     key = key.hexdigest()
     workdir = Path(work_dir) if work_dir is not None else practice_workdir(home, deu, key, kind="tuning")
     cache_dir = Path(cache_dir) if cache_dir is not None else home / "cache" / "features"
     params = {
-        "deu": deu, "practice_id": practice_id or f"tuning-{key[:12]}", "base_version": parent,
-        "learner_profile_json": json.dumps(learner, sort_keys=True), "player_profile_json": player,
-        "feature_cache_dir": str(cache_dir), "registry_uri": "", "mlflow_tracking_uri": "",
+        "deu": deu,
+        "practice_id": practice_id or f"tuning-{key[:12]}",
+        "base_version": parent,
+        "learner_profile_json": json.dumps(learner, sort_keys=True),
+        "player_profile_json": player,
+        "feature_cache_dir": str(cache_dir),
+        "registry_uri": "",
+        "mlflow_tracking_uri": "",
     }
     return run_graph_in_process(
-        TUNING, params, deu=deu, home=home, workdir=workdir, resume=resume, progress=progress, cache_dir=cache_dir,
-        record_params={"work_dir": str(workdir)}, runner=runner,
+        TUNING,
+        params,
+        deu=deu,
+        home=home,
+        workdir=workdir,
+        resume=resume,
+        progress=progress,
+        cache_dir=cache_dir,
+        record_params={"work_dir": str(workdir)},
+        runner=runner,
     )

@@ -156,8 +156,16 @@ def _resources() -> dict[str, Any]:
                     },
                 },
             },
-            "cpu": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?m?$", "description": "CPU request, e.g. '2' or '500m'"},
-            "memory": {"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$", "description": "memory request, e.g. '8Gi'"},
+            "cpu": {
+                "type": "string",
+                "pattern": r"^[0-9]+(\.[0-9]+)?m?$",
+                "description": "CPU request, e.g. '2' or '500m'",
+            },
+            "memory": {
+                "type": "string",
+                "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$",
+                "description": "memory request, e.g. '8Gi'",
+            },
             "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 32},
             "tolerations": {
                 "type": "array",
@@ -192,7 +200,9 @@ def _feedback() -> dict[str, Any]:
             "end": _num(0, description="region end, seconds into the performance"),
             "label": {"type": "string", "enum": ["good", "bad"]},
         },
-        "x-kubernetes-validations": [{"rule": "self.end > self.start", "message": "a region's end must be after its start"}],
+        "x-kubernetes-validations": [
+            {"rule": "self.end > self.start", "message": "a region's end must be after its start"}
+        ],
     }
     return {
         "type": "object",
@@ -214,7 +224,12 @@ def _spec() -> dict[str, Any]:
         "type": "object",
         "required": ["deu", "type"],
         "properties": {
-            "deu": {"type": "string", "pattern": _DEU_PATTERN, "maxLength": 63, "description": "the instrument to practise"},
+            "deu": {
+                "type": "string",
+                "pattern": _DEU_PATTERN,
+                "maxLength": 63,
+                "description": "the instrument to practise",
+            },
             "type": {"type": "string", "enum": list(PRACTICE_TYPES)},
             "audio": {
                 "type": "array",
@@ -227,7 +242,11 @@ def _spec() -> dict[str, Any]:
             "playerProfile": _player_profile(),
             "feedback": _feedback(),
             "resources": _resources(),
-            "backend": {"type": "string", "enum": list(BACKENDS), "description": "kfp (Kubeflow Pipelines) or job (a plain Job)"},
+            "backend": {
+                "type": "string",
+                "enum": list(BACKENDS),
+                "description": "kfp (Kubeflow Pipelines) or job (a plain Job)",
+            },
         },
         "x-kubernetes-validations": [
             {"rule": "self == oldSelf", "message": "spec is immutable: create a new Practice to practise again"},
@@ -235,7 +254,10 @@ def _spec() -> dict[str, Any]:
                 "rule": "self.type != 'imitation' || (has(self.audio) && size(self.audio) > 0)",
                 "message": "an imitation practice needs audio",
             },
-            {"rule": "self.type != 'feedback' || has(self.feedback)", "message": "a feedback practice needs feedback.regions"},
+            {
+                "rule": "self.type != 'feedback' || has(self.feedback)",
+                "message": "a feedback practice needs feedback.regions",
+            },
             {
                 "rule": "self.type == 'feedback' || !has(self.feedback)",
                 "message": "feedback is only allowed on a feedback practice",
@@ -269,7 +291,11 @@ def _status() -> dict[str, Any]:
             "backend": {"type": "string", "enum": list(BACKENDS)},
             "runId": {"type": "string"},
             "runName": {"type": "string"},
-            "version": {"type": "integer", "format": "int32", "description": "the personality version this practice produced"},
+            "version": {
+                "type": "integer",
+                "format": "int32",
+                "description": "the personality version this practice produced",
+            },
             "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
             "observedGeneration": {"type": "integer", "format": "int64"},
             "startTime": {"type": "string", "format": "date-time"},

@@ -90,7 +90,9 @@ class PlayerHost:
         crossfade_s: length of the old→new crossfade on a hot swap, seconds.
     """
 
-    def __init__(self, *, sample_rate: int = 48000, block_size: int = 128, backend: str = "auto", crossfade_s: float = 0.05):
+    def __init__(
+        self, *, sample_rate: int = 48000, block_size: int = 128, backend: str = "auto", crossfade_s: float = 0.05
+    ):
         self.sample_rate = int(sample_rate)
         self.block_size = int(block_size)
         self.backend = backend
@@ -205,12 +207,18 @@ class PlayerHost:
                 import sounddevice
 
                 stream = sounddevice.OutputStream(
-                    samplerate=self.sample_rate, blocksize=self.block_size, channels=1, dtype="float32",
-                    latency="low", callback=self._callback,
+                    samplerate=self.sample_rate,
+                    blocksize=self.block_size,
+                    channels=1,
+                    dtype="float32",
+                    latency="low",
+                    callback=self._callback,
                 )
                 stream.start()
                 self._stream = stream
-                self.audio_status = f"playing on the default audio device ({1000 * self.block_size / self.sample_rate:.1f} ms blocks)"
+                self.audio_status = (
+                    f"playing on the default audio device ({1000 * self.block_size / self.sample_rate:.1f} ms blocks)"
+                )
                 return self.audio_status
             except (ImportError, OSError) as exc:
                 reason = f"PortAudio is missing ({exc})"
@@ -268,8 +276,8 @@ class PlayerHost:
     def open_midi(self, name: str | None = None, *, virtual_name: str | None = None) -> str:
         """Listen to MIDI input port ``name``, or (None) open the virtual port ``virtual_name``
         (``Amadeus <deu>``) for a DAW. Returns the status sentence; raises
-        :class:`~instrument_agent.live.MidiBackendError` with the reason and a remedy."""
-        from instrument_agent.live import LivePerformance, MidiBackendError
+        :class:`~instrument_agent.live.portaudio.MidiBackendError` with the reason and a remedy."""
+        from instrument_agent.live.portaudio import LivePerformance, MidiBackendError
 
         self.close_midi()
         deu = (virtual_name or "Amadeus").removeprefix("Amadeus ")

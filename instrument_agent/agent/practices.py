@@ -67,7 +67,9 @@ class PracticeBoard:
         retry_s: first delay before re-following a practice after a lost connection (doubles, ≤ 30 s).
     """
 
-    def __init__(self, open_client: Callable, on_finished: Callable[[PracticeRow], None] | None = None, *, retry_s: float = 1.0):
+    def __init__(
+        self, open_client: Callable, on_finished: Callable[[PracticeRow], None] | None = None, *, retry_s: float = 1.0
+    ):
         self.open_client = open_client
         self.on_finished = on_finished
         self.retry_s = retry_s
@@ -75,7 +77,9 @@ class PracticeBoard:
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def start(self, deu: str, audio: list[Path], *, steps: int = 0, kind: str = "imitation", learner_profile=None) -> PracticeRow:
+    def start(
+        self, deu: str, audio: list[Path], *, steps: int = 0, kind: str = "imitation", learner_profile=None
+    ) -> PracticeRow:
         """Upload ``audio`` and start a practice of ``deu``.
 
         ``learner_profile`` (a ``LearnerProfile``; its non-zero fields) and ``steps`` > 0
@@ -98,7 +102,9 @@ class PracticeBoard:
         row = PracticeRow(practice_id=ticket.practice_id, deu=deu, type=kind, files=[Path(p).name for p in audio])
         with self._lock:
             self._rows[row.practice_id] = row
-        threading.Thread(target=self._follow, args=(row,), name=f"amadeus-practice-{row.practice_id}", daemon=True).start()
+        threading.Thread(
+            target=self._follow, args=(row,), name=f"amadeus-practice-{row.practice_id}", daemon=True
+        ).start()
         return row
 
     def _follow(self, row: PracticeRow) -> None:

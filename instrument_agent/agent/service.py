@@ -19,10 +19,10 @@ from pathlib import Path
 
 from instrument_agent.agent.player import PlayerHost
 from instrument_agent.agent.practices import PracticeBoard
+from instrument_agent.agent.state import AgentState
+from instrument_agent.client.sync import Syncer, open_studio, translate_rpc_error
 from instrument_agent.personality import PersonalityError
-from instrument_agent.state import AgentState
-from instrument_agent.store import PersonalityStore
-from instrument_agent.sync import Syncer, open_studio, translate_rpc_error
+from instrument_agent.personality.store import PersonalityStore
 
 __all__ = ["Agent"]
 
@@ -54,7 +54,9 @@ class Agent:
         settings = self.state.load().settings
         self.open_client = open_client
         self.syncer = Syncer(self.state, open_client=open_client)
-        self.player = PlayerHost(sample_rate=sample_rate or settings.sample_rate, block_size=settings.block_size, backend=backend)
+        self.player = PlayerHost(
+            sample_rate=sample_rate or settings.sample_rate, block_size=settings.block_size, backend=backend
+        )
         self.practices = PracticeBoard(lambda: self.open_client(self.state.studio()), self._practice_finished)
         self.audio = audio
         self.midi = midi
@@ -116,13 +118,15 @@ class Agent:
     def select_deu(self, deu: str) -> None:
         state = self.state.load()
         if deu not in state.current:
-            raise PersonalityError(f"deu {deu!r} has not been synced (synced: {', '.join(sorted(state.current)) or 'none'})")
+            raise PersonalityError(
+                f"deu {deu!r} has not been synced (synced: {', '.join(sorted(state.current)) or 'none'})"
+            )
         self.state.select_deu(deu)
         self.load_current()
 
     # -- sync ------------------------------------------------------------------
     def sync_now(self):
-        """Sync from the selected studio now; returns the :class:`~instrument_agent.sync.SyncReport`.
+        """Sync from the selected studio now; returns the :class:`~instrument_agent.client.sync.SyncReport`.
 
         Errors are recorded in the status (offline-first) and re-raised."""
         with self._sync_lock:
@@ -182,7 +186,7 @@ class Agent:
     def start_practice(self, deu: str, audio: list[Path], *, steps: int = 0, learner_profile=None):
         """Start an imitation practice of ``deu`` on the selected studio with ``audio`` files
         (``learner_profile``: overrides, see :meth:`PracticeBoard.start`)."""
-        from instrument_agent.store import validate_deu_name
+        from instrument_agent.personality.store import validate_deu_name
 
         validate_deu_name(deu)
         registration = self.state.studio()
@@ -215,7 +219,9 @@ class Agent:
             free = None
         return {
             "studio": state.selected_studio,
-            "studios": [{"name": s.name, "address": s.address, "tls": s.tls, "has_token": bool(s.token)} for s in state.studios],
+            "studios": [
+                {"name": s.name, "address": s.address, "tls": s.tls, "has_token": bool(s.token)} for s in state.studios
+            ],
             "online": self.online,
             "connection": connection,
             "practice": practice_line,
@@ -245,6 +251,6 @@ class Agent:
 
 
 def _is_offline(exc: BaseException) -> bool:
-    from instrument_agent.sync import StudioUnreachableError
+    from instrument_agent.client.sync import StudioUnreachableError
 
     return isinstance(exc, StudioUnreachableError)

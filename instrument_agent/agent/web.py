@@ -40,7 +40,11 @@ __all__ = ["AgentServer", "MAX_UPLOAD_BYTES", "UploadError"]
 
 UI_DIR = Path(__file__).parent / "ui"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-_STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+_STATIC = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
 _RECORDING = re.compile(r"^recording-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\.wav$")
 _UPLOAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -50,9 +54,14 @@ class UploadError(ValueError):
 
 
 def _status_for(exc: BaseException) -> int:
+    from instrument_agent.agent.state import StateDiskFullError
+    from instrument_agent.client.sync import (
+        StudioAuthError,
+        StudioUnreachableError,
+        SyncCorruptError,
+        SyncDiskFullError,
+    )
     from instrument_agent.personality import BundleWriteError
-    from instrument_agent.state import StateDiskFullError
-    from instrument_agent.sync import StudioAuthError, StudioUnreachableError, SyncCorruptError, SyncDiskFullError
 
     if isinstance(exc, (SyncDiskFullError, StateDiskFullError, BundleWriteError)):
         return HTTPStatus.INSUFFICIENT_STORAGE
@@ -110,7 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._static(url.path)
             if url.path.startswith("/recordings/") and method == "GET":
                 return self._recording(unquote(url.path.removeprefix("/recordings/")))
-            route = getattr(self, f"_{method.lower()}_" + url.path.removeprefix("/api/").split("/")[0].replace("-", "_"), None)
+            route = getattr(
+                self, f"_{method.lower()}_" + url.path.removeprefix("/api/").split("/")[0].replace("-", "_"), None
+            )
             if route is None:
                 return self._json({"error": f"no API route {method} {url.path}", "kind": "NotFound"}, 404)
             result = route(url)
@@ -213,7 +224,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.agent.practices.rows()
 
     def _get_midi(self, url):
-        return {"inputs": self.agent.player.midi_inputs(), "current": self.agent.player.midi_input, "status": self.agent.player.midi_status}
+        return {
+            "inputs": self.agent.player.midi_inputs(),
+            "current": self.agent.player.midi_input,
+            "status": self.agent.player.midi_status,
+        }
 
     def _post_midi(self, url):
         name = str(self._body().get("name", ""))

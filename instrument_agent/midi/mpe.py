@@ -63,7 +63,9 @@ class MpeZones:
             zone = self.zone_of(channel)
             if zone is None:
                 continue
-            self.bend_range[channel] = self.master_bend_range if self.master_of(channel) == channel else self.member_bend_range
+            self.bend_range[channel] = (
+                self.master_bend_range if self.master_of(channel) == channel else self.member_bend_range
+            )
 
     def zone_of(self, channel: int) -> str | None:
         """``"lower"``, ``"upper"`` or None (plain channel) for a channel (master included)."""

@@ -111,7 +111,9 @@ def _parse_manifest(path: Path) -> tuple[personality_pb2.PersonalityManifest, st
     try:
         manifest.ParseFromString(data)
     except message.DecodeError as exc:
-        raise BundleCorruptError(f"{manifest_path}: manifest is not a valid PersonalityManifest ({exc})", str(manifest_path)) from None
+        raise BundleCorruptError(
+            f"{manifest_path}: manifest is not a valid PersonalityManifest ({exc})", str(manifest_path)
+        ) from None
     if manifest.schema_version > SCHEMA_VERSION:
         raise BundleSchemaError(
             f"{path}: personality schema {manifest.schema_version} is newer than this Amadeus "
@@ -133,7 +135,9 @@ def _verify_files(path: Path, manifest: personality_pb2.PersonalityManifest) -> 
                 f"{file_path}: size {size} bytes, manifest says {entry.size} (truncated or changed)", str(file_path)
             )
         if sha256_file(file_path) != entry.sha256:
-            raise BundleCorruptError(f"{file_path}: sha256 does not match the manifest (file was changed)", str(file_path))
+            raise BundleCorruptError(
+                f"{file_path}: sha256 does not match the manifest (file was changed)", str(file_path)
+            )
 
 
 def read_bundle(path: str | Path, *, expected_digest: str | None = None, verify: bool = True) -> Bundle:
@@ -294,7 +298,9 @@ def unpack_bundle(archive: bytes, destination: str | Path, *, expected_digest: s
         listed = {MANIFEST_NAME} | {entry.path for entry in bundle.manifest.files}
         present = {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}
         if present - listed:
-            raise BundleCorruptError(f"{destination}: archive holds files the manifest does not list: {sorted(present - listed)}")
+            raise BundleCorruptError(
+                f"{destination}: archive holds files the manifest does not list: {sorted(present - listed)}"
+            )
         if destination.exists():
             raise BundleWriteError(f"{destination}: a bundle already exists there (bundles are immutable)")
         os.rename(staging, destination)

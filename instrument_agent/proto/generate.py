@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -43,9 +42,8 @@ def generate(out_dir: Path) -> list[Path]:
 
     Returns the written files, sorted.
     """
-    from grpc_tools import protoc  # studio-side tool, imported only here
-
     import grpc_tools
+    from grpc_tools import protoc  # studio-side tool, imported only here
 
     include = Path(grpc_tools.__file__).parent / "_proto"
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         stale = [
             p.name
             for p in generate(Path(tmp))
-            if not (_PACKAGE_DIR / p.name).exists()
-            or (_PACKAGE_DIR / p.name).read_bytes() != p.read_bytes()
+            if not (_PACKAGE_DIR / p.name).exists() or (_PACKAGE_DIR / p.name).read_bytes() != p.read_bytes()
         ]
     if stale:
         print("stale generated files: " + ", ".join(stale), file=sys.stderr)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrument_agent.atomic import atomic_writer
+from instrument_agent.personality.atomic import atomic_writer
 
 __all__ = ["FEATURES_VERSION", "FeatureCache", "FrameFeatures", "compute_features", "default_cache_dir"]
 
@@ -44,7 +44,7 @@ class FrameFeatures:
 
 def default_cache_dir() -> Path:
     """``$AMADEUS_HOME/cache/features``."""
-    from instrument_agent.home import amadeus_home
+    from instrument_agent.personality.home import amadeus_home
 
     return amadeus_home() / "cache" / "features"
 

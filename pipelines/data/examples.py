@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrument_agent.atomic import atomic_writer
+from instrument_agent.personality.atomic import atomic_writer
 
 from .cache import FrameFeatures
 
@@ -109,7 +109,13 @@ def split_examples(
         n_hold = max(1, math.floor(holdout_fraction * n_frames / frames_per_example + 0.5))
     hold_frames = n_hold * frames_per_example
     train_frames = n_frames - hold_frames
-    train = _cut(audio, feats, _starts(train_frames, frames_per_example, max(1, frames_per_example // 2)), frames_per_example, hop)
+    train = _cut(
+        audio,
+        feats,
+        _starts(train_frames, frames_per_example, max(1, frames_per_example // 2)),
+        frames_per_example,
+        hop,
+    )
     holdout = _cut(
         audio, feats, [train_frames + i * frames_per_example for i in range(n_hold)], frames_per_example, hop
     )
@@ -135,6 +141,9 @@ def feature_stats(examples: Examples) -> dict[str, float]:
     if f0.size:
         midi = 12.0 * np.log2(np.maximum(f0, 1e-3) / 440.0) + 69.0
         stats.update(
-            f0_hz_min=float(f0.min()), f0_hz_max=float(f0.max()), f0_midi_mean=float(midi.mean()), f0_midi_std=float(midi.std())
+            f0_hz_min=float(f0.min()),
+            f0_hz_max=float(f0.max()),
+            f0_midi_mean=float(midi.mean()),
+            f0_midi_std=float(midi.std()),
         )
     return stats

@@ -12,7 +12,14 @@ from .cache import FeatureCache, FrameFeatures, compute_features
 from .errors import AudioTooShortError, NoVoicedFramesError
 from .examples import VOICED_CONFIDENCE
 
-__all__ = ["MIN_VOICED_FRACTION", "check_voiced", "example_frames", "file_sha256", "load_for_practice", "recording_features"]
+__all__ = [
+    "MIN_VOICED_FRACTION",
+    "check_voiced",
+    "example_frames",
+    "file_sha256",
+    "load_for_practice",
+    "recording_features",
+]
 
 MIN_VOICED_FRACTION = 0.01
 """A recording with fewer voiced frames than this share has "no voiced frames"."""

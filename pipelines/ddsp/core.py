@@ -105,9 +105,7 @@ def angular_cumsum(frequency_hz: tf.Tensor, sample_rate: float) -> tf.Tensor:
     return tf.cast(phase, tf.float32)
 
 
-def remove_above_nyquist(
-    harmonic_amplitudes: tf.Tensor, f0_hz: tf.Tensor, sample_rate: float
-) -> tf.Tensor:
+def remove_above_nyquist(harmonic_amplitudes: tf.Tensor, f0_hz: tf.Tensor, sample_rate: float) -> tf.Tensor:
     """Zero the harmonics whose frequency ``k * f0`` (k = 1..H) is at or above Nyquist.
 
     Args:

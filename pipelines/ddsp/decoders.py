@@ -77,7 +77,9 @@ class RnnFcDecoder(keras.layers.Layer):
         (the three concatenated), all linear and positive.
     """
 
-    def __init__(self, hidden_size: int, mlp_layers: int, gru_units: int, n_harmonics: int, n_noise_bands: int, **kwargs):
+    def __init__(
+        self, hidden_size: int, mlp_layers: int, gru_units: int, n_harmonics: int, n_noise_bands: int, **kwargs
+    ):
         super().__init__(**kwargs)
         self.hidden_size = int(hidden_size)
         self.mlp_layers = int(mlp_layers)

@@ -85,7 +85,11 @@ class SpectralLoss(keras.losses.Loss):
     @classmethod
     def from_profile(cls, learner_profile) -> SpectralLoss:
         """From a resolved learnerProfile (``fft_sizes``, ``mag_weight``, ``logmag_weight``)."""
-        return cls(tuple(learner_profile.fft_sizes) or DEFAULT_FFT_SIZES, learner_profile.mag_weight, learner_profile.logmag_weight)
+        return cls(
+            tuple(learner_profile.fft_sizes) or DEFAULT_FFT_SIZES,
+            learner_profile.mag_weight,
+            learner_profile.logmag_weight,
+        )
 
     def call(self, y_true, y_pred):
         return multiscale_spectral_loss(y_true, y_pred, self.fft_sizes, self.mag_weight, self.logmag_weight)

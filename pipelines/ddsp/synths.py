@@ -177,7 +177,9 @@ class Reverb(keras.layers.Layer):
         self.reverb_seconds = float(reverb_seconds)
         self.n_taps = int(round(self.reverb_seconds * self.sample_rate))
         if self.n_taps < 2:
-            raise SynthConfigError(f"reverb_seconds={reverb_seconds} gives {self.n_taps} taps at {sample_rate} Hz; need >= 2")
+            raise SynthConfigError(
+                f"reverb_seconds={reverb_seconds} gives {self.n_taps} taps at {sample_rate} Hz; need >= 2"
+            )
         # Start as a quiet exponentially decaying noise tail (about -50 dB, 60 dB decay in ~0.3 s).
         rng = np.random.default_rng(seed)
         t = np.arange(self.n_taps) / self.sample_rate

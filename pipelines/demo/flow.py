@@ -62,7 +62,12 @@ def training_audio(folder: Path, minutes: float, soundfont: str | Path | None = 
         sf2 = find_soundfont(soundfont)
         path = folder / f"training-{sf2.stem}-{minutes:g}min.wav"
         if not path.is_file():
-            midi = write_midi(practice_score(minutes * 60.0, low=55, high=79, seed=0), folder / "training.mid", program=40, expression=True)
+            midi = write_midi(
+                practice_score(minutes * 60.0, low=55, high=79, seed=0),
+                folder / "training.mid",
+                program=40,
+                expression=True,
+            )
             render_with_soundfont(midi, sf2, path, sample_rate=16000)
         return path
     path = folder / f"training-bowed-string-{minutes:g}min.flac"
@@ -84,9 +89,9 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     """Generate audio, practise the ``demo`` deu, render the phrase; see the module docstring."""
-    from instrument_agent.home import amadeus_home
+    from instrument_agent.personality.home import amadeus_home
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.render import render_midi_file
-    from instrument_agent.store import PersonalityStore
     from pipelines.practice import run_imitation
 
     from .make_phrase import PHRASE_PATH

@@ -18,13 +18,32 @@ PHRASE_PATH = Path(__file__).with_name("phrase.mid")
 
 # (pitch, beats, dynamic 0..1, slurred to the previous note)
 _THEME = [
-    (62, 1.0, 0.35, False), (66, 1.0, 0.40, True), (69, 2.0, 0.45, True),
-    (71, 0.5, 0.50, False), (69, 0.5, 0.50, False), (67, 0.5, 0.50, False), (66, 0.5, 0.45, False), (64, 2.0, 0.40, True),
-    (62, 1.0, 0.45, False), (64, 1.0, 0.50, True), (66, 1.0, 0.55, True), (69, 1.0, 0.60, True),
-    (74, 3.0, 0.75, False), (None, 1.0, 0.0, False),
-    (76, 1.0, 0.80, False), (78, 1.0, 0.85, True), (79, 2.0, 0.95, True),
-    (76, 0.5, 0.80, False), (74, 0.5, 0.75, False), (71, 0.5, 0.70, False), (69, 0.5, 0.65, False), (67, 2.0, 0.55, True),
-    (66, 1.0, 0.45, False), (64, 1.0, 0.40, True), (57, 1.0, 0.35, False), (61, 1.0, 0.35, True),
+    (62, 1.0, 0.35, False),
+    (66, 1.0, 0.40, True),
+    (69, 2.0, 0.45, True),
+    (71, 0.5, 0.50, False),
+    (69, 0.5, 0.50, False),
+    (67, 0.5, 0.50, False),
+    (66, 0.5, 0.45, False),
+    (64, 2.0, 0.40, True),
+    (62, 1.0, 0.45, False),
+    (64, 1.0, 0.50, True),
+    (66, 1.0, 0.55, True),
+    (69, 1.0, 0.60, True),
+    (74, 3.0, 0.75, False),
+    (None, 1.0, 0.0, False),
+    (76, 1.0, 0.80, False),
+    (78, 1.0, 0.85, True),
+    (79, 2.0, 0.95, True),
+    (76, 0.5, 0.80, False),
+    (74, 0.5, 0.75, False),
+    (71, 0.5, 0.70, False),
+    (69, 0.5, 0.65, False),
+    (67, 2.0, 0.55, True),
+    (66, 1.0, 0.45, False),
+    (64, 1.0, 0.40, True),
+    (57, 1.0, 0.35, False),
+    (61, 1.0, 0.35, True),
     (62, 4.0, 0.30, False),
 ]
 
@@ -40,7 +59,13 @@ def phrase_notes(tempo_bpm: float = 84.0) -> list[Note]:
             notes.append(Note(t, t + length, pitch, dynamic, slur and bool(notes)))
         t += length
     return [
-        Note(n.start_s, n.end_s if i + 1 == len(notes) or notes[i + 1].legato else n.end_s - 0.06, n.pitch, n.dynamic, n.legato)
+        Note(
+            n.start_s,
+            n.end_s if i + 1 == len(notes) or notes[i + 1].legato else n.end_s - 0.06,
+            n.pitch,
+            n.dynamic,
+            n.legato,
+        )
         for i, n in enumerate(notes)
     ]
 

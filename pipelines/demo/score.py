@@ -87,7 +87,9 @@ def practice_score(
             if degree in (0, len(scale) - 1) and rng.random() < 0.5:  # bounce off the range edges
                 degree = int(rng.integers(len(scale) // 4, 3 * len(scale) // 4))
             length = float(rng.choice(_DURATIONS_BEATS)) * beat
-            dynamic = float(np.clip(start_dyn + (end_dyn - start_dyn) * i / max(n_notes - 1, 1) + rng.normal(0, 0.05), 0.02, 1.0))
+            dynamic = float(
+                np.clip(start_dyn + (end_dyn - start_dyn) * i / max(n_notes - 1, 1) + rng.normal(0, 0.05), 0.02, 1.0)
+            )
             legato = bool(i > 0 and (legato_phrase or rng.random() < 0.2))
             gap = 0.0 if legato else float(rng.uniform(0.03, 0.12))
             start = t + gap

@@ -67,7 +67,9 @@ def render_with_soundfont(
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
         if result.returncode != 0 or not tmp.is_file() or tmp.stat().st_size <= 44:
-            raise SoundfontError(f"{midi_path}: fluidsynth failed ({result.returncode}): {result.stderr.strip()[-500:]}")
+            raise SoundfontError(
+                f"{midi_path}: fluidsynth failed ({result.returncode}): {result.stderr.strip()[-500:]}"
+            )
         os.replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -31,13 +31,25 @@ def _practice_group(app: typer.Typer) -> typer.Typer:
 
 def feedback(
     deu: Annotated[str, typer.Option("--deu", "-d", help="The deu that played the performance.")],
-    performance: Annotated[str, typer.Option("--performance", help="Audio of the performance (wav, flac...): a path or s3:// URI.")],
-    good: Annotated[Optional[list[str]], typer.Option("--good", help="A liked region START-END in seconds; repeatable.")] = None,
-    bad: Annotated[Optional[list[str]], typer.Option("--bad", help="A disliked region START-END in seconds; repeatable.")] = None,
-    version: Annotated[Optional[int], typer.Option("--version", "--base-version", help="The judged version (default: the latest).")] = None,
+    performance: Annotated[
+        str, typer.Option("--performance", help="Audio of the performance (wav, flac...): a path or s3:// URI.")
+    ],
+    good: Annotated[
+        Optional[list[str]], typer.Option("--good", help="A liked region START-END in seconds; repeatable.")
+    ] = None,
+    bad: Annotated[
+        Optional[list[str]], typer.Option("--bad", help="A disliked region START-END in seconds; repeatable.")
+    ] = None,
+    version: Annotated[
+        Optional[int], typer.Option("--version", "--base-version", help="The judged version (default: the latest).")
+    ] = None,
     steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 60,
-    practice_id: Annotated[str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")] = "",
-    runner: Annotated[str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")] = "embedded",
+    practice_id: Annotated[
+        str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")
+    ] = "",
+    runner: Annotated[
+        str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")
+    ] = "embedded",
 ) -> None:
     """Tell the deu what you liked and disliked in a performance; its playerProfile moves toward the liked sound."""
     import tempfile
@@ -60,8 +72,16 @@ def feedback(
             with Progress(console=Console(stderr=True), transient=True) as bar:
                 task = bar.add_task("optimising the playerProfile", total=steps)
                 result = run_feedback(
-                    deu, path, regions, base_version=version, steps=steps, registry=registry, practice_id=practice_id, runner=runner,
-                    performance_uri=performance, progress=lambda s, _loss: bar.update(task, completed=s),
+                    deu,
+                    path,
+                    regions,
+                    base_version=version,
+                    steps=steps,
+                    registry=registry,
+                    practice_id=practice_id,
+                    runner=runner,
+                    performance_uri=performance,
+                    progress=lambda s, _loss: bar.update(task, completed=s),
                 )
         except (FeedbackRegionError, PerformanceReadError) as exc:
             raise typer.BadParameter(str(exc)) from None
@@ -77,21 +97,34 @@ def feedback(
 def tuning(
     deu: Annotated[str, typer.Option("--deu", "-d", help="The deu to tune.")],
     player: Annotated[
-        Optional[str], typer.Option("--player", "--player-profile", help='playerProfile changes as JSON, e.g. \'{"harmonic_tilt": -3}\'.')
+        Optional[str],
+        typer.Option(
+            "--player", "--player-profile", help="playerProfile changes as JSON, e.g. '{\"harmonic_tilt\": -3}'."
+        ),
     ] = None,
     learner: Annotated[
         Optional[str],
-        typer.Option("--learner", "--learner-profile", help='learnerProfile changes as JSON, e.g. \'{"steps": 3000}\' (re-practises).'),
+        typer.Option(
+            "--learner",
+            "--learner-profile",
+            help="learnerProfile changes as JSON, e.g. '{\"steps\": 3000}' (re-practises).",
+        ),
     ] = None,
-    version: Annotated[int, typer.Option("--version", "--base-version", help="The version to tune (0 = the latest).")] = 0,
-    practice_id: Annotated[str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")] = "",
-    runner: Annotated[str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")] = "embedded",
+    version: Annotated[
+        int, typer.Option("--version", "--base-version", help="The version to tune (0 = the latest).")
+    ] = 0,
+    practice_id: Annotated[
+        str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")
+    ] = "",
+    runner: Annotated[
+        str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")
+    ] = "embedded",
 ) -> None:
     """Change a deu's profiles: a playerProfile change is a new version at once; a learnerProfile
     change re-runs its last practice on the same audio (cached features) with the new parameters."""
     import time
 
-    from pipelines.cli import _check_runner, _open_registry, _Publisher, _published
+    from pipelines.cli import _check_runner, _open_registry, _published, _Publisher
     from pipelines.tuning import run_tuning
 
     _check_runner(runner)
@@ -108,8 +141,14 @@ def tuning(
     with _Publisher(registry) as publisher:
         parent = publisher.parent(deu, version or None, required=True)
         manifest = run_tuning(
-            deu, changes["learner"], changes["player"] or None, base_version=parent, home=publisher.home,
-            practice_id=practice_id, runner=runner, cache_dir=publisher.cache_dir,
+            deu,
+            changes["learner"],
+            changes["player"] or None,
+            base_version=parent,
+            home=publisher.home,
+            practice_id=practice_id,
+            runner=runner,
+            cache_dir=publisher.cache_dir,
         )
         published = publisher.publish(deu, manifest.version)
     how = "re-practised" if changes["learner"] else "no training"

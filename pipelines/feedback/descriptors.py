@@ -37,7 +37,9 @@ def measure_tf(audio, f0_hz, sample_rate: int, frame_rate: int):
     hop = sample_rate // frame_rate
     audio = tf.convert_to_tensor(audio, tf.float32)
     padded = tf.pad(audio, [[_N_FFT // 2, _N_FFT // 2]])
-    spec = tf.signal.stft(padded, _N_FFT, hop, _N_FFT, window_fn=lambda n, dtype: tf.signal.hann_window(n, periodic=True, dtype=dtype))
+    spec = tf.signal.stft(
+        padded, _N_FFT, hop, _N_FFT, window_fn=lambda n, dtype: tf.signal.hann_window(n, periodic=True, dtype=dtype)
+    )
     power = tf.math.real(spec) ** 2 + tf.math.imag(spec) ** 2  # [F', 513]
     f0 = np.asarray(f0_hz, np.float32)
     frames = min(int(power.shape[0]), len(f0))

@@ -53,8 +53,8 @@ class RegionControls:
 
 @dataclass(frozen=True)
 class OptimiseResult:
-    knobs: dict[str, float]          # the new values
-    start: dict[str, float]          # the values before
+    knobs: dict[str, float]  # the new values
+    start: dict[str, float]  # the values before
     loss_start: float
     loss_end: float
     steps: int
@@ -70,15 +70,20 @@ def _render(controls: RegionControls, theta, sample_rate: int, frame_rate: int, 
     octaves = tf.constant(np.log2(np.arange(1, h + 1, dtype=np.float32)))
     tilt_gain = tf.pow(10.0, tilt * octaves / 20.0)
     harmonic = Harmonic(sample_rate, frame_rate)(
-        tf.constant(controls.amplitude[None]), tf.constant(controls.harmonic_distribution[None]) * tilt_gain,
+        tf.constant(controls.amplitude[None]),
+        tf.constant(controls.harmonic_distribution[None]) * tilt_gain,
         tf.constant(controls.f0_hz[None, :, None]),
     )
-    noise = FilteredNoise(sample_rate, frame_rate, seed=0)(tf.constant(controls.noise_magnitudes[None]) * tf.pow(10.0, noise_db / 20.0))
+    noise = FilteredNoise(sample_rate, frame_rate, seed=0)(
+        tf.constant(controls.noise_magnitudes[None]) * tf.pow(10.0, noise_db / 20.0)
+    )
     dry = (harmonic + noise)[0]
     if reverb_ir is not None and reverb_mix > 0:
         n = int(dry.shape[0])
         size = 1 << int(np.ceil(np.log2(n + len(reverb_ir))))
-        wet = tf.signal.irfft(tf.signal.rfft(dry, [size]) * tf.signal.rfft(tf.constant(reverb_ir, tf.float32), [size]), [size])[:n]
+        wet = tf.signal.irfft(
+            tf.signal.rfft(dry, [size]) * tf.signal.rfft(tf.constant(reverb_ir, tf.float32), [size]), [size]
+        )[:n]
         dry = dry + reverb_mix * wet
     return dry * tf.pow(10.0, gain_db / 20.0)
 
@@ -143,6 +148,9 @@ def optimise_knobs(
             progress(step + 1, last)
     theta = np.clip(theta0 + offset.numpy() * _STEP, _LOW, _HIGH)
     return OptimiseResult(
-        knobs={k: float(v) for k, v in zip(KNOBS, theta)}, start={k: float(v) for k, v in zip(KNOBS, theta0)},
-        loss_start=first, loss_end=float(loss_fn()), steps=steps,
+        knobs={k: float(v) for k, v in zip(KNOBS, theta)},
+        start={k: float(v) for k, v in zip(KNOBS, theta0)},
+        loss_start=first,
+        loss_end=float(loss_fn()),
+        steps=steps,
     )

@@ -21,7 +21,7 @@ import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -107,13 +107,13 @@ def run_feedback(
         FeedbackRegionError, PerformanceReadError, UnknownDeuError.
     """
     from instrument_agent import features as agent_features
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import resolve_learner_profile, resolve_player_profile
     from instrument_agent.proto import personality_pb2
-    from instrument_agent.store import PersonalityStore
     from pipelines.registry import open_registry
 
     registry = registry or open_registry()
-    started = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    started = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     with tempfile.TemporaryDirectory(prefix="amadeus-feedback-") as tmp:
         store = PersonalityStore(tmp)
         parent = registry.fetch_into(store, deu, base_version or registry.latest_version(deu))
@@ -138,21 +138,34 @@ def run_feedback(
         for region in regions:
             a, b = int(round(region.start * fr)), min(frames, int(round(region.end * fr)))
             if b - a < 4:
-                raise FeedbackRegionError(f"--{region.label} {region.start:g}-{region.end:g}: fewer than 4 control frames of sound")
+                raise FeedbackRegionError(
+                    f"--{region.label} {region.start:g}-{region.end:g}: fewer than 4 control frames of sound"
+                )
             values = measure(audio[a * hop : b * hop], f0[a:b], sr, fr)
             measured[region.label].append([values[n] for n in DESCRIPTOR_NAMES])
             spans.append(
                 RegionControls(
-                    amplitude=controls[a:b, :1], harmonic_distribution=controls[a:b, 1 : 1 + h],
-                    noise_magnitudes=controls[a:b, 1 + h :], f0_hz=played_f0[a:b].astype(np.float32), label=region.label,
+                    amplitude=controls[a:b, :1],
+                    harmonic_distribution=controls[a:b, 1 : 1 + h],
+                    noise_magnitudes=controls[a:b, 1 + h :],
+                    f0_hz=played_f0[a:b].astype(np.float32),
+                    label=region.label,
                 )
             )
         liked = np.mean(measured["good"], axis=0)
         disliked = np.mean(measured["bad"], axis=0) if measured["bad"] else None
         reverb_ir = np.load(parent.file("reverb_ir.npy")) if parent.has_file("reverb_ir.npy") else None
         result = optimise_knobs(
-            spans, liked, disliked, {k: float(getattr(player, k)) for k in KNOBS}, sample_rate=sr, frame_rate=fr,
-            reverb_ir=reverb_ir, reverb_mix=float(player.reverb_mix), steps=steps, progress=progress,
+            spans,
+            liked,
+            disliked,
+            {k: float(getattr(player, k)) for k in KNOBS},
+            sample_rate=sr,
+            frame_rate=fr,
+            reverb_ir=reverb_ir,
+            reverb_mix=float(player.reverb_mix),
+            steps=steps,
+            progress=progress,
         )
 
         new_player = personality_pb2.PlayerProfile()
@@ -160,7 +173,9 @@ def run_feedback(
         for key, value in result.knobs.items():
             setattr(new_player, key, round(value, 3))
         new_player.configured = True
-        record = personality_pb2.PracticeRecord(kind=personality_pb2.PracticeRecord.FEEDBACK, practice_id=practice_id, runner=runner)
+        record = personality_pb2.PracticeRecord(
+            kind=personality_pb2.PracticeRecord.FEEDBACK, practice_id=practice_id, runner=runner
+        )
         record.started.FromJsonString(started)
         record.finished.GetCurrentTime()
         record.data_digests.append(__import__("hashlib").sha256(Path(performance).read_bytes()).hexdigest())
@@ -179,6 +194,14 @@ def run_feedback(
         derived = store.derive(parent, player_profile=new_player, practice=record)
         info = registry.publish(derived)
     return FeedbackResult(
-        deu=deu, version=info.version, parent_version=parent.version, knobs=result.knobs, previous_knobs=result.start,
-        liked=as_dict(liked), disliked=as_dict(disliked), loss_start=result.loss_start, loss_end=result.loss_end, regions=list(regions),
+        deu=deu,
+        version=info.version,
+        parent_version=parent.version,
+        knobs=result.knobs,
+        previous_knobs=result.start,
+        liked=as_dict(liked),
+        disliked=as_dict(disliked),
+        loss_start=result.loss_start,
+        loss_end=result.loss_end,
+        regions=list(regions),
     )

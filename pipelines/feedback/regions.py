@@ -44,7 +44,9 @@ def regions_from_json(items: list[dict]) -> list[Region]:
         try:
             region = Region(float(item["start"]), float(item["end"]), str(item["label"]).lower())
         except (KeyError, TypeError, ValueError):
-            raise FeedbackRegionError(f"feedback region #{i} {item!r}: expected {{'start': s, 'end': s, 'label': 'good'|'bad'}}") from None
+            raise FeedbackRegionError(
+                f"feedback region #{i} {item!r}: expected {{'start': s, 'end': s, 'label': 'good'|'bad'}}"
+            ) from None
         if region.label not in ("good", "bad") or region.end <= region.start:
             raise FeedbackRegionError(f"feedback region #{i} {item!r}: label must be good or bad, end after start")
         out.append(region)
@@ -57,6 +59,10 @@ def check_regions(regions: list[Region], duration_s: float, min_seconds: float) 
         raise FeedbackRegionError("feedback needs at least one liked region (--good START-END)")
     for r in regions:
         if r.end > duration_s + 1e-6:
-            raise FeedbackRegionError(f"--{r.label} {r.start:g}-{r.end:g}: the performance is only {duration_s:.2f} s long")
+            raise FeedbackRegionError(
+                f"--{r.label} {r.start:g}-{r.end:g}: the performance is only {duration_s:.2f} s long"
+            )
         if r.end - r.start < min_seconds:
-            raise FeedbackRegionError(f"--{r.label} {r.start:g}-{r.end:g}: shorter than {min_seconds:g} s, too short to measure")
+            raise FeedbackRegionError(
+                f"--{r.label} {r.start:g}-{r.end:g}: shorter than {min_seconds:g} s, too short to measure"
+            )

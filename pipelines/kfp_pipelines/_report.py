@@ -47,10 +47,20 @@ def write_spectrogram(target: np.ndarray, predicted: np.ndarray, sample_rate: in
     from pipelines.stages.evaluate import _stft_mag
 
     fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
-    for ax, audio, title in ((axes[0], target, "held-out recording"), (axes[1], predicted, "personality's resynthesis")):
+    for ax, audio, title in (
+        (axes[0], target, "held-out recording"),
+        (axes[1], predicted, "personality's resynthesis"),
+    ):
         mag = _stft_mag(audio, 1024)
         seconds = len(audio) / sample_rate
-        ax.imshow(20 * np.log10(mag.T + 1e-5), origin="lower", aspect="auto", vmin=-80, vmax=20, extent=(0, seconds, 0, sample_rate / 2))
+        ax.imshow(
+            20 * np.log10(mag.T + 1e-5),
+            origin="lower",
+            aspect="auto",
+            vmin=-80,
+            vmax=20,
+            extent=(0, seconds, 0, sample_rate / 2),
+        )
         ax.set_title(title)
         ax.set_ylabel("Hz")
     axes[1].set_xlabel("s")

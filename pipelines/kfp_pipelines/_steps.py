@@ -50,7 +50,7 @@ class _ScratchStore:
     registry then publishes from it. Uniform for the local and the S3 registry."""
 
     def __enter__(self):
-        from instrument_agent.store import PersonalityStore
+        from instrument_agent.personality.store import PersonalityStore
 
         self._tmp = tempfile.TemporaryDirectory(prefix="amadeus-step-home-")
         return PersonalityStore(self._tmp.name)
@@ -69,14 +69,20 @@ def _materialise(uris: list[str], folder: Path) -> list[str]:
         if not uri.startswith("s3://"):
             paths.append(str(Path(uri.removeprefix("file://"))))
             continue
-        from minio import Minio
         from urllib.parse import urlparse
+
+        from minio import Minio
 
         config = RegistryConfig.from_env()
         if not config.s3_endpoint:
             raise ValueError(f"audio {uri}: set AMADEUS_S3_ENDPOINT to read s3:// audio")
         endpoint = urlparse(config.s3_endpoint)
-        client = Minio(endpoint.netloc, access_key=config.access_key, secret_key=config.secret_key, secure=endpoint.scheme == "https")
+        client = Minio(
+            endpoint.netloc,
+            access_key=config.access_key,
+            secret_key=config.secret_key,
+            secure=endpoint.scheme == "https",
+        )
         bucket, key = parse_s3_uri(uri)
         target = folder / f"{i:03d}-{Path(key).name}"
         client.fget_object(bucket, key, str(target))
@@ -136,8 +142,14 @@ def _resolve_parent(registry, store, deu: str, base_version: int) -> int:
 
 
 def run_train(
-    features_dir: str, learner_profile_json: str, deu: str, base_version: int, new: bool,
-    registry_uri: str, mlflow_tracking_uri: str, out_dir: str,
+    features_dir: str,
+    learner_profile_json: str,
+    deu: str,
+    base_version: int,
+    new: bool,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+    out_dir: str,
 ) -> int:
     """train: examples → exported personality files in ``out_dir`` (continuing the parent unless ``new``).
 
@@ -149,12 +161,25 @@ def run_train(
     with _ScratchStore() as store, tempfile.TemporaryDirectory(prefix="amadeus-train-") as work:
         parent = 0 if new else _resolve_parent(registry, store, deu, base_version)
         parent_export = str(store.get(deu, parent).path) if parent else None
-        export_dir = stages.train(features_dir, _json(learner_profile_json, "learner_profile_json"), work, parent_export_dir=parent_export, progress=False)
+        export_dir = stages.train(
+            features_dir,
+            _json(learner_profile_json, "learner_profile_json"),
+            work,
+            parent_export_dir=parent_export,
+            progress=False,
+        )
         _copy_dir(export_dir, out_dir)
     return parent
 
 
-def run_evaluate(model_dir: str, features_dir: str, learner_profile_json: str, metrics_json: str, spectrogram_png: str, preview_wav: str) -> dict:
+def run_evaluate(
+    model_dir: str,
+    features_dir: str,
+    learner_profile_json: str,
+    metrics_json: str,
+    spectrogram_png: str,
+    preview_wav: str,
+) -> dict:
     """evaluate: held-out loss and baselines (``metrics_json``), a spectrogram of the first held-out
     example against its resynthesis (``spectrogram_png``) and the held-out resynthesis (``preview_wav``).
 
@@ -177,8 +202,18 @@ def run_evaluate(model_dir: str, features_dir: str, learner_profile_json: str, m
 
 
 def run_push(
-    deu: str, practice_id: str, practice_kind: str, model_dir: str, features_dir: str, ingest_dir: str, evaluation_json: str,
-    learner_profile_json: str, player_profile_json: str, parent_version: int, registry_uri: str, mlflow_tracking_uri: str,
+    deu: str,
+    practice_id: str,
+    practice_kind: str,
+    model_dir: str,
+    features_dir: str,
+    ingest_dir: str,
+    evaluation_json: str,
+    learner_profile_json: str,
+    player_profile_json: str,
+    parent_version: int,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
 ) -> int:
     """push: a blessed personality → the next version of ``deu`` in the configured registry.
 
@@ -199,14 +234,30 @@ def run_push(
             base = resolve_player_profile(base_player)
             player_profile = merge_profile(base, dict(player, configured=True), source="player_profile_json")
         pushed = stages.push(
-            deu, model_dir, features_dir, evaluation_json, _json(learner_profile_json, "learner_profile_json"),
-            ingest_dir=ingest_dir, player_profile=player_profile, parent_version=parent_version, practice_id=practice_id,
-            runner="kfp", kind=practice_kind or "imitation", home=store.home,
+            deu,
+            model_dir,
+            features_dir,
+            evaluation_json,
+            _json(learner_profile_json, "learner_profile_json"),
+            ingest_dir=ingest_dir,
+            player_profile=player_profile,
+            parent_version=parent_version,
+            practice_id=practice_id,
+            runner="kfp",
+            kind=practice_kind or "imitation",
+            home=store.home,
         )
         return registry.publish(store.get(deu, pushed["version"])).version
 
 
-def run_recall(deu: str, base_version: int, learner_profile_json: str, player_profile_json: str, registry_uri: str, mlflow_tracking_uri: str) -> dict:
+def run_recall(
+    deu: str,
+    base_version: int,
+    learner_profile_json: str,
+    player_profile_json: str,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+) -> dict:
     """tuning's first step: what changed, and the previous practice's record.
 
     Returns ``{"mode": "player" | "learner", "parent_version", "audio_uris" (JSON),
@@ -228,8 +279,15 @@ def _recall(bundle, parent: int, learner_profile_json: str) -> dict:
     from instrument_agent.profiles import merge_profile, profile_to_dict, resolve_learner_profile
 
     change = _json(learner_profile_json, "learner_profile_json")
-    learner = resolve_learner_profile(merge_profile(bundle.manifest.learner_profile, change, source="learner_profile_json"))
-    mode = "learner" if learner.SerializeToString(deterministic=True) != resolve_learner_profile(bundle.manifest.learner_profile).SerializeToString(deterministic=True) else "player"
+    learner = resolve_learner_profile(
+        merge_profile(bundle.manifest.learner_profile, change, source="learner_profile_json")
+    )
+    mode = (
+        "learner"
+        if learner.SerializeToString(deterministic=True)
+        != resolve_learner_profile(bundle.manifest.learner_profile).SerializeToString(deterministic=True)
+        else "player"
+    )
     return {
         "mode": mode,
         "parent_version": parent,
@@ -259,10 +317,16 @@ def recorded_audio(bundle) -> list[str]:
     )
 
 
-def derive_player(deu: str, parent_version: int, player_profile_json: str, practice_id: str, registry_uri: str, mlflow_tracking_uri: str, runner: str = "kfp") -> int:
+def derive_player(
+    deu: str,
+    parent_version: int,
+    player_profile_json: str,
+    practice_id: str,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+    runner: str = "kfp",
+) -> int:
     """tuning without training: ``parent_version`` with a new playerProfile, published as the next version."""
-    from instrument_agent.profiles import merge_profile, resolve_player_profile
-    from instrument_agent.proto import personality_pb2
 
     registry = _registry(registry_uri, mlflow_tracking_uri)
     with _ScratchStore() as store:
@@ -275,8 +339,16 @@ def _derive(registry, store, parent, player_profile_json: str, practice_id: str,
     from instrument_agent.proto import personality_pb2
 
     change = _json(player_profile_json, "player_profile_json")
-    player = resolve_player_profile(merge_profile(resolve_player_profile(parent.manifest.player_profile), dict(change, configured=True), source="player_profile_json"))
-    practice = personality_pb2.PracticeRecord(kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner=runner)
+    player = resolve_player_profile(
+        merge_profile(
+            resolve_player_profile(parent.manifest.player_profile),
+            dict(change, configured=True),
+            source="player_profile_json",
+        )
+    )
+    practice = personality_pb2.PracticeRecord(
+        kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner=runner
+    )
     practice.started.GetCurrentTime()
     practice.finished.GetCurrentTime()
     practice.data_digests.extend(parent.manifest.practice.data_digests)
@@ -287,12 +359,19 @@ def _derive(registry, store, parent, player_profile_json: str, practice_id: str,
 
 
 def run_feedback(
-    deu: str, base_version: int, performance_uri: str, feedback_regions_json: str, practice_id: str,
-    registry_uri: str, mlflow_tracking_uri: str, report_json: str,
+    deu: str,
+    base_version: int,
+    performance_uri: str,
+    feedback_regions_json: str,
+    practice_id: str,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+    report_json: str,
 ) -> int:
     """feedback: the judged performance and its regions → a version with optimised playerProfile knobs.
     Writes the knob changes and measured descriptors to ``report_json``; returns the new version."""
-    from pipelines.feedback import regions_from_json, run_feedback as feedback
+    from pipelines.feedback import regions_from_json
+    from pipelines.feedback import run_feedback as feedback
 
     regions = regions_from_json(_json(feedback_regions_json, "feedback_regions_json") or [])
     if not performance_uri:
@@ -300,15 +379,28 @@ def run_feedback(
     with tempfile.TemporaryDirectory(prefix="amadeus-feedback-in-") as work:
         (path,) = _materialise([performance_uri], Path(work))
         result = feedback(
-            deu, path, regions, base_version=base_version or None, registry=_registry(registry_uri, mlflow_tracking_uri),
-            practice_id=practice_id, runner="kfp",
+            deu,
+            path,
+            regions,
+            base_version=base_version or None,
+            registry=_registry(registry_uri, mlflow_tracking_uri),
+            practice_id=practice_id,
+            runner="kfp",
         )
     Path(report_json).parent.mkdir(parents=True, exist_ok=True)
     Path(report_json).write_text(
         json.dumps(
-            {"version": result.version, "parent_version": result.parent_version, "knobs": result.knobs, "previous_knobs": result.previous_knobs,
-             "liked": result.liked, "disliked": result.disliked, "loss": [result.loss_start, result.loss_end]},
-            indent=2, sort_keys=True,
+            {
+                "version": result.version,
+                "parent_version": result.parent_version,
+                "knobs": result.knobs,
+                "previous_knobs": result.previous_knobs,
+                "liked": result.liked,
+                "disliked": result.disliked,
+                "loss": [result.loss_start, result.loss_end],
+            },
+            indent=2,
+            sort_keys=True,
         )
     )
     return result.version

@@ -16,11 +16,17 @@ _console = Console(stderr=True)
 def compile_command(
     type_: Annotated[str, typer.Option("--type", "-t", help="imitation | tuning | feedback.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the KFP IR YAML.")],
-    image: Annotated[Optional[str], typer.Option(help="Studio image of every step (default $AMADEUS_STUDIO_IMAGE).")] = None,
+    image: Annotated[
+        Optional[str], typer.Option(help="Studio image of every step (default $AMADEUS_STUDIO_IMAGE).")
+    ] = None,
     gpus: Annotated[int, typer.Option(help="GPUs per compute step (0 = CPU only).")] = 0,
     accelerator: Annotated[str, typer.Option(help="Accelerator resource type.")] = "nvidia.com/gpu",
-    node_selector: Annotated[Optional[list[str]], typer.Option("--node-selector", help="KEY=VALUE, repeatable.")] = None,
-    toleration: Annotated[Optional[list[str]], typer.Option("--toleration", help="KEY[=VALUE]:EFFECT, repeatable.")] = None,
+    node_selector: Annotated[
+        Optional[list[str]], typer.Option("--node-selector", help="KEY=VALUE, repeatable.")
+    ] = None,
+    toleration: Annotated[
+        Optional[list[str]], typer.Option("--toleration", help="KEY[=VALUE]:EFFECT, repeatable.")
+    ] = None,
     cpu: Annotated[str, typer.Option(help="CPU request of compute steps, e.g. 2.")] = "",
     memory: Annotated[str, typer.Option(help="Memory request of compute steps, e.g. 8Gi.")] = "",
 ) -> None:
@@ -39,11 +45,20 @@ def compile_command(
         if not sep or not left:
             raise typer.BadParameter(f"{item!r}: expected KEY[=VALUE]:EFFECT", param_hint="--toleration")
         key, eq, value = left.partition("=")
-        tolerations.append({"key": key, "operator": "Equal" if eq else "Exists", "value": value or None, "effect": effect})
+        tolerations.append(
+            {"key": key, "operator": "Equal" if eq else "Exists", "value": value or None, "effect": effect}
+        )
     try:
         path = compile_practice_pipeline(
-            type_, str(output), image=image, accelerator_type=accelerator if gpus else "", accelerator_limit=gpus,
-            node_selector=selectors, tolerations=tolerations, cpu_request=cpu, memory_request=memory,
+            type_,
+            str(output),
+            image=image,
+            accelerator_type=accelerator if gpus else "",
+            accelerator_limit=gpus,
+            node_selector=selectors,
+            tolerations=tolerations,
+            cpu_request=cpu,
+            memory_request=memory,
         )
     except UnknownPracticeTypeError as exc:
         raise typer.BadParameter(str(exc), param_hint="--type") from None

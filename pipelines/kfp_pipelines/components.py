@@ -26,7 +26,9 @@ def ingest(audio_uris: str, learner_profile_json: str, recordings: Output[Datase
     return run_ingest(audio_uris, learner_profile_json, recordings.path)
 
 
-def features(recordings: Input[Dataset], learner_profile_json: str, feature_cache_dir: str, examples: Output[Dataset]) -> str:
+def features(
+    recordings: Input[Dataset], learner_profile_json: str, feature_cache_dir: str, examples: Output[Dataset]
+) -> str:
     """Transform: f0 + loudness per frame (cached by audio digest) → training and held-out examples.
     Returns the cache counters as JSON (``{"hits": n, "misses": m}``)."""
     import json
@@ -37,24 +39,39 @@ def features(recordings: Input[Dataset], learner_profile_json: str, feature_cach
 
 
 def train(
-    examples: Input[Dataset], learner_profile_json: str, deu: str, base_version: int, new: bool,
-    registry_uri: str, mlflow_tracking_uri: str, model: Output[Model],
+    examples: Input[Dataset],
+    learner_profile_json: str,
+    deu: str,
+    base_version: int,
+    new: bool,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+    model: Output[Model],
 ) -> int:
     """Trainer: examples → exported personality files; returns the parent version it continued (0: none)."""
     from pipelines.kfp_pipelines._steps import run_train
 
-    return run_train(examples.path, learner_profile_json, deu, base_version, new, registry_uri, mlflow_tracking_uri, model.path)
+    return run_train(
+        examples.path, learner_profile_json, deu, base_version, new, registry_uri, mlflow_tracking_uri, model.path
+    )
 
 
 def evaluate(
-    model: Input[Model], examples: Input[Dataset], learner_profile_json: str,
-    metrics: Output[Metrics], evaluation: Output[Artifact], spectrogram: Output[Artifact], preview: Output[Artifact],
+    model: Input[Model],
+    examples: Input[Dataset],
+    learner_profile_json: str,
+    metrics: Output[Metrics],
+    evaluation: Output[Artifact],
+    spectrogram: Output[Artifact],
+    preview: Output[Artifact],
 ) -> bool:
     """Evaluator: held-out spectral loss vs the sine and 1/k baselines, the learnerProfile's gates,
     a spectrogram PNG and a resynthesis WAV. Returns whether the personality is blessed."""
     from pipelines.kfp_pipelines._steps import run_evaluate
 
-    result = run_evaluate(model.path, examples.path, learner_profile_json, evaluation.path, spectrogram.path, preview.path)
+    result = run_evaluate(
+        model.path, examples.path, learner_profile_json, evaluation.path, spectrogram.path, preview.path
+    )
     for name, value in sorted(result["metrics"].items()):
         metrics.log_metric(name, float(value))
     spectrogram.metadata["mime_type"] = "image/png"
@@ -64,21 +81,45 @@ def evaluate(
 
 
 def push(
-    deu: str, practice_id: str, practice_kind: str, model: Input[Model], examples: Input[Dataset], recordings: Input[Dataset],
-    evaluation: Input[Artifact], learner_profile_json: str, player_profile_json: str, parent_version: int,
-    registry_uri: str, mlflow_tracking_uri: str,
+    deu: str,
+    practice_id: str,
+    practice_kind: str,
+    model: Input[Model],
+    examples: Input[Dataset],
+    recordings: Input[Dataset],
+    evaluation: Input[Artifact],
+    learner_profile_json: str,
+    player_profile_json: str,
+    parent_version: int,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
 ) -> int:
     """Pusher: publishes a blessed personality as the next version (fails, publishing nothing, otherwise)."""
     from pipelines.kfp_pipelines._steps import run_push
 
     return run_push(
-        deu, practice_id, practice_kind, model.path, examples.path, recordings.path, evaluation.path,
-        learner_profile_json, player_profile_json, parent_version, registry_uri, mlflow_tracking_uri,
+        deu,
+        practice_id,
+        practice_kind,
+        model.path,
+        examples.path,
+        recordings.path,
+        evaluation.path,
+        learner_profile_json,
+        player_profile_json,
+        parent_version,
+        registry_uri,
+        mlflow_tracking_uri,
     )
 
 
 def recall(
-    deu: str, base_version: int, learner_profile_json: str, player_profile_json: str, registry_uri: str, mlflow_tracking_uri: str,
+    deu: str,
+    base_version: int,
+    learner_profile_json: str,
+    player_profile_json: str,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
 ) -> NamedTuple("Recall", [("mode", str), ("parent_version", int), ("audio_uris", str), ("learner_profile_json", str)]):
     """tuning: which profile changed, and the previous practice's audio and profile."""
     from collections import namedtuple
@@ -90,7 +131,14 @@ def recall(
     return Recall(found["mode"], found["parent_version"], found["audio_uris"], found["learner_profile_json"])
 
 
-def derive(deu: str, parent_version: int, player_profile_json: str, practice_id: str, registry_uri: str, mlflow_tracking_uri: str) -> int:
+def derive(
+    deu: str,
+    parent_version: int,
+    player_profile_json: str,
+    practice_id: str,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+) -> int:
     """tuning without training: the parent's model with a new playerProfile, published at once."""
     from pipelines.kfp_pipelines._steps import derive_player
 
@@ -98,14 +146,29 @@ def derive(deu: str, parent_version: int, player_profile_json: str, practice_id:
 
 
 def feedback(
-    deu: str, base_version: int, performance_uri: str, feedback_regions_json: str, practice_id: str,
-    registry_uri: str, mlflow_tracking_uri: str, report: Output[Artifact],
+    deu: str,
+    base_version: int,
+    performance_uri: str,
+    feedback_regions_json: str,
+    practice_id: str,
+    registry_uri: str,
+    mlflow_tracking_uri: str,
+    report: Output[Artifact],
 ) -> int:
     """feedback: liked/disliked regions of a performance → playerProfile knobs optimised through
     the differentiable synthesizer → a new version (see docs/practice.md)."""
     from pipelines.kfp_pipelines._steps import run_feedback
 
-    return run_feedback(deu, base_version, performance_uri, feedback_regions_json, practice_id, registry_uri, mlflow_tracking_uri, report.path)
+    return run_feedback(
+        deu,
+        base_version,
+        performance_uri,
+        feedback_regions_json,
+        practice_id,
+        registry_uri,
+        mlflow_tracking_uri,
+        report.path,
+    )
 
 
 class Components(NamedTuple):

@@ -56,8 +56,18 @@ __all__ = [
 PRACTICE_TYPES = tuple(GRAPHS)  # imitation, tuning, feedback
 
 PIPELINE_PARAMETERS = (
-    "deu", "practice_id", "audio_uris", "base_version", "learner_profile_json", "player_profile_json",
-    "performance_uri", "feedback_regions_json", "registry_uri", "mlflow_tracking_uri", "feature_cache_dir", "new",
+    "deu",
+    "practice_id",
+    "audio_uris",
+    "base_version",
+    "learner_profile_json",
+    "player_profile_json",
+    "performance_uri",
+    "feedback_regions_json",
+    "registry_uri",
+    "mlflow_tracking_uri",
+    "feature_cache_dir",
+    "new",
 )
 
 
@@ -80,7 +90,9 @@ class Placement:
     def compute(self, task):
         """Resources, node selector and tolerations on a compute task."""
         if self.accelerator_limit:
-            task.set_accelerator_type(self.accelerator_type or "nvidia.com/gpu").set_accelerator_limit(self.accelerator_limit)
+            task.set_accelerator_type(self.accelerator_type or "nvidia.com/gpu").set_accelerator_limit(
+                self.accelerator_limit
+            )
         if self.cpu_request:
             task.set_cpu_request(self.cpu_request)
         if self.memory_request:
@@ -89,15 +101,20 @@ class Placement:
             kfp_kubernetes.add_node_selector(task, label_key=key, label_value=value)
         for toleration in self.tolerations:
             kfp_kubernetes.add_toleration(
-                task, key=toleration.get("key"), operator=toleration.get("operator", "Equal"),
-                value=toleration.get("value"), effect=toleration.get("effect"),
+                task,
+                key=toleration.get("key"),
+                operator=toleration.get("operator", "Equal"),
+                value=toleration.get("value"),
+                effect=toleration.get("effect"),
             )
         return task
 
     def flaky(self, task):
         """Exponential-backoff retries on a step that talks to object storage."""
         if self.retries:
-            task.set_retry(num_retries=self.retries, backoff_duration="10s", backoff_factor=2.0, backoff_max_duration="300s")
+            task.set_retry(
+                num_retries=self.retries, backoff_duration="10s", backoff_factor=2.0, backoff_max_duration="300s"
+            )
         return task
 
 
@@ -121,7 +138,9 @@ def _add(nodes, c: Components, place: Placement, params: dict, tasks: dict, grap
                 _add(node.otherwise, c, place, params, tasks, graph)
             continue
         component = getattr(c, node.name)
-        task = component(**{name: _source(s, params, tasks, graph) for name, s in node.inputs.items()}).set_display_name(node.name)
+        task = component(
+            **{name: _source(s, params, tasks, graph) for name, s in node.inputs.items()}
+        ).set_display_name(node.name)
         tasks[node.name] = place.flaky(task) if node.placement == "storage" else place.compute(task)
 
 
@@ -129,7 +148,9 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
     """The ``@dsl.pipeline`` function of one practice type (from its graph, :mod:`pipelines.stages.graph`),
     its components on ``image``."""
     if practice_type not in PRACTICE_TYPES:
-        raise UnknownPracticeTypeError(f"unknown practice type {practice_type!r} (expected one of {', '.join(PRACTICE_TYPES)})")
+        raise UnknownPracticeTypeError(
+            f"unknown practice type {practice_type!r} (expected one of {', '.join(PRACTICE_TYPES)})"
+        )
     graph = GRAPHS[practice_type]
     c = make_components(image)
     place = placement or Placement()
@@ -150,10 +171,18 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
         new: bool = False,
     ) -> int:
         params = dict(
-            deu=deu, practice_id=practice_id, audio_uris=audio_uris, base_version=base_version,
-            learner_profile_json=learner_profile_json, player_profile_json=player_profile_json, performance_uri=performance_uri,
-            feedback_regions_json=feedback_regions_json, registry_uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri,
-            feature_cache_dir=feature_cache_dir, new=new,
+            deu=deu,
+            practice_id=practice_id,
+            audio_uris=audio_uris,
+            base_version=base_version,
+            learner_profile_json=learner_profile_json,
+            player_profile_json=player_profile_json,
+            performance_uri=performance_uri,
+            feedback_regions_json=feedback_regions_json,
+            registry_uri=registry_uri,
+            mlflow_tracking_uri=mlflow_tracking_uri,
+            feature_cache_dir=feature_cache_dir,
+            new=new,
         )
         tasks: dict = {}
         _add(graph.nodes, c, place, params, tasks, graph)
@@ -187,8 +216,13 @@ def compile_practice_pipeline(
         retries: retries of the object-storage steps (ingest, push, recall, derive).
     """
     placement = Placement(
-        accelerator_type=accelerator_type, accelerator_limit=int(accelerator_limit or 0), node_selector=dict(node_selector or {}),
-        tolerations=tuple(tolerations or ()), cpu_request=cpu_request, memory_request=memory_request, retries=retries,
+        accelerator_type=accelerator_type,
+        accelerator_limit=int(accelerator_limit or 0),
+        node_selector=dict(node_selector or {}),
+        tolerations=tuple(tolerations or ()),
+        cpu_request=cpu_request,
+        memory_request=memory_request,
+        retries=retries,
     )
     pipeline = build_pipeline(practice_type, image=image, placement=placement)
     Path(package_path).parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +262,9 @@ def compiled_wiring(package_path: str | Path) -> dict[str, dict[str, str]]:
     def walk(dag: dict, env: dict) -> None:
         for name, task in dag["tasks"].items():
             inputs = task.get("inputs", {})
-            resolved = {k: resolve(v, env) for kind in ("parameters", "artifacts") for k, v in inputs.get(kind, {}).items()}
+            resolved = {
+                k: resolve(v, env) for kind in ("parameters", "artifacts") for k, v in inputs.get(kind, {}).items()
+            }
             component = spec["components"][task["componentRef"]["name"]]
             if "dag" in component:
                 walk(component["dag"], resolved)

@@ -52,7 +52,9 @@ def run_local(practice_type: str, *, pipeline_root: str | Path | None = None, **
     try:
         with warnings.catch_warnings():
             # kfp.local warns that a custom base image runs in this Python: that is the point here.
-            warnings.filterwarnings("ignore", message="You may be attemping to run a task that uses custom", category=RuntimeWarning)
+            warnings.filterwarnings(
+                "ignore", message="You may be attemping to run a task that uses custom", category=RuntimeWarning
+            )
             result = pipeline(**params)
     except RuntimeError as exc:
         raise LocalRunError(f"amadeus-{practice_type} on kfp.local failed: {exc}") from exc

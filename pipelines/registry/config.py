@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from instrument_agent.personality import Bundle
-from instrument_agent.store import PersonalityStore, VersionInfo
+from instrument_agent.personality.store import PersonalityStore, VersionInfo
 
 from ._retry import Backoff
 from .errors import RegistryConfigError
@@ -52,7 +52,12 @@ class RegistryConfig:
         """Read the variables above; keyword ``overrides`` that are not empty win."""
         env = os.environ if env is None else env
         endpoint = next(
-            (env[k] for k in ("AMADEUS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL") if env.get(k)), ""
+            (
+                env[k]
+                for k in ("AMADEUS_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")
+                if env.get(k)
+            ),
+            "",
         )
         config = cls(
             uri=env.get("AMADEUS_REGISTRY") or env.get("AMADEUS_REGISTRY_URI", ""),  # the chart/operator name
@@ -94,6 +99,7 @@ class Registry:
 
     def publish(self, bundle: Bundle, *, version: int | None = None) -> VersionInfo:
         """Publish a local bundle as the next version of its deu (store, then catalog)."""
+
         def register(published: Bundle, info: VersionInfo) -> None:
             if self.catalog is not None:
                 self.catalog.register(published, store_uri=self._uri_of(info))
@@ -145,10 +151,16 @@ def open_registry(config: RegistryConfig | None = None, *, backoff: Backoff | No
         if not config.s3_endpoint:
             raise RegistryConfigError(f"registry {config.uri}: set AMADEUS_S3_ENDPOINT (the S3/MinIO API URL)")
         store = S3Registry(
-            config.uri, endpoint=config.s3_endpoint, access_key=config.access_key, secret_key=config.secret_key,
-            region=config.region, backoff=backoff,
+            config.uri,
+            endpoint=config.s3_endpoint,
+            access_key=config.access_key,
+            secret_key=config.secret_key,
+            region=config.region,
+            backoff=backoff,
         )
     else:
-        raise RegistryConfigError(f"registry {config.uri!r}: unknown scheme {scheme!r} (use s3://bucket/prefix or file://path)")
+        raise RegistryConfigError(
+            f"registry {config.uri!r}: unknown scheme {scheme!r} (use s3://bucket/prefix or file://path)"
+        )
     catalog = MlflowCatalog(config.mlflow_tracking_uri, backoff=backoff) if config.mlflow_tracking_uri else None
     return Registry(store, catalog)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from instrument_agent.personality import Bundle, read_bundle
-from instrument_agent.store import PersonalityStore, VersionInfo
+from instrument_agent.personality.store import PersonalityStore, VersionInfo
 
 __all__ = ["LocalRegistry"]
 

@@ -85,8 +85,11 @@ class MlflowCatalog:
                 raise
 
         return with_backoff(
-            guarded, policy=self.backoff, transient=(requests.exceptions.ConnectionError, ConnectionError, OSError),
-            endpoint=self.tracking_uri, what=f"MLflow {what}",
+            guarded,
+            policy=self.backoff,
+            transient=(requests.exceptions.ConnectionError, ConnectionError, OSError),
+            endpoint=self.tracking_uri,
+            what=f"MLflow {what}",
         )
 
     def _ensure_model(self, name: str, deu: str) -> None:
@@ -98,7 +101,9 @@ class MlflowCatalog:
             if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
                 raise
             try:
-                self.client.create_registered_model(name, tags={"amadeus.deu": deu}, description=f"Personalities of the deu {deu}")
+                self.client.create_registered_model(
+                    name, tags={"amadeus.deu": deu}, description=f"Personalities of the deu {deu}"
+                )
             except MlflowException as again:
                 if again.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
@@ -169,7 +174,10 @@ class MlflowCatalog:
         self.client.log_artifacts(run_id, str(Path(bundle.path)), "personality")
         self.client.set_terminated(run_id)
         model_version = self.client.create_model_version(
-            name, source=f"{run.info.artifact_uri}/personality", run_id=run_id, tags=tags,
+            name,
+            source=f"{run.info.artifact_uri}/personality",
+            run_id=run_id,
+            tags=tags,
             description=f"{deu} v{manifest.version} ({tags['amadeus.practice']})",
         )
         self._maybe_champion(name, model_version.version, manifest)

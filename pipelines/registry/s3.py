@@ -48,8 +48,8 @@ from instrument_agent.personality import (
     read_bundle,
     write_bundle,
 )
+from instrument_agent.personality.store import PersonalityStore, VersionInfo, validate_deu_name
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore, VersionInfo, validate_deu_name
 
 from ._retry import Backoff, with_backoff
 from .errors import RegistryConfigError, RegistryConflictError
@@ -202,7 +202,9 @@ class S3Registry:
 
     def _put_immutable(self, key: str, data: bytes) -> None:
         if not self._put_if_absent(key, data):
-            raise RegistryConflictError(f"s3://{self.bucket}/{key} already exists with other content; versions are immutable")
+            raise RegistryConflictError(
+                f"s3://{self.bucket}/{key} already exists with other content; versions are immutable"
+            )
 
     # -- reading ------------------------------------------------------------
     def deus(self) -> list[str]:
@@ -252,7 +254,9 @@ class S3Registry:
         for row in rows:
             if row.version == version:
                 return row
-        raise UnknownVersionError(f"deu {deu!r} has no version {version} in {self.location} (versions: {', '.join(str(r.version) for r in rows)})")
+        raise UnknownVersionError(
+            f"deu {deu!r} has no version {version} in {self.location} (versions: {', '.join(str(r.version) for r in rows)})"
+        )
 
     def pull(self, deu: str, version: int | None, destination: str | Path) -> Bundle:
         """Download one version (latest when None) to ``destination`` (must not exist), verified.
@@ -269,12 +273,18 @@ class S3Registry:
             staging.mkdir(parents=True)
             raw = self._get(f"{base}/{MANIFEST_NAME}")
             if hashlib.sha256(raw).hexdigest() != info.digest:
-                raise BundleCorruptError(f"s3://{self.bucket}/{base}/{MANIFEST_NAME}: sha256 differs from the version's digest", f"{base}/{MANIFEST_NAME}")
+                raise BundleCorruptError(
+                    f"s3://{self.bucket}/{base}/{MANIFEST_NAME}: sha256 differs from the version's digest",
+                    f"{base}/{MANIFEST_NAME}",
+                )
             manifest = personality_pb2.PersonalityManifest.FromString(raw)
             for entry in manifest.files:
                 data = self._get(f"{base}/{entry.path}")
                 if hashlib.sha256(data).hexdigest() != entry.sha256:
-                    raise BundleCorruptError(f"s3://{self.bucket}/{base}/{entry.path}: sha256 differs from the manifest", f"{base}/{entry.path}")
+                    raise BundleCorruptError(
+                        f"s3://{self.bucket}/{base}/{entry.path}: sha256 differs from the manifest",
+                        f"{base}/{entry.path}",
+                    )
                 target = staging / entry.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
@@ -300,7 +310,10 @@ class S3Registry:
             files = {entry.path: pulled.path / entry.path for entry in pulled.manifest.files}
             bundle = store.commit(deu, pulled.manifest, files, version=info.version)
         if bundle.digest != info.digest:
-            raise BundleCorruptError(f"{bundle.path}: local copy of {deu} v{info.version} has another digest than {self.location}", str(bundle.path))
+            raise BundleCorruptError(
+                f"{bundle.path}: local copy of {deu} v{info.version} has another digest than {self.location}",
+                str(bundle.path),
+            )
         return bundle
 
     # -- writing ------------------------------------------------------------
@@ -365,7 +378,9 @@ class S3Registry:
                 created=staged.manifest.created.ToJsonString() if staged.manifest.HasField("created") else "",
             )
             marker = dict(info.to_dict(), files=len(staged.manifest.files))
-            self._put_immutable(self._key(deu, "versions", f"v{number:06d}.json"), json.dumps(marker, indent=2).encode())
+            self._put_immutable(
+                self._key(deu, "versions", f"v{number:06d}.json"), json.dumps(marker, indent=2).encode()
+            )
             if then is not None:
                 then(staged, info)
         return info

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from instrument_agent.atomic import atomic_write
+from instrument_agent.personality.atomic import atomic_write
 from instrument_agent.proto import personality_pb2
 
 __all__ = ["learner_profile", "read_json", "write_json"]

@@ -77,7 +77,9 @@ def spectral_loss(
         if mag_weight:
             total += mag_weight * float(np.mean(np.abs(mag_t - mag_p)))
         if logmag_weight:
-            total += logmag_weight * float(np.mean(np.abs(np.log(np.maximum(mag_t, _LOG_EPS)) - np.log(np.maximum(mag_p, _LOG_EPS)))))
+            total += logmag_weight * float(
+                np.mean(np.abs(np.log(np.maximum(mag_t, _LOG_EPS)) - np.log(np.maximum(mag_p, _LOG_EPS))))
+            )
     return total
 
 
@@ -127,14 +129,21 @@ def evaluate(
     on_training = len(examples) == 0
     if on_training:
         examples = Examples.load(features_dir / "train.npz")
-    loss_args = {"fft_sizes": list(profile.fft_sizes), "mag_weight": profile.mag_weight, "logmag_weight": profile.logmag_weight}
+    loss_args = {
+        "fft_sizes": list(profile.fft_sizes),
+        "mag_weight": profile.mag_weight,
+        "logmag_weight": profile.logmag_weight,
+    }
     sr, fr = profile.sample_rate, profile.frame_rate
     predicted = resynthesize(Path(export_dir) / "saved_model", examples.f0_hz, examples.loudness_db)
     n = min(predicted.shape[-1], examples.audio.shape[-1])
     target = examples.audio[:, :n]
     sine = np.stack([sine_baseline(f, l, sr, fr) for f, l in zip(examples.f0_hz, examples.loudness_db)])[:, :n]
     stack = np.stack(
-        [harmonic_stack_baseline(f, l, sr, fr, profile.n_harmonics) for f, l in zip(examples.f0_hz, examples.loudness_db)]
+        [
+            harmonic_stack_baseline(f, l, sr, fr, profile.n_harmonics)
+            for f, l in zip(examples.f0_hz, examples.loudness_db)
+        ]
     )[:, :n]
     metrics = {
         "eval/spectral_loss": spectral_loss(target, predicted[:, :n], **loss_args),
@@ -145,10 +154,16 @@ def evaluate(
     }
     reasons = []
     if profile.max_eval_loss and metrics["eval/spectral_loss"] > profile.max_eval_loss:
-        reasons.append(f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} > max_eval_loss {profile.max_eval_loss:g}")
+        reasons.append(
+            f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} > max_eval_loss {profile.max_eval_loss:g}"
+        )
     if profile.must_beat_baselines:
         for name in ("baseline/sine", "baseline/harmonic_1_over_k"):
             if metrics["eval/spectral_loss"] >= metrics[name]:
-                reasons.append(f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} does not beat {name} {metrics[name]:.4f}")
-    path = write_json(Path(workdir) / "evaluate" / "metrics.json", {"metrics": metrics, "blessed": not reasons, "reasons": reasons})
+                reasons.append(
+                    f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} does not beat {name} {metrics[name]:.4f}"
+                )
+    path = write_json(
+        Path(workdir) / "evaluate" / "metrics.json", {"metrics": metrics, "blessed": not reasons, "reasons": reasons}
+    )
     return str(path)

@@ -67,16 +67,24 @@ def features(
     audio_parts, feature_parts, voiced = [], [], {}
     for i, row in enumerate(recordings):
         audio = np.load(ingest_dir / row["audio"])
-        feats = recording_features(row["source"], audio, profile.sample_rate, profile.frame_rate, profile.f0_method, cache)
+        feats = recording_features(
+            row["source"], audio, profile.sample_rate, profile.frame_rate, profile.f0_method, cache
+        )
         audio_parts.append(audio[: len(feats) * hop])
         feature_parts.append(feats)
         voiced[row["source"]] = float(np.mean(feats.f0_confidence >= 0.5))
         if progress is not None:
             progress(i + 1, len(recordings), Path(row["source"]).name)
-    timeline = FrameFeatures(*(np.concatenate([getattr(f, n) for f in feature_parts]) for n in ("f0_hz", "f0_confidence", "loudness_db")))
+    timeline = FrameFeatures(
+        *(np.concatenate([getattr(f, n) for f in feature_parts]) for n in ("f0_hz", "f0_confidence", "loudness_db"))
+    )
     frames = example_frames(profile.example_seconds, profile.frame_rate)
     train, holdout = split_examples(
-        np.concatenate(audio_parts), timeline, hop=hop, frames_per_example=frames, holdout_fraction=profile.holdout_fraction
+        np.concatenate(audio_parts),
+        timeline,
+        hop=hop,
+        frames_per_example=frames,
+        holdout_fraction=profile.holdout_fraction,
     )
     if len(train) == 0:
         total = len(timeline) / profile.frame_rate

@@ -169,41 +169,69 @@ class PipelineGraph:
 _REGISTRY = {"registry_uri": Param("registry_uri"), "mlflow_tracking_uri": Param("mlflow_tracking_uri")}
 
 
-def _practice_stages(*, kind: str, audio_uris: Source, base_version: Source, learner: Source, new: Source) -> tuple[Step, ...]:
+def _practice_stages(
+    *, kind: str, audio_uris: Source, base_version: Source, learner: Source, new: Source
+) -> tuple[Step, ...]:
     """ingest → features → train → evaluate → push (TFX's stages), shared by imitation and tuning."""
     return (
         Step(
-            "ingest", "pipelines.stages.ingest",
+            "ingest",
+            "pipelines.stages.ingest",
             {"audio_uris": audio_uris, "learner_profile_json": learner},
-            outputs=("recordings",), returns="count", placement="storage",
+            outputs=("recordings",),
+            returns="count",
+            placement="storage",
         ),
         Step(
-            "features", "pipelines.stages.features",
-            {"recordings": Out("ingest", "recordings"), "learner_profile_json": learner, "feature_cache_dir": Param("feature_cache_dir")},
-            outputs=("examples",), returns="cache",
-        ),
-        Step(
-            "train", "pipelines.stages.train",
+            "features",
+            "pipelines.stages.features",
             {
-                "examples": Out("features", "examples"), "learner_profile_json": learner, "deu": Param("deu"),
-                "base_version": base_version, "new": new, **_REGISTRY,
+                "recordings": Out("ingest", "recordings"),
+                "learner_profile_json": learner,
+                "feature_cache_dir": Param("feature_cache_dir"),
             },
-            outputs=("model",), returns="parent_version",
+            outputs=("examples",),
+            returns="cache",
         ),
         Step(
-            "evaluate", "pipelines.stages.evaluate",
+            "train",
+            "pipelines.stages.train",
+            {
+                "examples": Out("features", "examples"),
+                "learner_profile_json": learner,
+                "deu": Param("deu"),
+                "base_version": base_version,
+                "new": new,
+                **_REGISTRY,
+            },
+            outputs=("model",),
+            returns="parent_version",
+        ),
+        Step(
+            "evaluate",
+            "pipelines.stages.evaluate",
             {"model": Out("train", "model"), "examples": Out("features", "examples"), "learner_profile_json": learner},
-            outputs=("evaluation",), returns="blessed",
+            outputs=("evaluation",),
+            returns="blessed",
         ),
         Step(
-            "push", "pipelines.stages.push",
+            "push",
+            "pipelines.stages.push",
             {
-                "deu": Param("deu"), "practice_id": Param("practice_id"), "practice_kind": Const(kind),
-                "model": Out("train", "model"), "examples": Out("features", "examples"), "recordings": Out("ingest", "recordings"),
-                "evaluation": Out("evaluate", "evaluation"), "learner_profile_json": learner,
-                "player_profile_json": Param("player_profile_json"), "parent_version": Out("train", "parent_version"), **_REGISTRY,
+                "deu": Param("deu"),
+                "practice_id": Param("practice_id"),
+                "practice_kind": Const(kind),
+                "model": Out("train", "model"),
+                "examples": Out("features", "examples"),
+                "recordings": Out("ingest", "recordings"),
+                "evaluation": Out("evaluate", "evaluation"),
+                "learner_profile_json": learner,
+                "player_profile_json": Param("player_profile_json"),
+                "parent_version": Out("train", "parent_version"),
+                **_REGISTRY,
             },
-            returns="version", placement="storage",
+            returns="version",
+            placement="storage",
         ),
     )
 
@@ -211,8 +239,11 @@ def _practice_stages(*, kind: str, audio_uris: Source, base_version: Source, lea
 IMITATION = PipelineGraph(
     "imitation",
     _practice_stages(
-        kind="imitation", audio_uris=Param("audio_uris"), base_version=Param("base_version"),
-        learner=Param("learner_profile_json"), new=Param("new"),
+        kind="imitation",
+        audio_uris=Param("audio_uris"),
+        base_version=Param("base_version"),
+        learner=Param("learner_profile_json"),
+        new=Param("new"),
     ),
     result=(Out("push", "version"),),
     description="learn a personality from recordings",
@@ -222,28 +253,42 @@ TUNING = PipelineGraph(
     "tuning",
     (
         Step(
-            "recall", "pipelines.kfp_pipelines._steps.run_recall",
+            "recall",
+            "pipelines.kfp_pipelines._steps.run_recall",
             {
-                "deu": Param("deu"), "base_version": Param("base_version"), "learner_profile_json": Param("learner_profile_json"),
-                "player_profile_json": Param("player_profile_json"), **_REGISTRY,
+                "deu": Param("deu"),
+                "base_version": Param("base_version"),
+                "learner_profile_json": Param("learner_profile_json"),
+                "player_profile_json": Param("player_profile_json"),
+                **_REGISTRY,
             },
-            outputs=("mode", "parent_version", "audio_uris", "learner_profile_json"), placement="storage",
+            outputs=("mode", "parent_version", "audio_uris", "learner_profile_json"),
+            placement="storage",
         ),
         Branch(
-            Out("recall", "mode"), "player",
+            Out("recall", "mode"),
+            "player",
             then=(
                 Step(
-                    "derive", "pipelines.kfp_pipelines._steps.derive_player",
+                    "derive",
+                    "pipelines.kfp_pipelines._steps.derive_player",
                     {
-                        "deu": Param("deu"), "parent_version": Out("recall", "parent_version"),
-                        "player_profile_json": Param("player_profile_json"), "practice_id": Param("practice_id"), **_REGISTRY,
+                        "deu": Param("deu"),
+                        "parent_version": Out("recall", "parent_version"),
+                        "player_profile_json": Param("player_profile_json"),
+                        "practice_id": Param("practice_id"),
+                        **_REGISTRY,
                     },
-                    returns="version", placement="storage",
+                    returns="version",
+                    placement="storage",
                 ),
             ),
             otherwise=_practice_stages(
-                kind="tuning", audio_uris=Out("recall", "audio_uris"), base_version=Out("recall", "parent_version"),
-                learner=Out("recall", "learner_profile_json"), new=Const(False),
+                kind="tuning",
+                audio_uris=Out("recall", "audio_uris"),
+                base_version=Out("recall", "parent_version"),
+                learner=Out("recall", "learner_profile_json"),
+                new=Const(False),
             ),
             then_name="playerProfile-only",
             otherwise_name="learnerProfile-changed",
@@ -257,10 +302,15 @@ FEEDBACK = PipelineGraph(
     "feedback",
     (
         Step(
-            "feedback", "pipelines.feedback.run_feedback",
+            "feedback",
+            "pipelines.feedback.run_feedback",
             {
-                "deu": Param("deu"), "base_version": Param("base_version"), "performance_uri": Param("performance_uri"),
-                "feedback_regions_json": Param("feedback_regions_json"), "practice_id": Param("practice_id"), **_REGISTRY,
+                "deu": Param("deu"),
+                "base_version": Param("base_version"),
+                "performance_uri": Param("performance_uri"),
+                "feedback_regions_json": Param("feedback_regions_json"),
+                "practice_id": Param("practice_id"),
+                **_REGISTRY,
             },
             returns="version",
         ),

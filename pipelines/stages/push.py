@@ -35,7 +35,9 @@ class UnknownPracticeKindError(ValueError):
 
 def _practice_kind(kind: str) -> int:
     if kind not in PRACTICE_KINDS:
-        raise UnknownPracticeKindError(f"push: unknown practice kind {kind!r} (expected one of {', '.join(PRACTICE_KINDS)})")
+        raise UnknownPracticeKindError(
+            f"push: unknown practice kind {kind!r} (expected one of {', '.join(PRACTICE_KINDS)})"
+        )
     return personality_pb2.PracticeRecord.Kind.Value(kind.upper())
 
 
@@ -90,14 +92,16 @@ def push(
         EvaluationGateError: evaluate did not bless the personality.
         UnknownPracticeKindError: ``kind`` is not imitation, tuning or feedback.
     """
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import resolve_player_profile
-    from instrument_agent.store import PersonalityStore
 
     practice_kind = _practice_kind(kind)
     profile = _resolve(learner_profile)
     evaluation = read_json(metrics_path)
     if not evaluation.get("blessed", False):
-        raise EvaluationGateError(f"deu {deu!r}: not pushed, the evaluation gates failed: " + "; ".join(evaluation["reasons"]))
+        raise EvaluationGateError(
+            f"deu {deu!r}: not pushed, the evaluation gates failed: " + "; ".join(evaluation["reasons"])
+        )
     features_dir = Path(features_dir)
     stats = read_json(features_dir / "stats.json")
     ingest_dir = Path(ingest_dir) if ingest_dir else features_dir.parent / "ingest"

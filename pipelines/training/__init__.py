@@ -4,10 +4,10 @@ clipping, checkpoints, resume, wall-time budget, rich progress)."""
 from .progress import TrainingProgress
 from .trainer import (
     DeviceUnavailableError,
+    Trainer,
     TrainingDataError,
     TrainingInterrupted,
     TrainResult,
-    Trainer,
     select_device,
 )
 

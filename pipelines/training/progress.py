@@ -40,7 +40,9 @@ class TrainingProgress:
     def __enter__(self) -> TrainingProgress:
         if self._progress is not None:
             self._progress.start()
-            self._task = self._progress.add_task("train", total=self._total, completed=self._start_step, loss="-", rate="-")
+            self._task = self._progress.add_task(
+                "train", total=self._total, completed=self._start_step, loss="-", rate="-"
+            )
         self._began = time.monotonic()
         return self
 

@@ -46,8 +46,7 @@ class TrainingInterrupted(RuntimeError):
 
     def __init__(self, step: int, checkpoint_dir: Path):
         super().__init__(
-            f"training interrupted at step {step}; checkpoint saved in {checkpoint_dir}; "
-            "resume with the same command"
+            f"training interrupted at step {step}; checkpoint saved in {checkpoint_dir}; resume with the same command"
         )
         self.step = step
         self.checkpoint_dir = checkpoint_dir
@@ -122,7 +121,9 @@ def _as_examples(examples: Mapping[str, np.ndarray], hop: int) -> dict[str, np.n
             raise TrainingDataError(f"examples: missing field {name!r} (need audio, f0_hz, loudness_db)")
         value = np.asarray(examples[name], dtype=np.float32)
         if value.ndim != 2:
-            raise TrainingDataError(f"examples[{name!r}]: expected a 2-D array [examples, length], got shape {value.shape}")
+            raise TrainingDataError(
+                f"examples[{name!r}]: expected a 2-D array [examples, length], got shape {value.shape}"
+            )
         if not np.all(np.isfinite(value)):
             raise TrainingDataError(f"examples[{name!r}]: contains NaN or infinite values")
         out[name] = value
@@ -130,7 +131,9 @@ def _as_examples(examples: Mapping[str, np.ndarray], hop: int) -> dict[str, np.n
     if count == 0 or frames == 0:
         raise TrainingDataError("examples: no examples (0 rows or 0 frames)")
     if out["loudness_db"].shape != (count, frames):
-        raise TrainingDataError(f"examples['loudness_db']: shape {out['loudness_db'].shape} differs from f0_hz {(count, frames)}")
+        raise TrainingDataError(
+            f"examples['loudness_db']: shape {out['loudness_db'].shape} differs from f0_hz {(count, frames)}"
+        )
     if out["audio"].shape != (count, frames * hop):
         raise TrainingDataError(
             f"examples['audio']: shape {out['audio'].shape}, expected {(count, frames * hop)} "
@@ -154,7 +157,14 @@ class Trainer:
             examples it measured 0.66x (tests/benchmarks/bench_training_throughput.py).
     """
 
-    def __init__(self, learner_profile=None, workdir: str | Path = "checkpoints", *, progress: bool = True, jit_compile: bool | None = None):
+    def __init__(
+        self,
+        learner_profile=None,
+        workdir: str | Path = "checkpoints",
+        *,
+        progress: bool = True,
+        jit_compile: bool | None = None,
+    ):
         self.profile = resolve_profile(learner_profile)
         self.workdir = Path(workdir)
         self.progress = progress
@@ -174,7 +184,9 @@ class Trainer:
             self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self._rng = tf.random.Generator.from_seed(int(self.profile.seed) + 1)
         self.loss_fn = SpectralLoss.from_profile(self.profile)
-        self._checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self._step, rng=self._rng)
+        self._checkpoint = tf.train.Checkpoint(
+            model=self.model, optimizer=self.optimizer, step=self._step, rng=self._rng
+        )
         self._manager: tf.train.CheckpointManager | None = None
         self._grad_fn = None
         self._apply_fn = None

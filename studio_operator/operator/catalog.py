@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Catalog", "CatalogUnavailableError", "PublishedVersion", "StoreCatalog", "UnknownBaseError", "check_versions"]
+__all__ = [
+    "Catalog",
+    "CatalogUnavailableError",
+    "PublishedVersion",
+    "StoreCatalog",
+    "UnknownBaseError",
+    "check_versions",
+]
 
 
 class UnknownBaseError(LookupError):
@@ -44,7 +51,9 @@ class Catalog(Protocol):
         """The version whose manifest records ``practice_id``, or None."""
 
 
-def check_versions(deu: str, practice_type: str, base_version: int | None, versions: list[int], *, where: str = "") -> None:
+def check_versions(
+    deu: str, practice_type: str, base_version: int | None, versions: list[int], *, where: str = ""
+) -> None:
     """Raise :class:`UnknownBaseError` unless ``versions`` (the deu's published ones) give the practice a start."""
     suffix = f" in {where}" if where else ""
     if not versions:
@@ -64,14 +73,14 @@ def check_versions(deu: str, practice_type: str, base_version: int | None, versi
 
 
 class StoreCatalog:
-    """A :class:`Catalog` over ``instrument_agent.store.PersonalityStore`` (a local or mounted home).
+    """A :class:`Catalog` over ``instrument_agent.personality.store.PersonalityStore`` (a local or mounted home).
 
     A local store has no tenants: ``ama`` is accepted and ignored (a studio with amas
     runs the operator with an ``s3://`` registry, :class:`~.registry_catalog.RegistryCatalog`).
     """
 
     def __init__(self, home: str | None = None):
-        from instrument_agent.store import PersonalityStore
+        from instrument_agent.personality.store import PersonalityStore
 
         self.store = PersonalityStore(home)
 

@@ -11,12 +11,18 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add the ``operator`` command group to ``app``."""
-    group = typer.Typer(help="The Practice operator: reconciles Practice resources into practice runs.", no_args_is_help=True)
+    group = typer.Typer(
+        help="The Practice operator: reconciles Practice resources into practice runs.", no_args_is_help=True
+    )
 
     @group.command("run")
     def run(
-        kubeconfig: Annotated[str | None, typer.Option(help="kubeconfig file (default: in-cluster, then $KUBECONFIG)")] = None,
-        namespace: Annotated[list[str] | None, typer.Option("--namespace", "-n", help="watch this namespace (repeatable)")] = None,
+        kubeconfig: Annotated[
+            str | None, typer.Option(help="kubeconfig file (default: in-cluster, then $KUBECONFIG)")
+        ] = None,
+        namespace: Annotated[
+            list[str] | None, typer.Option("--namespace", "-n", help="watch this namespace (repeatable)")
+        ] = None,
         all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="watch every namespace")] = False,
         metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus /metrics on this port")] = None,
         health_port: Annotated[int | None, typer.Option(help="serve the liveness probe /healthz on this port")] = None,

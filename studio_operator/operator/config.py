@@ -64,7 +64,9 @@ class OperatorConfig:
         try:
             backoff_limit = int(env.get("AMADEUS_JOB_BACKOFF_LIMIT", "2"))
         except ValueError:
-            raise ConfigError(f"AMADEUS_JOB_BACKOFF_LIMIT={env['AMADEUS_JOB_BACKOFF_LIMIT']!r}: expected an integer") from None
+            raise ConfigError(
+                f"AMADEUS_JOB_BACKOFF_LIMIT={env['AMADEUS_JOB_BACKOFF_LIMIT']!r}: expected an integer"
+            ) from None
         config = cls(
             default_backend=env.get("AMADEUS_BACKEND", "kfp") or "kfp",
             kfp_host=env.get("AMADEUS_KFP_HOST") or None,

@@ -106,7 +106,9 @@ class PracticeOperator:
         """The backend called ``name`` (created on first use); ValueError when unknown or unconfigured."""
         if name not in self._backends:
             if name not in self._factories:
-                raise ValueError(f"backend {name!r} is not enabled in this operator (enabled: {', '.join(sorted(self._factories))})")
+                raise ValueError(
+                    f"backend {name!r} is not enabled in this operator (enabled: {', '.join(sorted(self._factories))})"
+                )
             self._backends[name] = self._factories[name]()
         return self._backends[name]
 
@@ -152,7 +154,12 @@ class PracticeOperator:
             self._fail(body, patch, status, "InvalidSpec", str(exc), generation)
             return
         try:
-            await self._blocking(functools.partial(self.catalog.check_base, ama=request.ama), request.deu, request.type, request.base_version)
+            await self._blocking(
+                functools.partial(self.catalog.check_base, ama=request.ama),
+                request.deu,
+                request.type,
+                request.base_version,
+            )
         except UnknownBaseError as exc:
             self._fail(body, patch, status, exc.reason, str(exc), generation)
             return
@@ -208,7 +215,9 @@ class PracticeOperator:
             }
         )
         self.metrics.set_phase(uid, phase)
-        kopf.event(body, type="Normal", reason="Submitted", message=f"{backend_name} run {run.run_id} ({request.run_name})")
+        kopf.event(
+            body, type="Normal", reason="Submitted", message=f"{backend_name} run {run.run_id} ({request.run_name})"
+        )
         if run.state.finished:  # adopted a run that finished while no operator was watching
             await self._apply_run(body, request, {**status, **patch.status}, patch, run)
 
@@ -276,12 +285,16 @@ class PracticeOperator:
         uid = request.uid
         if run.state is RunState.RUNNING:
             patch.status["phase"] = "Running"
-            patch.status["conditions"] = set_condition(conditions, condition("Running", True, "RunRunning", run.run_id, generation))
+            patch.status["conditions"] = set_condition(
+                conditions, condition("Running", True, "RunRunning", run.run_id, generation)
+            )
             self.metrics.set_phase(uid, "Running")
             kopf.event(body, type="Normal", reason="Running", message=f"run {run.run_id} is running")
         elif run.state is RunState.SUCCEEDED:
             try:
-                published = await self._blocking(functools.partial(self.catalog.published_by, ama=request.ama), request.deu, uid)
+                published = await self._blocking(
+                    functools.partial(self.catalog.published_by, ama=request.ama), request.deu, uid
+                )
             except CatalogUnavailableError as exc:  # the run's result stays unread; the next poll tries again
                 _log.warning("%s: run %s succeeded; %s", request.ref, run.run_id, exc)
                 kopf.event(body, type="Warning", reason="RegistryUnavailable", message=str(exc))
@@ -307,7 +320,9 @@ class PracticeOperator:
             self.metrics.set_phase(uid, "Succeeded")
             kopf.event(body, type="Normal", reason="Succeeded", message=message)
         elif run.state is RunState.FAILED:
-            self._fail(body, patch, status, "RunFailed", f"run {run.run_id} failed: {run.message or 'no message'}", generation)
+            self._fail(
+                body, patch, status, "RunFailed", f"run {run.run_id} failed: {run.message or 'no message'}", generation
+            )
         elif run.state is RunState.CANCELLED:
             patch.status["phase"] = "Cancelled"
             patch.status["completionTime"] = now()
@@ -315,7 +330,9 @@ class PracticeOperator:
                 conditions, condition("Cancelled", True, "RunCancelled", f"run {run.run_id} was cancelled", generation)
             )
             self.metrics.set_phase(uid, "Cancelled")
-            kopf.event(body, type="Warning", reason="Cancelled", message=f"run {run.run_id} was cancelled outside the operator")
+            kopf.event(
+                body, type="Warning", reason="Cancelled", message=f"run {run.run_id} was cancelled outside the operator"
+            )
 
     # -- delete: cancel ------------------------------------------------------
     async def on_delete(self, body, meta, status, retry: int, **_: Any) -> None:
@@ -327,7 +344,9 @@ class PracticeOperator:
                 try:
                     await self._blocking(backend.cancel, request, status["runId"])
                 except BackendUnavailableError as exc:
-                    raise kopf.TemporaryError(f"cancelling run {status['runId']}: {exc}", delay=self._retry_delay(retry)) from None
+                    raise kopf.TemporaryError(
+                        f"cancelling run {status['runId']}: {exc}", delay=self._retry_delay(retry)
+                    ) from None
                 _log.info("cancelled run %s of %s/%s", status["runId"], meta.get("namespace"), meta.get("name"))
             self.metrics.set_phase(meta["uid"], None)
             self._locks.pop(meta["uid"], None)
@@ -371,10 +390,14 @@ class PracticeOperator:
         """A kopf registry with this operator's handlers (no login handlers)."""
         registry = kopf.OperatorRegistry()
         resource = (GROUP, VERSION, PLURAL)
-        kopf.on.create(*resource, id="submit", registry=registry, retries=None, backoff=self.config.retry_delay)(self.on_create)
+        kopf.on.create(*resource, id="submit", registry=registry, retries=None, backoff=self.config.retry_delay)(
+            self.on_create
+        )
         kopf.on.resume(*resource, id="resume", registry=registry)(self.on_resume)
         kopf.on.update(*resource, id="spec-change", field="spec", registry=registry)(self.on_spec_change)
-        kopf.on.delete(*resource, id="cancel", registry=registry, retries=None, backoff=self.config.retry_delay)(self.on_delete)
+        kopf.on.delete(*resource, id="cancel", registry=registry, retries=None, backoff=self.config.retry_delay)(
+            self.on_delete
+        )
         kopf.timer(
             *resource,
             id="follow",

@@ -170,7 +170,9 @@ class JobBackend:
             if exc.status == 409:
                 raise
             if 400 <= exc.status < 500:
-                raise SubmitRejectedError(f"{what}: Kubernetes API answered {exc.status} {exc.reason}: {exc.body}") from None
+                raise SubmitRejectedError(
+                    f"{what}: Kubernetes API answered {exc.status} {exc.reason}: {exc.body}"
+                ) from None
             raise BackendUnavailableError(f"{what}: Kubernetes API answered {exc.status} {exc.reason}") from None
         except Exception as exc:  # urllib3 transport errors
             raise BackendUnavailableError(f"{what}: Kubernetes API unreachable ({type(exc).__name__}: {exc})") from exc
@@ -178,7 +180,10 @@ class JobBackend:
     def _read(self, namespace: str, name: str) -> dict[str, Any]:
         response = self._call(
             f"reading Job {namespace}/{name}",
-            self._batch.read_namespaced_job, name, namespace, _preload_content=False,
+            self._batch.read_namespaced_job,
+            name,
+            namespace,
+            _preload_content=False,
         )
         return json.loads(response.data)
 
@@ -196,7 +201,10 @@ class JobBackend:
         try:
             response = self._call(
                 f"creating Job {request.namespace}/{request.run_name}",
-                self._batch.create_namespaced_job, request.namespace, manifest, _preload_content=False,
+                self._batch.create_namespaced_job,
+                request.namespace,
+                manifest,
+                _preload_content=False,
             )
         except ApiException as exc:  # 409: created by a concurrent attempt in the meantime
             if exc.status != 409:
@@ -211,8 +219,11 @@ class JobBackend:
         try:
             self._call(
                 f"deleting Job {request.namespace}/{run_id}",
-                self._batch.delete_namespaced_job, run_id, request.namespace,
-                propagation_policy="Background", _preload_content=False,
+                self._batch.delete_namespaced_job,
+                run_id,
+                request.namespace,
+                propagation_policy="Background",
+                _preload_content=False,
             )
         except RunNotFoundError:
             pass

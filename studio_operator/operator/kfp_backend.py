@@ -63,7 +63,9 @@ def _unavailable_or_rejected(what: str, exc: BaseException) -> Exception:
     """Classify a kfp client exception: transport/5xx → retry, 4xx → reject."""
     status = getattr(exc, "status", None)
     if isinstance(status, int) and 400 <= status < 500:
-        return SubmitRejectedError(f"{what}: KFP API answered {status} {getattr(exc, 'reason', '')}: {getattr(exc, 'body', '')}")
+        return SubmitRejectedError(
+            f"{what}: KFP API answered {status} {getattr(exc, 'reason', '')}: {getattr(exc, 'body', '')}"
+        )
     return BackendUnavailableError(f"{what}: KFP API unreachable or failing ({type(exc).__name__}: {exc})")
 
 
@@ -77,7 +79,9 @@ class PipelineSubmitter:
         existing_token: a bearer token for the KFP API, if it needs one.
     """
 
-    def __init__(self, host: str, *, experiment: str = "amadeus", namespace: str | None = None, existing_token: str | None = None):
+    def __init__(
+        self, host: str, *, experiment: str = "amadeus", namespace: str | None = None, existing_token: str | None = None
+    ):
         if not host:
             raise ValueError("PipelineSubmitter needs the KFP API endpoint (AMADEUS_KFP_HOST)")
         self.host = host
@@ -116,7 +120,9 @@ class PipelineSubmitter:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", FutureWarning)
-                        self._client = kfp.Client(host=self.host, namespace=self.namespace or "kubeflow", existing_token=self._token)
+                        self._client = kfp.Client(
+                            host=self.host, namespace=self.namespace or "kubeflow", existing_token=self._token
+                        )
                 except Exception as exc:  # the constructor asks the API's healthz
                     raise _unavailable_or_rejected("connecting", exc) from exc
             return self._client
@@ -128,7 +134,9 @@ class PipelineSubmitter:
     def _resolve_experiment(self) -> str:
         if self._experiment_id is None:
             client = self._kfp()
-            flt = json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": self.experiment}]})
+            flt = json.dumps(
+                {"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": self.experiment}]}
+            )
             try:
                 found = client.list_experiments(filter=flt, namespace=self.namespace, page_size=1).experiments
                 experiment = found[0] if found else client.create_experiment(self.experiment, namespace=self.namespace)
@@ -154,7 +162,9 @@ class PipelineSubmitter:
         client = self._kfp()
         experiment_id = self.experiment_id()
         try:
-            run = client.run_pipeline(experiment_id=experiment_id, job_name=run_name, pipeline_package_path=package_path, params=params)
+            run = client.run_pipeline(
+                experiment_id=experiment_id, job_name=run_name, pipeline_package_path=package_path, params=params
+            )
         except Exception as exc:
             raise _unavailable_or_rejected(f"submitting {run_name}", exc) from exc
         return _status(run)
@@ -198,7 +208,9 @@ class KfpBackend:
 
     name = "kfp"
 
-    def __init__(self, config: OperatorConfig, *, compile_fn: CompileFn | None = None, submitter: PipelineSubmitter | None = None):
+    def __init__(
+        self, config: OperatorConfig, *, compile_fn: CompileFn | None = None, submitter: PipelineSubmitter | None = None
+    ):
         self.config = config
         self._compile = compile_fn or compile_with_pipelines
         if submitter is None:
@@ -246,10 +258,13 @@ class KfpBackend:
     def submit(self, request: PracticeRequest) -> RunStatus:
         existing = self.submitter.find_run(request.run_name)
         if existing is not None:
-            _log.info("run %s of %s exists (%s); not submitting again", existing.run_id, request.ref, existing.state.value)
+            _log.info(
+                "run %s of %s exists (%s); not submitting again", existing.run_id, request.ref, existing.state.value
+            )
             return existing
         params = request.pipeline_parameters(
-            registry_uri=registry_uri_for(self.config.registry_uri, request.ama), mlflow_tracking_uri=self.config.mlflow_tracking_uri
+            registry_uri=registry_uri_for(self.config.registry_uri, request.ama),
+            mlflow_tracking_uri=self.config.mlflow_tracking_uri,
         )
         return self.submitter.submit(request.run_name, self.package_for(request), params)
 

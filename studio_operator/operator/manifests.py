@@ -35,7 +35,13 @@ def chart_path(root: Path | None = None) -> Path:
     return (root or repo_root()) / "helm" / "amadeus-studio"
 
 
-def render_chart(values: dict | None = None, *, root: Path | None = None, name: str = RELEASE["name"], namespace: str = RELEASE["namespace"]) -> dict[str, str]:
+def render_chart(
+    values: dict | None = None,
+    *,
+    root: Path | None = None,
+    name: str = RELEASE["name"],
+    namespace: str = RELEASE["namespace"],
+) -> dict[str, str]:
     """The chart's templates rendered offline (template path → YAML text)."""
     from helm_python import Chart
 
@@ -60,7 +66,9 @@ def expected_files(root: Path | None = None) -> dict[Path, str]:
     for template in RBAC_TEMPLATES:
         key = next(k for k in rendered if k.endswith(template))
         rbac_docs.extend(_documents(rendered[key]))
-    rbac = _HEADER.format(source="the helm/amadeus-studio render (release amadeus-studio, namespace amadeus)") + _dump(rbac_docs)
+    rbac = _HEADER.format(source="the helm/amadeus-studio render (release amadeus-studio, namespace amadeus)") + _dump(
+        rbac_docs
+    )
     return {
         chart_path(root) / "crds" / f"{PLURAL}.{GROUP}.yaml": crd,
         root / "manifests" / "crd.yaml": crd,

@@ -6,7 +6,7 @@ operator's ``AMADEUS_REGISTRY_URI`` names the registry of Practices without an
 ama; a Practice labelled ``amadeus.dev/ama=<ama>`` (the studio's cluster
 backend creates those, one namespace per ama) is checked against, and
 publishes into, that ama's registry, in the studio's tenant layout
-(``studio_operator/server/cluster_store.py``)::
+(``studio_operator/server/backends/cluster/store.py``)::
 
     AMADEUS_REGISTRY_URI                s3://<bucket>/<prefix>/personalities
     a Practice of ama <ama>             s3://<bucket>/<prefix>/tenants/<ama>/personalities
@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from studio_operator.crd import GROUP
-from studio_operator.operator.catalog import CatalogUnavailableError, PublishedVersion, UnknownBaseError, check_versions
+from studio_operator.operator.catalog import CatalogUnavailableError, PublishedVersion, check_versions
 from studio_operator.operator.config import OperatorConfig
 
 __all__ = ["AMA_LABEL", "RegistryCatalog", "catalog_for", "registry_uri_for"]
@@ -138,6 +138,8 @@ def catalog_for(config: OperatorConfig):
 
     if config.registry_uri.startswith("s3://"):
         if not config.s3_endpoint:
-            raise ConfigError(f"AMADEUS_REGISTRY_URI={config.registry_uri!r} needs AMADEUS_S3_ENDPOINT (the S3 / MinIO API URL)")
+            raise ConfigError(
+                f"AMADEUS_REGISTRY_URI={config.registry_uri!r} needs AMADEUS_S3_ENDPOINT (the S3 / MinIO API URL)"
+            )
         return RegistryCatalog(config.registry_uri, s3_endpoint=config.s3_endpoint)
     return StoreCatalog(config.store_home)

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import kopf
@@ -54,7 +53,9 @@ def kube_configuration(kubeconfig: str | None = None, context: str | None = None
 
 
 def _connection_info(configuration, settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
-    header = configuration.get_api_key_with_prefix("BearerToken") or configuration.get_api_key_with_prefix("authorization")
+    header = configuration.get_api_key_with_prefix("BearerToken") or configuration.get_api_key_with_prefix(
+        "authorization"
+    )
     scheme, _, token = header.partition(" ") if header else (None, "", None)
     if header and not token:
         scheme, token = None, header
@@ -77,7 +78,9 @@ def operator_settings(config: OperatorConfig) -> kopf.OperatorSettings:
     settings = kopf.OperatorSettings()
     settings.persistence.finalizer = f"{GROUP}/practice-run"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP, key="last-handled-configuration")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
     settings.scanning.disabled = True  # the namespaces are given; no cluster-wide CRD/namespace list rights needed
     settings.posting.level = logging.WARNING  # handler logs become Events only from warnings up
     settings.watching.server_timeout = 300

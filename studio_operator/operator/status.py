@@ -14,9 +14,17 @@ def now() -> str:
     return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def condition(type_: str, status: bool | str, reason: str, message: str = "", generation: int | None = None) -> dict[str, Any]:
+def condition(
+    type_: str, status: bool | str, reason: str, message: str = "", generation: int | None = None
+) -> dict[str, Any]:
     value = status if isinstance(status, str) else ("True" if status else "False")
-    out: dict[str, Any] = {"type": type_, "status": value, "reason": reason, "message": message, "lastTransitionTime": now()}
+    out: dict[str, Any] = {
+        "type": type_,
+        "status": value,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": now(),
+    }
     if generation is not None:
         out["observedGeneration"] = generation
     return out

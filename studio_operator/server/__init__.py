@@ -6,9 +6,9 @@ default) and :class:`ClusterBackend` (Practice custom resources through the
 Kubernetes API, one namespace per ama; personalities and audio in S3).
 """
 
-from .cluster import ClusterBackend
-from .embedded import EmbeddedBackend
-from .errors import (
+from studio_operator.server.backends.cluster.backend import ClusterBackend
+from studio_operator.server.backends.embedded.backend import EmbeddedBackend
+from studio_operator.server.errors import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
@@ -18,9 +18,9 @@ from .errors import (
     UnauthenticatedError,
     UnavailableError,
 )
-from .metrics import StudioMetrics
-from .server import StudioConfig, StudioServer, serve
-from .tenants import TokenRegistry, TokensFileError, add_token, hash_token, new_token
+from studio_operator.server.metrics import StudioMetrics
+from studio_operator.server.server import StudioConfig, StudioServer, serve
+from studio_operator.server.tenants import TokenRegistry, TokensFileError, add_token, hash_token, new_token
 
 __all__ = [
     "ClusterBackend",

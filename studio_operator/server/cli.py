@@ -24,7 +24,9 @@ console = Console()
 err_console = Console(stderr=True)
 
 StudioOpt = Annotated[str, typer.Option("--studio", envvar="AMADEUS_STUDIO", help="Studio address host:port.")]
-TokenOpt = Annotated[Optional[str], typer.Option("--token", envvar="AMADEUS_STUDIO_TOKEN", help="Bearer token of your ama.")]
+TokenOpt = Annotated[
+    Optional[str], typer.Option("--token", envvar="AMADEUS_STUDIO_TOKEN", help="Bearer token of your ama.")
+]
 CaOpt = Annotated[Optional[Path], typer.Option("--ca", help="CA certificate (PEM) of a TLS studio.")]
 
 
@@ -34,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _client(studio: str, token: str | None, ca: Path | None):
-    from instrument_agent.studio_client import StudioClient
+    from instrument_agent.client.studio_client import StudioClient
 
     return StudioClient(studio, token=token, root_certificates=ca)
 
@@ -48,8 +50,12 @@ def _fail(exc: Exception) -> None:
 def serve_command(
     port: Annotated[int, typer.Option(help="gRPC port.")] = 50051,
     metrics_port: Annotated[int, typer.Option(help="Prometheus /metrics port (-1: off).")] = 9090,
-    tokens: Annotated[Optional[Path], typer.Option(help="Tokens file (YAML, hashed tokens); none: single-user studio.")] = None,
-    backend: Annotated[str, typer.Option(help="embedded (local store + runner) or cluster (Practice resources).")] = "embedded",
+    tokens: Annotated[
+        Optional[Path], typer.Option(help="Tokens file (YAML, hashed tokens); none: single-user studio.")
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="embedded (local store + runner) or cluster (Practice resources).")
+    ] = "embedded",
     tls_cert: Annotated[Optional[Path], typer.Option(help="TLS certificate (PEM).")] = None,
     tls_key: Annotated[Optional[Path], typer.Option(help="TLS private key (PEM).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "[::]",
@@ -57,35 +63,65 @@ def serve_command(
     max_upload_mb: Annotated[float, typer.Option(help="Largest audio upload per practice, MB.")] = 512.0,
     max_practices: Annotated[int, typer.Option(help="Practices queued or running at once per ama.")] = 2,
     workers: Annotated[int, typer.Option(help="Practices running at once (embedded).")] = 1,
-    audio_root: Annotated[Optional[list[Path]], typer.Option(help="Server directory audio may be named from (repeatable).")] = None,
+    audio_root: Annotated[
+        Optional[list[Path]], typer.Option(help="Server directory audio may be named from (repeatable).")
+    ] = None,
     tf_serving: Annotated[Optional[str], typer.Option(help="TensorFlow Serving host:port for PerformFile.")] = None,
-    namespace: Annotated[str, typer.Option(help="Kubernetes namespace of Practice resources (cluster); per ama: NAMESPACE-AMA.")] = "amadeus",
-    kubeconfig: Annotated[Optional[Path], typer.Option(help="kubeconfig (cluster; default in-cluster or ~/.kube/config).")] = None,
-    s3_endpoint: Annotated[Optional[str], typer.Option(envvar="AMADEUS_S3_ENDPOINT",
-                                                       help="S3 / MinIO API URL (cluster), e.g. http://minio.amadeus:9000.")] = None,
-    s3_bucket: Annotated[str, typer.Option(envvar="AMADEUS_S3_BUCKET", help="Bucket of personalities and practice audio (cluster).")] = "amadeus",
-    s3_prefix: Annotated[str, typer.Option(envvar="AMADEUS_S3_PREFIX", help="Key prefix inside the bucket (cluster).")] = "",
+    namespace: Annotated[
+        str, typer.Option(help="Kubernetes namespace of Practice resources (cluster); per ama: NAMESPACE-AMA.")
+    ] = "amadeus",
+    kubeconfig: Annotated[
+        Optional[Path], typer.Option(help="kubeconfig (cluster; default in-cluster or ~/.kube/config).")
+    ] = None,
+    s3_endpoint: Annotated[
+        Optional[str],
+        typer.Option(
+            envvar="AMADEUS_S3_ENDPOINT", help="S3 / MinIO API URL (cluster), e.g. http://minio.amadeus:9000."
+        ),
+    ] = None,
+    s3_bucket: Annotated[
+        str, typer.Option(envvar="AMADEUS_S3_BUCKET", help="Bucket of personalities and practice audio (cluster).")
+    ] = "amadeus",
+    s3_prefix: Annotated[
+        str, typer.Option(envvar="AMADEUS_S3_PREFIX", help="Key prefix inside the bucket (cluster).")
+    ] = "",
 ) -> None:
     """Run the studio until Ctrl-C / SIGTERM (graceful: in-flight calls finish, running practices are re-queued).
 
     The cluster backend reads its S3 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     """
-    from instrument_agent.home import amadeus_home
+    from instrument_agent.personality.home import amadeus_home
     from studio_operator.server import StudioConfig, serve
 
     config = StudioConfig(
-        home=home or amadeus_home(), host=host, port=port, metrics_port=None if metrics_port < 0 else metrics_port,
-        tokens=tokens, backend=backend, tls_cert=tls_cert, tls_key=tls_key,
-        max_upload_bytes=int(max_upload_mb * 1e6), max_practices_per_tenant=max_practices, workers=workers,
-        audio_roots=list(audio_root or []), tf_serving=tf_serving, namespace=namespace, kubeconfig=kubeconfig,
-        s3_endpoint=s3_endpoint, s3_bucket=s3_bucket, s3_prefix=s3_prefix,
-        s3_access_key=os.environ.get("AWS_ACCESS_KEY_ID") or None, s3_secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        home=home or amadeus_home(),
+        host=host,
+        port=port,
+        metrics_port=None if metrics_port < 0 else metrics_port,
+        tokens=tokens,
+        backend=backend,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        max_upload_bytes=int(max_upload_mb * 1e6),
+        max_practices_per_tenant=max_practices,
+        workers=workers,
+        audio_roots=list(audio_root or []),
+        tf_serving=tf_serving,
+        namespace=namespace,
+        kubeconfig=kubeconfig,
+        s3_endpoint=s3_endpoint,
+        s3_bucket=s3_bucket,
+        s3_prefix=s3_prefix,
+        s3_access_key=os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        s3_secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
     )
 
     def ready(running) -> None:
         auth = "tokens" if running.tokens.enabled else "no authentication"
         metrics = f", metrics on :{running.metrics_port}/metrics" if running.metrics_port else ""
-        console.print(f"[green]studio[/green] serving on {host}:{running.port} ({backend} backend, {auth}{metrics}); home {config.home}")
+        console.print(
+            f"[green]studio[/green] serving on {host}:{running.port} ({backend} backend, {auth}{metrics}); home {config.home}"
+        )
 
     try:
         serve(config, ready=ready)
@@ -104,7 +140,7 @@ def token_command(
 
     from studio_operator.server.tenants import add_token
 
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days) if days else None
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
     try:
         console.print(add_token(tokens, ama, expires=expires))
     except ValueError as exc:
@@ -112,12 +148,16 @@ def token_command(
 
 
 @studio_app.command("list")
-def list_command(studio: StudioOpt = "localhost:50051", token: TokenOpt = None, ca: CaOpt = None,
-                 deu: Annotated[str, typer.Argument(help="Only this deu.")] = "") -> None:
+def list_command(
+    studio: StudioOpt = "localhost:50051",
+    token: TokenOpt = None,
+    ca: CaOpt = None,
+    deu: Annotated[str, typer.Argument(help="Only this deu.")] = "",
+) -> None:
     """Your personalities in the studio."""
     from rich.table import Table
 
-    from instrument_agent.studio_client import StudioClientError
+    from instrument_agent.client.studio_client import StudioClientError
 
     try:
         with _client(studio, token, ca) as client:
@@ -140,21 +180,29 @@ def practice_command(
     gain_db: Annotated[Optional[float], typer.Option(help="tuning: playerProfile gain, dB.")] = None,
     steps: Annotated[Optional[int], typer.Option(help="learnerProfile steps.")] = None,
     watch: Annotated[bool, typer.Option(help="Follow the practice until it ends.")] = True,
-    studio: StudioOpt = "localhost:50051", token: TokenOpt = None, ca: CaOpt = None,
+    studio: StudioOpt = "localhost:50051",
+    token: TokenOpt = None,
+    ca: CaOpt = None,
 ) -> None:
     """Start a practice (uploading audio in chunks, with progress) and follow it."""
     from rich.progress import Progress
 
+    from instrument_agent.client.studio_client import StudioClientError
     from instrument_agent.proto import personality_pb2
-    from instrument_agent.studio_client import StudioClientError
 
     learner = personality_pb2.LearnerProfile(steps=steps) if steps else None
     player = personality_pb2.PlayerProfile(gain_db=gain_db) if gain_db is not None else None
     try:
         with _client(studio, token, ca) as client, Progress(transient=True, console=err_console) as bar:
             task = bar.add_task("uploading", total=None)
-            ticket = client.practice(deu, practice_type, audio=audio or [], learner_profile=learner, player_profile=player,
-                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+            ticket = client.practice(
+                deu,
+                practice_type,
+                audio=audio or [],
+                learner_profile=learner,
+                player_profile=player,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         console.print(f"practice [bold]{ticket.practice_id}[/bold] queued ({ticket.bytes_received} bytes uploaded)")
         if watch:
             _follow(studio, token, ca, ticket.practice_id)
@@ -180,10 +228,14 @@ def _follow(studio, token, ca, practice_id: str) -> None:
 
 
 @studio_app.command("watch")
-def watch_command(practice_id: Annotated[str, typer.Argument(help="The practice id.")],
-                  studio: StudioOpt = "localhost:50051", token: TokenOpt = None, ca: CaOpt = None) -> None:
+def watch_command(
+    practice_id: Annotated[str, typer.Argument(help="The practice id.")],
+    studio: StudioOpt = "localhost:50051",
+    token: TokenOpt = None,
+    ca: CaOpt = None,
+) -> None:
     """Follow a practice until it ends (exit 1 if it failed)."""
-    from instrument_agent.studio_client import StudioClientError
+    from instrument_agent.client.studio_client import StudioClientError
 
     try:
         _follow(studio, token, ca, practice_id)
@@ -195,18 +247,22 @@ def watch_command(practice_id: Annotated[str, typer.Argument(help="The practice 
 def download_command(
     deu: Annotated[str, typer.Argument(help="The deu.")],
     version: Annotated[int, typer.Option("--version", "-v", help="Version (0 = latest).")] = 0,
-    install: Annotated[bool, typer.Option(help="Add it to the local store ($AMADEUS_HOME) at the studio's version.")] = True,
+    install: Annotated[
+        bool, typer.Option(help="Add it to the local store ($AMADEUS_HOME) at the studio's version.")
+    ] = True,
     out: Annotated[Optional[Path], typer.Option(help="Unpack into this new directory instead.")] = None,
-    studio: StudioOpt = "localhost:50051", token: TokenOpt = None, ca: CaOpt = None,
+    studio: StudioOpt = "localhost:50051",
+    token: TokenOpt = None,
+    ca: CaOpt = None,
 ) -> None:
     """Download a personality (resumable, digests verified)."""
     import tempfile
 
     from rich.progress import Progress
 
+    from instrument_agent.client.studio_client import StudioClientError
     from instrument_agent.personality import PersonalityError
-    from instrument_agent.store import PersonalityStore
-    from instrument_agent.studio_client import StudioClientError
+    from instrument_agent.personality.store import PersonalityStore
 
     try:
         with _client(studio, token, ca) as client, Progress(transient=True, console=err_console) as bar:
@@ -232,12 +288,14 @@ def perform_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="WAV file to write.")],
     version: Annotated[int, typer.Option("--version", "-v", help="Version (0 = latest).")] = 0,
     sample_rate: Annotated[int, typer.Option(help="Output sample rate, Hz.")] = 48000,
-    studio: StudioOpt = "localhost:50051", token: TokenOpt = None, ca: CaOpt = None,
+    studio: StudioOpt = "localhost:50051",
+    token: TokenOpt = None,
+    ca: CaOpt = None,
 ) -> None:
     """Render a MIDI file in the studio and write the WAV (atomically)."""
     import uuid
 
-    from instrument_agent.studio_client import StudioClientError
+    from instrument_agent.client.studio_client import StudioClientError
 
     try:
         with _client(studio, token, ca) as client:

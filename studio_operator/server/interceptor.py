@@ -25,10 +25,9 @@ from instrument_agent.personality import (
     UnknownDeuError,
     UnknownVersionError,
 )
-
-from .errors import StudioError, UnauthenticatedError
-from .metrics import StudioMetrics
-from .tenants import TokenRegistry
+from studio_operator.server.errors import StudioError, UnauthenticatedError
+from studio_operator.server.metrics import StudioMetrics
+from studio_operator.server.tenants import TokenRegistry
 
 __all__ = ["StudioInterceptor", "current_ama", "status_of"]
 
@@ -118,7 +117,10 @@ class StudioInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap(self, handler, method: str, ama: str, denied: StudioError | None):
         metrics = self.metrics
-        kwargs = {"request_deserializer": handler.request_deserializer, "response_serializer": handler.response_serializer}
+        kwargs = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
 
         async def requests_of(request_iterator, call: _Call):
             async for request in request_iterator:

@@ -29,13 +29,22 @@ class StudioMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.requests = Counter("amadeus_studio_requests", "Finished RPCs by method and status code", ["method", "code"], registry=r)
-        self.latency = Histogram(
-            "amadeus_studio_request_seconds", "RPC duration (whole stream for streaming RPCs)", ["method"],
-            buckets=_LATENCY_BUCKETS, registry=r,
+        self.requests = Counter(
+            "amadeus_studio_requests", "Finished RPCs by method and status code", ["method", "code"], registry=r
         )
-        self.active_streams = Gauge("amadeus_studio_active_streams", "Streaming RPCs in progress", ["method"], registry=r)
-        self.bytes_in = Counter("amadeus_studio_received_bytes", "Request message bytes received", ["method"], registry=r)
+        self.latency = Histogram(
+            "amadeus_studio_request_seconds",
+            "RPC duration (whole stream for streaming RPCs)",
+            ["method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.active_streams = Gauge(
+            "amadeus_studio_active_streams", "Streaming RPCs in progress", ["method"], registry=r
+        )
+        self.bytes_in = Counter(
+            "amadeus_studio_received_bytes", "Request message bytes received", ["method"], registry=r
+        )
         self.bytes_out = Counter("amadeus_studio_sent_bytes", "Response message bytes sent", ["method"], registry=r)
         self.practices = Gauge("amadeus_studio_practices", "Practices by state", ["state"], registry=r)
         self.practices.labels("queued").set(0)

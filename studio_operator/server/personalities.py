@@ -18,8 +18,7 @@ from pathlib import Path
 
 from instrument_agent.personality import Bundle, BundleCorruptError, pack_bundle, sha256_file, unpack_bundle
 from instrument_agent.proto import studio_pb2
-
-from .errors import InvalidRequestError, PreconditionError
+from studio_operator.server.errors import InvalidRequestError, PreconditionError
 
 __all__ = ["PersonalityResolver", "version_proto"]
 
@@ -27,8 +26,12 @@ __all__ = ["PersonalityResolver", "version_proto"]
 def version_proto(info) -> studio_pb2.PersonalityVersion:
     """A store ``VersionInfo`` as the API message."""
     return studio_pb2.PersonalityVersion(
-        deu=info.deu, version=info.version, digest=info.digest, parent_version=info.parent_version,
-        practice=info.practice, created=info.created,
+        deu=info.deu,
+        version=info.version,
+        digest=info.digest,
+        parent_version=info.parent_version,
+        practice=info.practice,
+        created=info.created,
     )
 
 

@@ -18,11 +18,10 @@ from pathlib import Path
 import grpc
 
 from instrument_agent.proto import studio_pb2, studio_pb2_grpc
-
-from .interceptor import StudioInterceptor
-from .metrics import StudioMetrics
-from .service import StudioServicer
-from .tenants import TokenRegistry
+from studio_operator.server.interceptor import StudioInterceptor
+from studio_operator.server.metrics import StudioMetrics
+from studio_operator.server.service import StudioServicer
+from studio_operator.server.tenants import TokenRegistry
 
 __all__ = ["StudioConfig", "StudioServer", "build_backend", "serve"]
 
@@ -83,19 +82,27 @@ class StudioConfig:
 def build_backend(config: StudioConfig, metrics: StudioMetrics):
     """The configured backend (embedded or cluster)."""
     if config.backend == "embedded":
-        from .embedded import EmbeddedBackend
+        from studio_operator.server.backends.embedded.backend import EmbeddedBackend
 
-        return EmbeddedBackend(config.home, workers=config.workers, audio_roots=config.audio_roots,
-                               runner=config.runner, metrics=metrics)
+        return EmbeddedBackend(
+            config.home, workers=config.workers, audio_roots=config.audio_roots, runner=config.runner, metrics=metrics
+        )
     if config.backend == "cluster":
         try:
-            from .cluster import ClusterBackend
+            from studio_operator.server.backends.cluster.backend import ClusterBackend
         except ModuleNotFoundError as exc:
             raise ValueError(f"the cluster backend needs {exc.name!r}: pip install 'amadeus[studio]'") from None
         return ClusterBackend(
-            config.home, namespace=config.namespace, kubeconfig=config.kubeconfig, metrics=metrics,
-            s3_endpoint=config.s3_endpoint, s3_bucket=config.s3_bucket, s3_prefix=config.s3_prefix, s3_access_key=config.s3_access_key,
-            s3_secret_key=config.s3_secret_key, s3_secure=config.s3_secure,
+            config.home,
+            namespace=config.namespace,
+            kubeconfig=config.kubeconfig,
+            metrics=metrics,
+            s3_endpoint=config.s3_endpoint,
+            s3_bucket=config.s3_bucket,
+            s3_prefix=config.s3_prefix,
+            s3_access_key=config.s3_access_key,
+            s3_secret_key=config.s3_secret_key,
+            s3_secure=config.s3_secure,
         )
     raise ValueError(f"backend {config.backend!r}: choose embedded or cluster")
 
@@ -112,7 +119,7 @@ class _Running:
         self.backend = build_backend(config, self.metrics)
         self.tf_serving = None
         if config.tf_serving:
-            from .tf_serving import TFServingRenderer
+            from studio_operator.server.perform.tf_serving import TFServingRenderer
 
             self.tf_serving = TFServingRenderer(config.tf_serving, model_name=config.tf_serving_model)
         self.server = None
@@ -132,8 +139,11 @@ class _Running:
         ]
         self.server = grpc.aio.server(interceptors=[StudioInterceptor(self.tokens, self.metrics)], options=options)
         servicer = StudioServicer(
-            self.backend, c.home, max_upload_bytes=c.max_upload_bytes,
-            max_practices_per_tenant=c.max_practices_per_tenant, tf_serving=self.tf_serving,
+            self.backend,
+            c.home,
+            max_upload_bytes=c.max_upload_bytes,
+            max_practices_per_tenant=c.max_practices_per_tenant,
+            tf_serving=self.tf_serving,
         )
         studio_pb2_grpc.add_StudioServicer_to_server(servicer, self.server)
         self.health = health.aio.HealthServicer()

@@ -12,13 +12,19 @@ import asyncio
 import threading
 
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
-
-from .errors import InvalidRequestError, NotFoundError, TooLargeError
-from .interceptor import current_ama
-from .performance import Cancelled, PerformSession, encode_audio, make_engine, parse_midi_bytes, render_file
-from .personalities import PersonalityResolver, version_proto
-from .practices import new_practice_id
-from .uploads import UploadReceiver, validate_header
+from studio_operator.server.backends.embedded.practices import new_practice_id
+from studio_operator.server.errors import InvalidRequestError, NotFoundError, TooLargeError
+from studio_operator.server.interceptor import current_ama
+from studio_operator.server.perform.sessions import (
+    Cancelled,
+    PerformSession,
+    encode_audio,
+    make_engine,
+    parse_midi_bytes,
+    render_file,
+)
+from studio_operator.server.personalities import PersonalityResolver, version_proto
+from studio_operator.server.uploads import UploadReceiver, validate_header
 
 __all__ = ["StudioServicer"]
 
@@ -32,8 +38,16 @@ _MAX_CHUNK = 4 << 20
 class StudioServicer(studio_pb2_grpc.StudioServicer):
     """Args: backend (embedded or cluster), the studio home, limits, optional TF Serving renderer."""
 
-    def __init__(self, backend, home, *, max_upload_bytes: int, max_practices_per_tenant: int,
-                 tf_serving=None, watch_interval: float = 0.2):
+    def __init__(
+        self,
+        backend,
+        home,
+        *,
+        max_upload_bytes: int,
+        max_practices_per_tenant: int,
+        tf_serving=None,
+        watch_interval: float = 0.2,
+    ):
         self.backend = backend
         self.resolver = PersonalityResolver(backend, home)
         self.max_upload_bytes = max_upload_bytes
@@ -125,7 +139,10 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         row, _path, archive_sha = await asyncio.to_thread(self.resolver.packed, ama, request.ref)
         bundle = await asyncio.to_thread(self.resolver.bundle, ama, request.ref)
         return studio_pb2.PersonalityInfo(
-            version=version_proto(row), manifest=bundle.manifest, packed_size=_path.stat().st_size, packed_sha256=archive_sha,
+            version=version_proto(row),
+            manifest=bundle.manifest,
+            packed_size=_path.stat().st_size,
+            packed_sha256=archive_sha,
         )
 
     async def DownloadPersonality(self, request, context):
@@ -143,7 +160,12 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
             while True:
                 data = handle.read(chunk)
                 yield studio_pb2.BundleChunk(
-                    offset=offset, data=data, total_size=size, packed_sha256=archive_sha, digest=row.digest, version=row.version,
+                    offset=offset,
+                    data=data,
+                    total_size=size,
+                    packed_sha256=archive_sha,
+                    digest=row.digest,
+                    version=row.version,
                 )
                 offset += len(data)
                 if offset >= size:
@@ -161,13 +183,24 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
             raise InvalidRequestError("Perform: the first message must be a setup")
         setup = first.setup
         with self.resolver.open(ama, setup.personality) as bundle:
-            engine = await asyncio.to_thread(make_engine, bundle, setup.sample_rate,
-                                             setup.player_profile if setup.HasField("player_profile") else None, setup.seed)
+            engine = await asyncio.to_thread(
+                make_engine,
+                bundle,
+                setup.sample_rate,
+                setup.player_profile if setup.HasField("player_profile") else None,
+                setup.seed,
+            )
             session = PerformSession(engine, setup.block_size)
-            yield studio_pb2.PerformResponse(ready=studio_pb2.PerformReady(
-                deu=bundle.deu, version=bundle.version, digest=bundle.digest, sample_rate=engine.sample_rate,
-                block_size=session.block_size, latency_samples=engine.latency_samples,
-            ))
+            yield studio_pb2.PerformResponse(
+                ready=studio_pb2.PerformReady(
+                    deu=bundle.deu,
+                    version=bundle.version,
+                    digest=bundle.digest,
+                    sample_rate=engine.sample_rate,
+                    block_size=session.block_size,
+                    latency_samples=engine.latency_samples,
+                )
+            )
             try:
                 async for request in requests:
                     if request.WhichOneof("part") != "play":
@@ -189,8 +222,13 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         performance = parse_midi_bytes(request.midi)
         cancelled = threading.Event()
         with self.resolver.open(ama, request.personality) as bundle:
-            engine = await asyncio.to_thread(make_engine, bundle, request.sample_rate,
-                                             request.player_profile if request.HasField("player_profile") else None, request.seed)
+            engine = await asyncio.to_thread(
+                make_engine,
+                bundle,
+                request.sample_rate,
+                request.player_profile if request.HasField("player_profile") else None,
+                request.seed,
+            )
             try:
                 if self.tf_serving is not None:
                     audio = await asyncio.to_thread(self.tf_serving.render, bundle, performance, engine, ama)
@@ -204,7 +242,12 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
                 cancelled.set()
             fmt = request.format or studio_pb2.WAV_FLOAT32
             return studio_pb2.PerformFileResponse(
-                audio=encode_audio(audio, engine.sample_rate, fmt), format=fmt, sample_rate=engine.sample_rate,
-                seconds=audio.size / engine.sample_rate, deu=bundle.deu, version=bundle.version, digest=bundle.digest,
+                audio=encode_audio(audio, engine.sample_rate, fmt),
+                format=fmt,
+                sample_rate=engine.sample_rate,
+                seconds=audio.size / engine.sample_rate,
+                deu=bundle.deu,
+                version=bundle.version,
+                digest=bundle.digest,
                 renderer=renderer,
             )

@@ -27,9 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from instrument_agent.atomic import atomic_write
-
-from .errors import UnauthenticatedError
+from instrument_agent.personality.atomic import atomic_write
+from studio_operator.server.errors import UnauthenticatedError
 
 __all__ = ["TokenEntry", "TokenRegistry", "TokensFileError", "add_token", "hash_token", "new_token", "validate_ama"]
 
@@ -75,7 +74,7 @@ def _parse_time(value, source: str) -> _dt.datetime | None:
             when = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise TokensFileError(f"{source}: expires {value!r} is not an RFC 3339 time") from None
-    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
 
 
 class TokenRegistry:
@@ -113,7 +112,9 @@ class TokenRegistry:
                 raise TokensFileError(f"{source}: expected a mapping with ama and sha256")
             digest = str(row.get("sha256", "")).lower()
             if not _HEX64.match(digest):
-                raise TokensFileError(f"{source}: sha256 must be 64 hex digits (store the token's hash, never the token)")
+                raise TokensFileError(
+                    f"{source}: sha256 must be 64 hex digits (store the token's hash, never the token)"
+                )
             entries.append(
                 TokenEntry(validate_ama(row.get("ama"), source=source), digest, _parse_time(row.get("expires"), source))
             )
@@ -137,7 +138,7 @@ class TokenRegistry:
         entry = next((e for h, e in self._by_hash.items() if hmac.compare_digest(h, digest)), None)
         if entry is None:
             raise UnauthenticatedError("unknown token")
-        now = now or _dt.datetime.now(_dt.timezone.utc)
+        now = now or _dt.datetime.now(_dt.UTC)
         if entry.expires is not None and now >= entry.expires:
             raise UnauthenticatedError(f"token of ama {entry.ama!r} expired at {entry.expires.isoformat()}")
         return entry.ama
@@ -155,7 +156,7 @@ def add_token(path: str | Path, ama: str, *, expires: _dt.datetime | None = None
     token = new_token()
     row: dict = {"ama": ama, "sha256": hash_token(token)}
     if expires is not None:
-        row["expires"] = expires.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        row["expires"] = expires.astimezone(_dt.UTC).isoformat().replace("+00:00", "Z")
     data["tokens"].append(row)
     atomic_write(path, yaml.safe_dump(data, sort_keys=False), file_mode=0o600)
     return token

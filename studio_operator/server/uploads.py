@@ -6,10 +6,9 @@ import hashlib
 import re
 from pathlib import Path
 
+from instrument_agent.personality.store import InvalidDeuNameError, validate_deu_name
 from instrument_agent.proto import personality_pb2, studio_pb2
-from instrument_agent.store import InvalidDeuNameError, validate_deu_name
-
-from .errors import InvalidRequestError, TooLargeError
+from studio_operator.server.errors import InvalidRequestError, TooLargeError
 
 __all__ = ["UploadReceiver", "check_audio_file", "validate_header"]
 
@@ -68,7 +67,9 @@ def check_audio_file(path: Path, what: str) -> None:
     try:
         info = soundfile.info(str(path))
     except Exception as exc:  # noqa: BLE001 - libsndfile reports every decode failure differently
-        raise InvalidRequestError(f"{what}: not an audio file soundfile can read ({str(exc).strip() or type(exc).__name__})") from None
+        raise InvalidRequestError(
+            f"{what}: not an audio file soundfile can read ({str(exc).strip() or type(exc).__name__})"
+        ) from None
     if info.frames <= 0:
         raise InvalidRequestError(f"{what}: audio file holds no samples")
 
@@ -117,7 +118,11 @@ class UploadReceiver:
         self.close()
         for name, upload in self.declared.items():
             if self._sizes[name] != upload.size:
-                raise InvalidRequestError(f"upload {name!r}: received {self._sizes[name]} of {upload.size} declared bytes")
+                raise InvalidRequestError(
+                    f"upload {name!r}: received {self._sizes[name]} of {upload.size} declared bytes"
+                )
             if upload.sha256 and self._hashes[name].hexdigest() != upload.sha256:
-                raise InvalidRequestError(f"upload {name!r}: sha256 does not match the declared digest (corrupted in transit)")
+                raise InvalidRequestError(
+                    f"upload {name!r}: sha256 does not match the declared digest (corrupted in transit)"
+                )
             check_audio_file(self.directory / name, f"upload {name!r}")

@@ -46,7 +46,9 @@ INSTRUMENTS = {  # name: (GM program, lowest, highest MIDI note)
 }
 
 
-def _held_out_other(other_wav: Path, ingest_dir: Path, n_train_frames: int, holdout: Examples, sr: int, hop: int) -> np.ndarray:
+def _held_out_other(
+    other_wav: Path, ingest_dir: Path, n_train_frames: int, holdout: Examples, sr: int, hop: int
+) -> np.ndarray:
     """The other soundfont's audio at exactly the held-out examples' times."""
     import soundfile
 
@@ -64,7 +66,12 @@ def _held_out_other(other_wav: Path, ingest_dir: Path, n_train_frames: int, hold
 
 def run(instrument: str, minutes: float, audio_minutes: float, folder: Path, console: Console) -> dict:
     program, low, high = INSTRUMENTS[instrument]
-    midi = write_midi(practice_score(audio_minutes * 60.0, low=low, high=high, seed=7), folder / f"{instrument}.mid", program=program, expression=True)
+    midi = write_midi(
+        practice_score(audio_minutes * 60.0, low=low, high=high, seed=7),
+        folder / f"{instrument}.mid",
+        program=program,
+        expression=True,
+    )
     learn = render_with_soundfont(midi, "FluidR3", folder / f"{instrument}-FluidR3.wav")
     other = render_with_soundfont(midi, "TimGM6mb", folder / f"{instrument}-TimGM6mb.wav")
     profile = {"max_train_seconds": minutes * 60.0, "steps": 100_000, "checkpoint_every": 200}
@@ -99,10 +106,19 @@ def run(instrument: str, minutes: float, audio_minutes: float, folder: Path, con
 
         console.print("[yellow]DDSP core not installed: baselines and the other soundfont only[/yellow]")
         fr = resolved.frame_rate
-        figures["sine"] = spectral_loss(holdout.audio, np.stack([sine_baseline(f, l, sr, fr) for f, l in zip(holdout.f0_hz, holdout.loudness_db)]), **loss_args)
+        figures["sine"] = spectral_loss(
+            holdout.audio,
+            np.stack([sine_baseline(f, l, sr, fr) for f, l in zip(holdout.f0_hz, holdout.loudness_db)]),
+            **loss_args,
+        )
         figures["stack"] = spectral_loss(
             holdout.audio,
-            np.stack([harmonic_stack_baseline(f, l, sr, fr, resolved.n_harmonics) for f, l in zip(holdout.f0_hz, holdout.loudness_db)]),
+            np.stack(
+                [
+                    harmonic_stack_baseline(f, l, sr, fr, resolved.n_harmonics)
+                    for f, l in zip(holdout.f0_hz, holdout.loudness_db)
+                ]
+            ),
             **loss_args,
         )
     figures["held-out s"] = holdout.audio.size / sr
@@ -113,7 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget per instrument (minutes)")
     parser.add_argument("--audio-minutes", type=float, default=3.0, help="minutes of rendered audio per instrument")
-    parser.add_argument("--instruments", nargs="+", default=["violin", "clarinet", "trumpet"], choices=sorted(INSTRUMENTS))
+    parser.add_argument(
+        "--instruments", nargs="+", default=["violin", "clarinet", "trumpet"], choices=sorted(INSTRUMENTS)
+    )
     args = parser.parse_args(argv)
     console = Console()
     results = {}
@@ -126,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
         table.add_column(column, justify="right")
     for name, f in results.items():
         ratio = lambda key: f"{f[key]:.3f} ({f[key] / f['sine']:.2f}×)" if key in f else "n/a"  # noqa: E731
-        table.add_row(name, ratio("learned"), ratio("other soundfont"), ratio("stack"), ratio("sine"), f"{f['held-out s']:.0f}")
+        table.add_row(
+            name, ratio("learned"), ratio("other soundfont"), ratio("stack"), ratio("sine"), f"{f['held-out s']:.0f}"
+        )
     console.print(table)
 
 

@@ -79,7 +79,9 @@ def _operator_main(config, url: str, ready) -> None:
     )
     flag = threading.Event()
     threading.Thread(target=lambda: (flag.wait(60), ready.send("ready")), daemon=True).start()
-    asyncio.run(run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, ready_flag=flag))
+    asyncio.run(
+        run_operator(config, configuration=configuration, namespaces=[NAMESPACE], operator=operator, ready_flag=flag)
+    )
 
 
 def _start_operator(config, url: str):
@@ -100,7 +102,15 @@ def _baseline(count: int, home: str, cache: str) -> float:
         config = fast_config(kfp_host=kfp.url, store_home=home, pipeline_cache_dir=cache)
         backend = KfpBackend(config, compile_fn=compile_standin)
         requests = [
-            PracticeRequest(name=f"b{i}", namespace=NAMESPACE, uid=str(uuid.uuid4()), generation=1, deu="oboe", type="imitation", audio=("/a.wav",))
+            PracticeRequest(
+                name=f"b{i}",
+                namespace=NAMESPACE,
+                uid=str(uuid.uuid4()),
+                generation=1,
+                deu="oboe",
+                type="imitation",
+                audio=("/a.wav",),
+            )
             for i in range(count)
         ]
         backend.submit(requests[0])  # compile once, like the operator's cache
@@ -195,7 +205,9 @@ async def _bench(count: int) -> None:
     cluster_process.start()
     url, kfp_url = await loop.run_in_executor(None, parent.recv)
 
-    config = fast_config(kfp_host=kfp_url, store_home=home, pipeline_cache_dir=cache, poll_interval=2.0, max_poll_interval=20.0)
+    config = fast_config(
+        kfp_host=kfp_url, store_home=home, pipeline_cache_dir=cache, poll_interval=2.0, max_poll_interval=20.0
+    )
     process = await loop.run_in_executor(None, _start_operator, config, url)
     rss_before = _rss_mb(process.pid)
 
@@ -205,7 +217,9 @@ async def _bench(count: int) -> None:
 
         async def create(i: int) -> None:
             started = time.time()
-            body = await cluster.apply(f"practice-{i:04d}", {"deu": "oboe", "type": "imitation", "audio": [f"s3://takes/oboe-{i}.wav"]})
+            body = await cluster.apply(
+                f"practice-{i:04d}", {"deu": "oboe", "type": "imitation", "audio": [f"s3://takes/oboe-{i}.wav"]}
+            )
             created_at[body["metadata"]["uid"]] = started
 
         async def runs() -> list[dict]:
@@ -234,7 +248,10 @@ async def _bench(count: int) -> None:
                 process = await loop.run_in_executor(None, _start_operator, config, url)
             if time.perf_counter() - last_report > 5:
                 last_report = time.perf_counter()
-                print(f"  {last_report - t0:6.1f} s: {submitted}/{count} submitted, operator RSS {_rss_mb(process.pid):.0f} MB", flush=True)
+                print(
+                    f"  {last_report - t0:6.1f} s: {submitted}/{count} submitted, operator RSS {_rss_mb(process.pid):.0f} MB",
+                    flush=True,
+                )
             if time.perf_counter() - t0 > 900:
                 print(f"timeout: {submitted} of {count} submitted after 900 s")
                 break
@@ -243,7 +260,8 @@ async def _bench(count: int) -> None:
         total = max(created_times) - t0_wall  # the last run's creation, not when this loop noticed it
 
         latencies = sorted(
-            datetime.datetime.fromisoformat(run["created_at"]).timestamp() - created_at[run["display_name"].removeprefix("practice-")]
+            datetime.datetime.fromisoformat(run["created_at"]).timestamp()
+            - created_at[run["display_name"].removeprefix("practice-")]
             for run in current
             if run["display_name"].removeprefix("practice-") in created_at
         )
@@ -273,11 +291,17 @@ async def _bench(count: int) -> None:
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
     print(f"Practices created at once:            {count} (POSTs took {create_seconds:.2f} s)")
     print(f"all submitted after:                  {total:.2f} s   (target: 60 s)")
-    print(f"create -> run created, p50 / p99:     {p(0.5):.2f} s / {p(0.99):.2f} s   (mean {statistics.mean(latencies):.2f} s)")
+    print(
+        f"create -> run created, p50 / p99:     {p(0.5):.2f} s / {p(0.99):.2f} s   (mean {statistics.mean(latencies):.2f} s)"
+    )
     print(f"baseline, {count} runs straight to KFP: {baseline:.2f} s  -> operator / baseline = {total / baseline:.1f}x")
-    print(f"operator process RSS:                 {rss_before:.0f} MB before, {rss_peak:.0f} MB peak (+{rss_peak - rss_before:.0f} MB)")
-    print(f"operator killed (SIGKILL) after:       {restarted_at} submissions ({stopped_with} when it was gone); "
-          f"the new one started at {stop_seconds:.1f} s")
+    print(
+        f"operator process RSS:                 {rss_before:.0f} MB before, {rss_peak:.0f} MB peak (+{rss_peak - rss_before:.0f} MB)"
+    )
+    print(
+        f"operator killed (SIGKILL) after:       {restarted_at} submissions ({stopped_with} when it was gone); "
+        f"the new one started at {stop_seconds:.1f} s"
+    )
     print(f"duplicate submissions:                {duplicates}")
     print(f"every status Running after:           {all_running:.2f} s   {phases}")
     print(f"Events posted by the operators:       {events_posted} (acknowledged, not stored)")

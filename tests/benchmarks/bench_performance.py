@@ -39,7 +39,13 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+):
     os.environ[_var] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -55,7 +61,7 @@ import mido  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "instrument_agent"))
-from _perform_support import build_tflite, make_personality  # noqa: E402
+from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.decoder import DecoderShape  # noqa: E402
 from instrument_agent.engine import Engine  # noqa: E402
@@ -112,7 +118,9 @@ def _engine(bundle, decoder, sample_rate):
     )
 
 
-def offline(bundle, decoder, voices: int, seconds: float, sample_rate: int, block: int = OFFLINE_BLOCK) -> tuple[float, float]:
+def offline(
+    bundle, decoder, voices: int, seconds: float, sample_rate: int, block: int = OFFLINE_BLOCK
+) -> tuple[float, float]:
     """(× real time by CPU time, × real time by wall time) of an offline render, in the engine calls ``amadeus play`` makes."""
     engine = _engine(bundle, decoder, sample_rate)
     for at, msg in _notes(voices, seconds, sample_rate):
@@ -124,7 +132,9 @@ def offline(bundle, decoder, voices: int, seconds: float, sample_rate: int, bloc
     return seconds / (time.process_time() - cpu), seconds / (time.perf_counter() - wall)
 
 
-def streaming(bundle, voices: int, seconds: float, sample_rate=48000, block=128, backend="numpy", expression=False) -> dict[str, float]:
+def streaming(
+    bundle, voices: int, seconds: float, sample_rate=48000, block=128, backend="numpy", expression=False
+) -> dict[str, float]:
     """Per-block compute as a fraction of the block period: CPU p50/p99/max and wall p50/p99.
 
     ``expression``: every block, each voice's pressure (polyphonic aftertouch)
@@ -207,7 +217,15 @@ def import_time() -> tuple[float, float]:
         "import time; t=time.perf_counter(); import instrument_agent; a=time.perf_counter()-t; "
         "import instrument_agent.engine, instrument_agent.render; print(a, time.perf_counter()-t)"
     )
-    runs = [tuple(map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())) for _ in range(3)]
+    runs = [
+        tuple(
+            map(
+                float,
+                subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(),
+            )
+        )
+        for _ in range(3)
+    ]
     return min(r[0] for r in runs), min(r[1] for r in runs)
 
 
@@ -226,14 +244,35 @@ def _closure(names: list[str]) -> set[str]:
         for req in dist.requires or []:
             if "extra ==" in req:
                 continue
-            todo.append(req.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].split("!")[0].split("~")[0].strip())
+            todo.append(
+                req.split(";")[0]
+                .split("[")[0]
+                .split("<")[0]
+                .split(">")[0]
+                .split("=")[0]
+                .split("!")[0]
+                .split("~")[0]
+                .strip()
+            )
     return seen
 
 
 def installed_size() -> tuple[float, int]:
     """MB of the amadeus core + agent extra packages (and their dependencies) as installed here."""
-    roots = ["numpy", "protobuf", "typer", "rich", "pyyaml", "platformdirs",
-             "soundfile", "mido", "python-rtmidi", "ai-edge-litert", "grpcio", "sounddevice"]
+    roots = [
+        "numpy",
+        "protobuf",
+        "typer",
+        "rich",
+        "pyyaml",
+        "platformdirs",
+        "soundfile",
+        "mido",
+        "python-rtmidi",
+        "ai-edge-litert",
+        "grpcio",
+        "sounddevice",
+    ]
     total = 0
     packages = _closure(roots)
     for name in packages:
@@ -262,7 +301,9 @@ def main() -> None:
     repeats = max(1, args.repeats)
     tmp = Path(tempfile.mkdtemp(prefix="amadeus-bench-"))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"Amadeus instrument agent performance (one core; load average {load:.1f} on {os.cpu_count()} cores; best of {repeats} runs)\n")
+    print(
+        f"Amadeus instrument agent performance (one core; load average {load:.1f} on {os.cpu_count()} cores; best of {repeats} runs)\n"
+    )
     from instrument_agent.decoder import NumpyDecoder, TFLiteDecoder
 
     for label, shape, frame_rate in [DEFAULT] if args.quick else [DEFAULT, PAPER]:
@@ -298,14 +339,23 @@ def main() -> None:
                 _, state = held.run(inputs, state)
             costs["agent numpy, held note"] = (time.process_time() - t) / 200
             base = costs["tensorflow SavedModel"]
-            print(f"  decoder step, {voices:2d} voices: " + ", ".join(f"{k} {1e3 * v:.3f} ms ({base / v:.1f}× TF)" for k, v in costs.items()))
+            print(
+                f"  decoder step, {voices:2d} voices: "
+                + ", ".join(f"{k} {1e3 * v:.3f} ms ({base / v:.1f}× TF)" for k, v in costs.items())
+            )
         for sample_rate in (16000, 48000):
             for voices in (1, 16):
-                rates = {name: _best(lambda: offline(bundle, dec, voices, seconds, sample_rate), repeats) for name, dec in decoders.items()}
+                rates = {
+                    name: _best(lambda: offline(bundle, dec, voices, seconds, sample_rate), repeats)
+                    for name, dec in decoders.items()
+                }
                 base = rates["tensorflow SavedModel"][0]
                 print(
                     f"  offline {sample_rate // 1000} kHz, {voices:2d} voices: "
-                    + ", ".join(f"{k} {cpu:.0f}× real time ({cpu / base:.2f}× TF) [wall {wall:.0f}×]" for k, (cpu, wall) in rates.items())
+                    + ", ".join(
+                        f"{k} {cpu:.0f}× real time ({cpu / base:.2f}× TF) [wall {wall:.0f}×]"
+                        for k, (cpu, wall) in rates.items()
+                    )
                 )
         for backend in ("numpy", "tflite"):
             for voices, expression in ((1, False), (8, False), (16, False), (16, True)):
@@ -317,7 +367,10 @@ def main() -> None:
                 )
         lat = latency(bundle)
         budget = 1000 * 128 / 48000 + 1000 / frame_rate
-        print("  latency (event arriving mid-block to its first change of the audio): " + ", ".join(f"{k} {v:.2f} ms" for k, v in lat.items()))
+        print(
+            "  latency (event arriving mid-block to its first change of the audio): "
+            + ", ".join(f"{k} {v:.2f} ms" for k, v in lat.items())
+        )
         print(f"    budget: block 2.67 ms + frame {1000 / frame_rate:.1f} ms = {budget:.1f} ms")
         print()
     package_only, with_engine = import_time()

@@ -25,8 +25,17 @@ import numpy as np
 import soundfile
 
 TINY = dict(
-    steps=20, hidden_size=64, gru_units=64, n_harmonics=30, n_noise_bands=33, example_seconds=1.0, batch_size=4,
-    reverb=False, f0_method="yin", holdout_fraction=0.2, checkpoint_every=1000,
+    steps=20,
+    hidden_size=64,
+    gru_units=64,
+    n_harmonics=30,
+    n_noise_bands=33,
+    example_seconds=1.0,
+    batch_size=4,
+    reverb=False,
+    f0_method="yin",
+    holdout_fraction=0.2,
+    checkpoint_every=1000,
 )
 
 
@@ -40,33 +49,43 @@ def bench_overhead(work: Path) -> None:
     soundfile.write(str(audio), bowed_string(practice_score(12.0, seed=7), 22050, seed=7), 22050)
     os.environ["AMADEUS_HOME"] = str(work / "embedded-home")
     started = time.perf_counter()
-    run_imitation("bench", [audio], dict(TINY), home=work / "embedded-home", progress=False, cache_dir=work / "cache-embedded")
+    run_imitation(
+        "bench", [audio], dict(TINY), home=work / "embedded-home", progress=False, cache_dir=work / "cache-embedded"
+    )
     embedded = time.perf_counter() - started
 
     os.environ["AMADEUS_HOME"] = str(work / "kfp-home")
     started = time.perf_counter()
     run_local(
-        "imitation", pipeline_root=work / "root", deu="bench", audio_uris=json.dumps([str(audio)]),
-        learner_profile_json=json.dumps(TINY), feature_cache_dir=str(work / "cache-kfp"),
+        "imitation",
+        pipeline_root=work / "root",
+        deu="bench",
+        audio_uris=json.dumps([str(audio)]),
+        learner_profile_json=json.dumps(TINY),
+        feature_cache_dir=str(work / "cache-kfp"),
     )
     kfp_local = time.perf_counter() - started
     print(f"imitation, 12 s of audio, {TINY['steps']} steps (tiny model):")
     print(f"  embedded runner   {embedded:6.1f} s   1.00x")
-    print(f"  kfp.local         {kfp_local:6.1f} s   {kfp_local / embedded:.2f}x  (overhead {kfp_local - embedded:+.1f} s)")
+    print(
+        f"  kfp.local         {kfp_local:6.1f} s   {kfp_local / embedded:.2f}x  (overhead {kfp_local - embedded:+.1f} s)"
+    )
 
 
 def bench_feedback(work: Path) -> None:
     from instrument_agent.decoder import DecoderShape, random_decoder_weights
     from instrument_agent.engine import Engine
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import default_player_profile, resolve_learner_profile
     from instrument_agent.proto import personality_pb2
     from instrument_agent.render import transfer_timbre
-    from instrument_agent.store import PersonalityStore
     from pipelines.feedback import parse_region, run_feedback, spectral_centroid_hz
     from pipelines.registry import LocalRegistry, Registry
 
     sr, fr = 16000, 50
-    learner = resolve_learner_profile(personality_pb2.LearnerProfile(hidden_size=64, gru_units=64, n_harmonics=60, reverb=False))
+    learner = resolve_learner_profile(
+        personality_pb2.LearnerProfile(hidden_size=64, gru_units=64, n_harmonics=60, reverb=False)
+    )
     np.savez(work / "decoder.npz", **random_decoder_weights(DecoderShape(64, 1, 64, 60, 65), seed=11))
     manifest = personality_pb2.PersonalityManifest(sample_rate=sr, frame_rate=fr)
     manifest.learner_profile.CopyFrom(learner)
@@ -81,7 +100,9 @@ def bench_feedback(work: Path) -> None:
         engine = Engine.from_bundle(b, sample_rate=sr, backend="numpy", player_profile=profile)
         return transfer_timbre(engine, f0, loudness)[: len(f0) * sr // fr]
 
-    print("feedback: performance played bright (+4 dB/oct) in 0-4 s and dull (-6 dB/oct) in 4-8 s; liked 1-3 s, disliked 5-7 s")
+    print(
+        "feedback: performance played bright (+4 dB/oct) in 0-4 s and dull (-6 dB/oct) in 4-8 s; liked 1-3 s, disliked 5-7 s"
+    )
     for liked_tilt, disliked_tilt in ((4.0, -6.0), (-6.0, 4.0)):
         a, b = default_player_profile(), default_player_profile()
         a.harmonic_tilt, b.harmonic_tilt = liked_tilt, disliked_tilt
@@ -90,7 +111,14 @@ def bench_feedback(work: Path) -> None:
         soundfile.write(str(path), perf, sr, subtype="FLOAT")
         registry = Registry(LocalRegistry(home))
         started = time.perf_counter()
-        result = run_feedback("bench", path, [parse_region("1-3", "good"), parse_region("5-7", "bad")], registry=registry, base_version=1, steps=60)
+        result = run_feedback(
+            "bench",
+            path,
+            [parse_region("1-3", "good"), parse_region("5-7", "bad")],
+            registry=registry,
+            base_version=1,
+            steps=60,
+        )
         seconds = time.perf_counter() - started
         new = PersonalityStore(home).get("bench", result.version)
         liked = spectral_centroid_hz(perf[1 * sr : 3 * sr], sr)

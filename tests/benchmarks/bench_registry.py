@@ -18,19 +18,35 @@ import numpy as np
 
 def _bundle(home: Path):
     from instrument_agent.decoder import DecoderShape, random_decoder_weights
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import default_player_profile, resolve_learner_profile
     from instrument_agent.proto import personality_pb2
-    from instrument_agent.store import PersonalityStore
 
     learner = resolve_learner_profile(None)
     files = home.parent / "files"
     files.mkdir(parents=True, exist_ok=True)
-    np.savez(files / "decoder.npz", **random_decoder_weights(DecoderShape(learner.hidden_size, learner.mlp_layers, learner.gru_units, learner.n_harmonics, learner.n_noise_bands)))
-    (files / "variables.data").write_bytes(np.random.default_rng(0).bytes(8 << 20))  # stands in for saved_model/variables
+    np.savez(
+        files / "decoder.npz",
+        **random_decoder_weights(
+            DecoderShape(
+                learner.hidden_size, learner.mlp_layers, learner.gru_units, learner.n_harmonics, learner.n_noise_bands
+            )
+        ),
+    )
+    (files / "variables.data").write_bytes(
+        np.random.default_rng(0).bytes(8 << 20)
+    )  # stands in for saved_model/variables
     manifest = personality_pb2.PersonalityManifest(sample_rate=16000, frame_rate=50)
     manifest.learner_profile.CopyFrom(learner)
     manifest.player_profile.CopyFrom(default_player_profile())
-    return PersonalityStore(home).commit("bench", manifest, {"decoder.npz": files / "decoder.npz", "saved_model/variables/variables.data-00000-of-00001": files / "variables.data"})
+    return PersonalityStore(home).commit(
+        "bench",
+        manifest,
+        {
+            "decoder.npz": files / "decoder.npz",
+            "saved_model/variables/variables.data-00000-of-00001": files / "variables.data",
+        },
+    )
 
 
 def _round_trip(registry, bundle, work: Path, n: int) -> list[float]:
@@ -64,7 +80,14 @@ def main(n: int = 5) -> None:
         server.start()
         try:
             local = _round_trip(LocalRegistry(work / "local"), bundle, work, n)
-            s3 = _round_trip(S3Registry("s3://bench/personalities", endpoint=f"http://127.0.0.1:{port}", access_key="k", secret_key="s"), bundle, work, n)
+            s3 = _round_trip(
+                S3Registry(
+                    "s3://bench/personalities", endpoint=f"http://127.0.0.1:{port}", access_key="k", secret_key="s"
+                ),
+                bundle,
+                work,
+                n,
+            )
         finally:
             server.stop()
         base = statistics.median(local)

@@ -26,8 +26,8 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "instrument_agent"))
 from _perform_support import make_personality  # noqa: E402
 
+from instrument_agent.client.studio_client import StudioClient, midi_event  # noqa: E402
 from instrument_agent.engine import Engine  # noqa: E402
-from instrument_agent.studio_client import StudioClient, midi_event  # noqa: E402
 from studio_operator.server import StudioConfig, StudioServer  # noqa: E402
 
 
@@ -73,26 +73,37 @@ def bench_perform(server, bundle, clients, seconds, sample_rate, block, per_mess
     for n in (1, clients):
         latencies, rtfs = [], []
         barrier = threading.Barrier(n)
-        threads = [threading.Thread(target=_stream, args=(server.address, sample_rate, block, seconds, per_message,
-                                                           latencies, rtfs, barrier)) for _ in range(n)]
+        threads = [
+            threading.Thread(
+                target=_stream,
+                args=(server.address, sample_rate, block, seconds, per_message, latencies, rtfs, barrier),
+            )
+            for _ in range(n)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         rows[n] = (np.median(rtfs), np.min(rtfs), np.percentile(latencies, 99))
-    print(f"Perform: {sample_rate} Hz, {block}-sample blocks ({block / sample_rate * 1000:.2f} ms), "
-          f"{per_message} blocks per message, {seconds:.1f} s per stream")
+    print(
+        f"Perform: {sample_rate} Hz, {block}-sample blocks ({block / sample_rate * 1000:.2f} ms), "
+        f"{per_message} blocks per message, {seconds:.1f} s per stream"
+    )
     print(f"  baseline: in-process engine, 1 stream      RTF {local_rtf:8.1f}x")
     for n, (median, worst, p99) in rows.items():
-        print(f"  studio, {n:2d} concurrent stream(s)      RTF median {median:7.2f}x  worst {worst:7.2f}x "
-              f"(= {median / local_rtf:.3f} of baseline; aggregate {median * n:.1f}x)  p99 block {p99:.2f} ms")
+        print(
+            f"  studio, {n:2d} concurrent stream(s)      RTF median {median:7.2f}x  worst {worst:7.2f}x "
+            f"(= {median / local_rtf:.3f} of baseline; aggregate {median * n:.1f}x)  p99 block {p99:.2f} ms"
+        )
 
 
 def bench_upload(server, tmp, megabytes):
     wav = tmp / "upload.wav"
     rate = 48000
     frames = int(megabytes * 1e6 / 4)
-    soundfile.write(str(wav), (np.random.default_rng(0).standard_normal(frames) * 0.1).astype(np.float32), rate, subtype="FLOAT")
+    soundfile.write(
+        str(wav), (np.random.default_rng(0).standard_normal(frames) * 0.1).astype(np.float32), rate, subtype="FLOAT"
+    )
     size = wav.stat().st_size / 1e6
     t0 = time.perf_counter()
     shutil.copyfile(wav, tmp / "copy.wav")
@@ -119,8 +130,16 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         (tmp / "p").mkdir()
         bundle = make_personality(tmp / "p", deu="cello", tflite=False)
-        server = StudioServer(StudioConfig(home=tmp / "p" / "home", host="127.0.0.1", port=0, metrics_port=None,
-                                           workers=1, runner=[sys.executable, "-c", "import time; time.sleep(0)"])).start()
+        server = StudioServer(
+            StudioConfig(
+                home=tmp / "p" / "home",
+                host="127.0.0.1",
+                port=0,
+                metrics_port=None,
+                workers=1,
+                runner=[sys.executable, "-c", "import time; time.sleep(0)"],
+            )
+        ).start()
         try:
             bench_perform(server, bundle, args.clients, args.seconds, args.sample_rate, args.block, args.per_message)
             bench_upload(server, tmp, args.upload_mb)

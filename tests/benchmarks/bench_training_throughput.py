@@ -25,7 +25,14 @@ import numpy as np  # noqa: E402
 
 CONFIGS = {
     "default": {},
-    "paper": {"frame_rate": 250, "hidden_size": 512, "mlp_layers": 3, "gru_units": 512, "n_harmonics": 100, "n_noise_bands": 65},
+    "paper": {
+        "frame_rate": 250,
+        "hidden_size": 512,
+        "mlp_layers": 3,
+        "gru_units": 512,
+        "n_harmonics": 100,
+        "n_noise_bands": 65,
+    },
 }
 
 
@@ -44,7 +51,9 @@ def measure(name: str, jit: bool, steps: int, device: str) -> dict:
     from instrument_agent.proto import personality_pb2
     from pipelines.training import Trainer
 
-    profile = resolve_learner_profile(merge_profile(personality_pb2.LearnerProfile(), {**CONFIGS[name], "device": device}))
+    profile = resolve_learner_profile(
+        merge_profile(personality_pb2.LearnerProfile(), {**CONFIGS[name], "device": device})
+    )
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(profile, tmp, progress=False, jit_compile=jit)
         audio, f0, ld = _batch(profile, np.random.default_rng(0))
@@ -89,7 +98,9 @@ def main() -> None:
     base = next((r for r in rows if r["name"] == "paper" and not r["jit"]), rows[0])
     print(f"\nratios vs {base['name']} xla={'on' if base['jit'] else 'off'} (same run):")
     for row in rows:
-        print(f"  {row['name']:8s} xla={'on ' if row['jit'] else 'off'} {row['steps_per_s'] / base['steps_per_s']:6.2f}x")
+        print(
+            f"  {row['name']:8s} xla={'on ' if row['jit'] else 'off'} {row['steps_per_s'] / base['steps_per_s']:6.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import helm_python
 import jsonschema
@@ -37,7 +36,11 @@ def test_the_chart_lints_clean_in_strict_mode():
     [
         {},
         {"operator": {"clusterWide": True, "backend": "job"}, "serviceMonitor": {"enabled": True}},
-        {"operator": {"watchNamespaces": ["studio-a", "studio-b"]}, "server": {"enabled": False}, "kfp": {"existingSecret": "kfp-token"}},
+        {
+            "operator": {"watchNamespaces": ["studio-a", "studio-b"]},
+            "server": {"enabled": False},
+            "kfp": {"existingSecret": "kfp-token"},
+        },
     ],
     ids=["defaults", "cluster-wide-job-backend-monitored", "two-namespaces-no-server"],
 )
@@ -54,7 +57,10 @@ def test_every_rendered_object_is_valid_kubernetes(values):
 def test_pods_run_as_non_root_with_a_read_only_root_and_resource_requests():
     objects = _objects(render_chart({}, name="studio", namespace="amadeus"))
     deployments = _by_kind(objects, "Deployment")
-    assert {d["metadata"]["name"] for d in deployments} == {"studio-amadeus-studio-operator", "studio-amadeus-studio-server"}
+    assert {d["metadata"]["name"] for d in deployments} == {
+        "studio-amadeus-studio-operator",
+        "studio-amadeus-studio-server",
+    }
     for deployment in deployments:
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
@@ -68,7 +74,12 @@ def test_operator_rbac_is_least_privilege_and_namespaced_by_default():
     objects = _objects(render_chart({}, name="studio", namespace="amadeus"))
     assert _by_kind(objects, "ClusterRole") == []
     operator_role = next(r for r in _by_kind(objects, "Role") if r["metadata"]["name"].endswith("-operator"))
-    granted = {(g, res): set(rule["verbs"]) for rule in operator_role["rules"] for g in rule["apiGroups"] for res in rule["resources"]}
+    granted = {
+        (g, res): set(rule["verbs"])
+        for rule in operator_role["rules"]
+        for g in rule["apiGroups"]
+        for res in rule["resources"]
+    }
     assert granted == {
         ("amadeus.dev", "practices"): {"get", "list", "watch", "patch", "update"},
         ("amadeus.dev", "practices/status"): {"get", "patch", "update"},
@@ -96,14 +107,20 @@ def test_watch_namespaces_get_one_role_each_and_the_operator_watches_them():
 
 
 def test_endpoints_come_from_the_configmap_and_credentials_only_from_existing_secrets():
-    values = {"kfp": {"host": "http://kfp.example:8888", "existingSecret": "kfp-token"}, "mlflow": {"existingSecret": "mlflow-auth"}}
+    values = {
+        "kfp": {"host": "http://kfp.example:8888", "existingSecret": "kfp-token"},
+        "mlflow": {"existingSecret": "mlflow-auth"},
+    }
     objects = _objects(render_chart(values, name="studio", namespace="amadeus"))
     assert _by_kind(objects, "Secret") == []  # the chart never carries credentials
     config = _by_kind(objects, "ConfigMap")[0]["data"]
     assert config["AMADEUS_KFP_HOST"] == "http://kfp.example:8888"
     assert config["AMADEUS_REGISTRY_URI"].startswith("s3://") and config["AMADEUS_MLFLOW_TRACKING_URI"]
     operator = next(d for d in _by_kind(objects, "Deployment") if d["metadata"]["name"].endswith("-operator"))
-    env = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]}
+    env = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+        for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
     assert env == {
         "AWS_ACCESS_KEY_ID": "amadeus-s3",
         "AWS_SECRET_ACCESS_KEY": "amadeus-s3",

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from instrument_agent.decoder import DecoderShape, random_decoder_weights
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.profiles import default_learner_profile, default_player_profile
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 
 SMALL = DecoderShape(hidden_size=32, mlp_layers=1, gru_units=32, n_harmonics=20, n_noise_bands=17)
 

@@ -6,9 +6,9 @@ import pytest
 from _agent_support import StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
+from instrument_agent.agent.state import AgentState  # noqa: E402
 from instrument_agent.cli import main  # noqa: E402
-from instrument_agent.state import AgentState  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
 
 def test_studios_add_list_select_remove(amadeus_home, capsys):
@@ -37,7 +37,7 @@ def test_bad_address_and_unreachable_studio(capsys):
 def test_sync_and_status(tmp_path, monkeypatch, capsys):
     make_personality(tmp_path, seed=0)
     source = StoreSource(PersonalityStore(tmp_path / "home"))
-    monkeypatch.setattr("instrument_agent.sync.open_studio", lambda registration, **kw: source)
+    monkeypatch.setattr("instrument_agent.client.sync.open_studio", lambda registration, **kw: source)
     assert main(["studios", "add", "home", "127.0.0.1:50051", "--no-check"]) == 0
     assert main(["sync"]) == 0
     assert "cello v1: downloaded" in capsys.readouterr().out
@@ -50,4 +50,4 @@ def test_sync_and_status(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture(autouse=True)
 def _no_agent_running(monkeypatch):
-    monkeypatch.setattr("instrument_agent.agent_cli._running_agent_status", lambda port: None)
+    monkeypatch.setattr("instrument_agent.cli.agent._running_agent_status", lambda port: None)

@@ -1,6 +1,6 @@
 import pytest
 
-from instrument_agent.atomic import atomic_write, atomic_writer
+from instrument_agent.personality.atomic import atomic_write, atomic_writer
 
 
 def test_replaces_the_file_and_leaves_no_temporary(tmp_path):

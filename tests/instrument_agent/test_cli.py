@@ -4,8 +4,8 @@ import json
 import subprocess
 import sys
 
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 
 
 def _amadeus(*args, env_home):

@@ -104,7 +104,12 @@ def test_pressure_raises_the_loudness(bundle):
     m = mido.Message
     mpe = [(0.0, m("control_change", channel=0, control=c, value=v)) for c, v in ((101, 0), (100, 6), (6, 15))]
     quiet = play(engine(bundle), mpe + [(0.0, m("note_on", channel=1, note=57, velocity=60))], 0.5, 256)
-    loud = play(engine(bundle), mpe + [(0.0, m("note_on", channel=1, note=57, velocity=60)), (0.0, m("aftertouch", channel=1, value=127))], 0.5, 256)
+    loud = play(
+        engine(bundle),
+        mpe + [(0.0, m("note_on", channel=1, note=57, velocity=60)), (0.0, m("aftertouch", channel=1, value=127))],
+        0.5,
+        256,
+    )
     assert rms(loud[2000:]) > 1.5 * rms(quiet[2000:])
 
 
@@ -170,24 +175,30 @@ def test_gain_scales_rms_by_the_asked_db(bundle):
 def test_tilt_and_cc74_move_the_spectral_centroid(bundle):
     m = mido.Message
     events = [(0.0, m("note_on", note=45, velocity=100))]
+
     def profile(tilt):
         p = default_player_profile()
         p.harmonic_tilt, p.noise_gain_db, p.reverb_mix = tilt, -120.0, 0.0
         return p
+
     dark = play(engine(bundle, SR, profile(-6.0)), events, 0.4, 256)
     bright = play(engine(bundle, SR, profile(6.0)), events, 0.4, 256)
     assert centroid_hz(bright[1600:], SR) > 1.3 * centroid_hz(dark[1600:], SR)
-    timbre = play(engine(bundle, SR, profile(-6.0)), events + [(0.0, m("control_change", control=74, value=127))], 0.4, 256)
+    timbre = play(
+        engine(bundle, SR, profile(-6.0)), events + [(0.0, m("control_change", control=74, value=127))], 0.4, 256
+    )
     assert centroid_hz(timbre[1600:], SR) > 1.3 * centroid_hz(dark[1600:], SR)
 
 
 def test_noise_gain_reverb_mix_and_loudness_offset_are_measurable(bundle):
     events = [(0.0, mido.Message("note_on", note=57, velocity=100)), (0.2, mido.Message("note_off", note=57))]
+
     def render(**changes):
         p = default_player_profile()
         for k, v in changes.items():
             setattr(p, k, v)
         return play(engine(bundle, SR, p), events, 0.5, 256)
+
     harmonic_only = render(noise_gain_db=-120.0, reverb_mix=0.0)
     noise_0db = render(noise_gain_db=0.0, reverb_mix=0.0)[:3200] - harmonic_only[:3200]
     noise_20db = render(noise_gain_db=20.0, reverb_mix=0.0)[:3200] - harmonic_only[:3200]
@@ -257,6 +268,7 @@ def test_a_pitch_bend_is_heard_at_its_sample_not_at_the_next_control_frame(bundl
 
 def test_work_done_ahead_of_a_frame_boundary_is_dropped_when_the_profile_changes(bundle):
     """Small blocks compute the next boundary's step ahead; a profile change in between must win."""
+
     def run(block, change=True):
         eng = engine(bundle, SR, pure_profile(noise_gain_db=0.0))
         eng.send(mido.Message("note_on", note=57, velocity=100))
@@ -264,6 +276,7 @@ def test_work_done_ahead_of_a_frame_boundary_is_dropped_when_the_profile_changes
         if change:
             eng.set_player_profile(pure_profile(noise_gain_db=30.0))  # changes no decoder input
         return np.concatenate([first] + [eng.render(block) for _ in range(3200 // block)])
+
     ahead, direct, unchanged = run(128), run(1600), run(128, change=False)  # 128 < a control frame (320) <= 1600
     assert rms(ahead[3520:] - unchanged[3520:]) > 0.005 * rms(unchanged[3520:])  # the louder noise is heard
     assert np.abs(ahead - direct).max() < 1e-5 * np.abs(direct).max()

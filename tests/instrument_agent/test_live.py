@@ -10,7 +10,7 @@ import pytest
 from _perform_support import make_personality, rms
 
 from instrument_agent.engine import Engine
-from instrument_agent.live import AudioDeviceError, LiveError, LivePerformance, MidiBackendError, port_name
+from instrument_agent.live.portaudio import AudioDeviceError, LiveError, LivePerformance, MidiBackendError, port_name
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,15 @@ from instrument_agent.cli import main
 from instrument_agent.engine import Engine
 from instrument_agent.midi import MidiFileError, NoteRangeError
 from instrument_agent.personality import BundleSchemaError
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.profiles import default_player_profile
-from instrument_agent.render import AudioInputError, auto_adjust, render_midi_file, transfer_timbre, transfer_timbre_file
-from instrument_agent.store import PersonalityStore
+from instrument_agent.render import (
+    AudioInputError,
+    auto_adjust,
+    render_midi_file,
+    transfer_timbre,
+    transfer_timbre_file,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +28,17 @@ def chord_file(path, top=67):
     m = mido.Message
     return write_midi(
         path,
-        [[
-            m("note_on", note=60, velocity=100, time=0),
-            m("note_on", note=64, velocity=90, time=0),
-            m("note_on", note=top, velocity=80, time=120),
-            m("pitchwheel", pitch=2000, time=120),
-            m("note_off", note=60, time=240),
-            m("note_off", note=64, time=0),
-            m("note_off", note=top, time=0),
-        ]],
+        [
+            [
+                m("note_on", note=60, velocity=100, time=0),
+                m("note_on", note=64, velocity=90, time=0),
+                m("note_on", note=top, velocity=80, time=120),
+                m("pitchwheel", pitch=2000, time=120),
+                m("note_off", note=60, time=240),
+                m("note_off", note=64, time=0),
+                m("note_off", note=top, time=0),
+            ]
+        ],
     )
 
 
@@ -80,7 +88,10 @@ def test_amadeus_play_renders_and_reports_errors(tmp_path, bundle, monkeypatch, 
     monkeypatch.setenv("AMADEUS_HOME", str(bundle.path.parents[2]))
     midi = chord_file(tmp_path / "song.mid")
     out = tmp_path / "cli.wav"
-    assert main(["play", "--deu", bundle.deu, str(midi), "-o", str(out), "--sample-rate", "16000", "--block-size", "128"]) == 0
+    assert (
+        main(["play", "--deu", bundle.deu, str(midi), "-o", str(out), "--sample-rate", "16000", "--block-size", "128"])
+        == 0
+    )
     assert soundfile.info(out).samplerate == 16000
     assert main(["play", "--deu", bundle.deu, str(midi), "-o", str(out), "--version", "7"]) == 2
     assert "has no version 7" in capsys.readouterr().err
@@ -97,8 +108,10 @@ def test_timbre_transfer_follows_pitch_with_octave_and_loudness_shift(bundle):
     profile.harmonic_tilt, profile.noise_gain_db, profile.reverb_mix = -60.0, -120.0, 0.0
     f0 = np.where(np.arange(50) % 10 == 9, 0.0, 200.0)  # every 10th frame unvoiced: held at 200 Hz
     ld = np.full(50, -30.0)
+
     def run(**kw):
         return transfer_timbre(Engine.from_bundle(bundle, sample_rate=16000, player_profile=profile), f0, ld, **kw)
+
     base, up = run(), run(octave_shift=1.0, loudness_shift_db=10.0)
     assert peak_hz(base[3200:12800], 16000) == pytest.approx(200.0, rel=0.005)
     assert peak_hz(up[3200:12800], 16000) == pytest.approx(400.0, rel=0.005)

@@ -8,8 +8,7 @@ import threading
 
 import pytest
 
-from instrument_agent.proto import instrument_pb2
-from instrument_agent.state import (
+from instrument_agent.agent.state import (
     AgentState,
     AgentStateError,
     InvalidStudioError,
@@ -18,6 +17,7 @@ from instrument_agent.state import (
     StudioExistsError,
     UnknownStudioError,
 )
+from instrument_agent.proto import instrument_pb2
 
 
 def test_fresh_state_has_defaults_and_no_file(tmp_path):

@@ -3,8 +3,8 @@ import multiprocessing
 import pytest
 
 from instrument_agent.personality import BundleCorruptError, BundleWriteError, UnknownDeuError, UnknownVersionError
+from instrument_agent.personality.store import InvalidDeuNameError, PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import InvalidDeuNameError, PersonalityStore
 
 
 def _imitation():

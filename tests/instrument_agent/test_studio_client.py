@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from _perform_support import make_personality  # noqa: E402
 
+from instrument_agent.client.studio_client import StudioClient, StudioClientError  # noqa: E402
 from instrument_agent.personality import pack_bundle, sha256_bytes  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
-from instrument_agent.studio_client import StudioClient, StudioClientError  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
 
 @pytest.fixture
@@ -30,7 +30,9 @@ def test_download_resumes_from_a_partial_file_and_verifies(studio, tmp_path):
     archive.with_name("cello.tar.part.digest").write_text(sha256_bytes(packed))
     seen = []
     with StudioClient(server.address) as client:
-        last = client.download_archive("cello", archive, chunk_size=4096, progress=lambda done, total: seen.append(done))
+        last = client.download_archive(
+            "cello", archive, chunk_size=4096, progress=lambda done, total: seen.append(done)
+        )
     assert archive.read_bytes() == packed and not part.exists()
     assert seen[0] == 5000 + 4096 and seen[-1] == len(packed)  # only the missing bytes travelled
     assert last.digest == bundle.digest and last.version == 1
@@ -59,7 +61,10 @@ def test_download_unpacks_a_verified_bundle(studio, tmp_path):
         assert [(v.deu, v.version) for v in client.list_personalities()] == [("cello", 1)]
     assert got.digest == bundle.digest
     local = PersonalityStore(tmp_path / "laptop")
-    assert local.commit("cello", got.manifest, {e.path: got.path / e.path for e in got.manifest.files}, version=1).digest == bundle.digest
+    assert (
+        local.commit("cello", got.manifest, {e.path: got.path / e.path for e in got.manifest.files}, version=1).digest
+        == bundle.digest
+    )
 
 
 def test_an_unreachable_studio_is_unavailable(tmp_path):

@@ -10,10 +10,9 @@ import pytest
 from _agent_support import StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
-from instrument_agent.state import AgentState, UnknownStudioError
-from instrument_agent.store import PersonalityStore
-from instrument_agent.studio_client import StudioClientError
-from instrument_agent.sync import (
+from instrument_agent.agent.state import AgentState, UnknownStudioError
+from instrument_agent.client.studio_client import StudioClientError
+from instrument_agent.client.sync import (
     StudioAuthError,
     StudioUnreachableError,
     SyncConflictError,
@@ -21,6 +20,7 @@ from instrument_agent.sync import (
     SyncDiskFullError,
     Syncer,
 )
+from instrument_agent.personality.store import PersonalityStore
 
 
 @pytest.fixture
@@ -41,7 +41,9 @@ def agent_state(tmp_path):
 def test_sync_downloads_newest_verifies_and_switches(studio, agent_state):
     source = StoreSource(studio)
     seen = []
-    report = Syncer(agent_state, open_client=lambda reg: source).sync(progress=lambda d, done, total: seen.append((done, total)))
+    report = Syncer(agent_state, open_client=lambda reg: source).sync(
+        progress=lambda d, done, total: seen.append((done, total))
+    )
     [synced] = report.deus
     assert (synced.deu, synced.version, synced.action) == ("cello", 2, "downloaded")
     assert synced.digest == studio.info("cello", 2).digest
@@ -100,7 +102,9 @@ def test_corrupt_download_is_rejected_and_current_kept(tmp_path, studio, agent_s
 def test_unreachable_and_refused_token_give_clear_errors(studio, agent_state):
     class Down(StoreSource):
         def list_personalities(self, deu=""):
-            raise StudioClientError("studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE)
+            raise StudioClientError(
+                "studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE
+            )
 
     with pytest.raises(StudioUnreachableError, match=r"studio 'home' at 127.0.0.1:50051 does not answer"):
         Syncer(agent_state, open_client=lambda reg: Down(studio)).sync()

@@ -16,7 +16,9 @@ EXAMPLES = sorted((MANIFESTS / "examples").glob("*.yaml"))
 
 
 def test_generated_manifests_equal_the_chart_render_and_the_crd_source():
-    stale = [str(path.relative_to(repo_root())) for path, content in expected_files().items() if path.read_text() != content]
+    stale = [
+        str(path.relative_to(repo_root())) for path, content in expected_files().items() if path.read_text() != content
+    ]
     assert stale == [], "run: python -m studio_operator.operator.manifests"
 
 

@@ -52,12 +52,24 @@ def mlflow_uri(tmp_path_factory):
     log = open(root / "server.log", "wb")
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "mlflow", "server",
-            "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-            "--artifacts-destination", str(root / "artifacts"),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
         ],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     uri = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -86,16 +98,20 @@ def mlflow_uri(tmp_path_factory):
 def make_bundle(tmp_path):
     """``make_bundle(deu, seed=0, loss=None, home=None) -> Bundle``: a real small personality in a local store."""
     from instrument_agent.decoder import DecoderShape, random_decoder_weights
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import default_player_profile, resolve_learner_profile
     from instrument_agent.proto import personality_pb2
-    from instrument_agent.store import PersonalityStore
 
     def make(deu: str, seed: int = 0, loss: float | None = None, home: Path | None = None, n_harmonics: int = 20):
         home = home or tmp_path / "home"
         learner = resolve_learner_profile(
-            personality_pb2.LearnerProfile(hidden_size=32, gru_units=32, n_harmonics=n_harmonics, n_noise_bands=17, reverb=False)
+            personality_pb2.LearnerProfile(
+                hidden_size=32, gru_units=32, n_harmonics=n_harmonics, n_noise_bands=17, reverb=False
+            )
         )
-        shape = DecoderShape(learner.hidden_size, learner.mlp_layers, learner.gru_units, learner.n_harmonics, learner.n_noise_bands)
+        shape = DecoderShape(
+            learner.hidden_size, learner.mlp_layers, learner.gru_units, learner.n_harmonics, learner.n_noise_bands
+        )
         work = tmp_path / f"files-{deu}-{seed}"
         work.mkdir(exist_ok=True)
         np.savez(work / "decoder.npz", **random_decoder_weights(shape, seed=seed))
@@ -109,6 +125,8 @@ def make_bundle(tmp_path):
         manifest.feature_stats.loudness_db_mean = -30.0
         if loss is not None:
             manifest.metrics["eval/spectral_loss"] = loss
-        return PersonalityStore(home).commit(deu, manifest, {"decoder.npz": work / "decoder.npz", "notes/readme.txt": b"seed %d" % seed})
+        return PersonalityStore(home).commit(
+            deu, manifest, {"decoder.npz": work / "decoder.npz", "notes/readme.txt": b"seed %d" % seed}
+        )
 
     return make

@@ -11,13 +11,12 @@ import json
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile
 
 from instrument_agent.cli import main
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 from pipelines.demo import bowed_string, practice_score
 from studio_operator.operator.config import OperatorConfig
 from studio_operator.operator.job_backend import job_manifest, practice_command
@@ -50,7 +49,9 @@ def recording(tmp_path_factory) -> Path:
 
 def _request(kind: str, **fields) -> PracticeRequest:
     uid = str(uuid.uuid4())
-    return PracticeRequest(name=f"{kind}-1", namespace="studio", uid=uid, generation=1, deu="viola", type=kind, **fields)
+    return PracticeRequest(
+        name=f"{kind}-1", namespace="studio", uid=uid, generation=1, deu="viola", type=kind, **fields
+    )
 
 
 def _run_as_job(request: PracticeRequest, monkeypatch, home: Path, **config) -> tuple[int, list[str]]:
@@ -59,7 +60,13 @@ def _run_as_job(request: PracticeRequest, monkeypatch, home: Path, **config) -> 
     container = job_manifest(request, OperatorConfig(**config))["spec"]["template"]["spec"]["containers"][0]
     command = container["command"]
     assert command == practice_command(request)
-    for var in ("AMADEUS_REGISTRY", "AMADEUS_REGISTRY_URI", "MLFLOW_TRACKING_URI", "AMADEUS_MLFLOW_TRACKING_URI", "AMADEUS_S3_ENDPOINT"):
+    for var in (
+        "AMADEUS_REGISTRY",
+        "AMADEUS_REGISTRY_URI",
+        "MLFLOW_TRACKING_URI",
+        "AMADEUS_MLFLOW_TRACKING_URI",
+        "AMADEUS_S3_ENDPOINT",
+    ):
         monkeypatch.delenv(var, raising=False)
     for entry in container["env"]:
         monkeypatch.setenv(entry["name"], entry["value"])
@@ -113,7 +120,9 @@ def test_job_imitation_with_local_audio_publishes_to_the_local_store(recording, 
     assert manifest.practice.runner == "job"
     assert manifest.practice.kind == personality_pb2.PracticeRecord.IMITATION
     assert json.loads(manifest.practice.params["audio_uris"]) == [str(recording.resolve())]
-    assert manifest.learner_profile.steps == TINY["steps"] and manifest.learner_profile.n_harmonics == TINY["n_harmonics"]
+    assert (
+        manifest.learner_profile.steps == TINY["steps"] and manifest.learner_profile.n_harmonics == TINY["n_harmonics"]
+    )
     assert manifest.metrics["eval/spectral_loss"] > 0
 
 
@@ -127,7 +136,9 @@ def test_job_imitation_with_s3_audio_publishes_to_the_s3_registry(recording, tmp
     assert rc == 0, command
 
     registry = _s3_registry(registry_uri, s3_endpoint)
-    pulled = [registry.pull("viola", info.version, tmp_path / f"v{info.version}") for info in registry.versions("viola")]
+    pulled = [
+        registry.pull("viola", info.version, tmp_path / f"v{info.version}") for info in registry.versions("viola")
+    ]
     manifest = _by_practice_id([b.manifest for b in pulled], request.uid)
     assert manifest.practice.runner == "job"
     assert json.loads(manifest.practice.params["audio_uris"]) == [audio_uri]  # a later tuning reads the object again
@@ -140,7 +151,11 @@ def test_job_imitation_with_s3_audio_publishes_to_the_s3_registry(recording, tmp
     rc, command = _run_as_job(tuning, monkeypatch, home, registry_uri=registry_uri, s3_endpoint=s3_endpoint)
     assert rc == 0, command
     tuned = registry.pull("viola", None, tmp_path / "tuned").manifest
-    assert (tuned.practice.practice_id, tuned.practice.runner, tuned.parent_version) == (tuning.uid, "job", manifest.version)
+    assert (tuned.practice.practice_id, tuned.practice.runner, tuned.parent_version) == (
+        tuning.uid,
+        "job",
+        manifest.version,
+    )
     assert tuned.learner_profile.steps == 4 and json.loads(tuned.practice.params["audio_uris"]) == [audio_uri]
     assert list(tuned.practice.data_digests) == list(manifest.practice.data_digests)
 
@@ -158,16 +173,25 @@ def test_job_tuning_derives_a_version_with_the_player_change(make_bundle, tmp_pa
 
 
 @pytest.mark.slow
-def test_job_feedback_on_an_s3_performance_publishes_to_the_s3_registry(make_bundle, recording, tmp_path, monkeypatch, s3_endpoint):
+def test_job_feedback_on_an_s3_performance_publishes_to_the_s3_registry(
+    make_bundle, recording, tmp_path, monkeypatch, s3_endpoint
+):
     from instrument_agent.personality import read_bundle
 
     registry_uri = f"s3://personalities/feedback-{uuid.uuid4().hex[:6]}"
     registry = _s3_registry(registry_uri, s3_endpoint)
     parent = registry.publish(make_bundle("viola", home=tmp_path / "maker"))
     performance = _upload(s3_endpoint, "practice-audio", "studio/feedback-1/performance.flac", recording)
-    request = _request("feedback", base_version=parent.version, performance=performance, regions=((0.5, 2.0, "good"), (3.0, 4.5, "bad")))
+    request = _request(
+        "feedback",
+        base_version=parent.version,
+        performance=performance,
+        regions=((0.5, 2.0, "good"), (3.0, 4.5, "bad")),
+    )
     assert "--good" in practice_command(request) and "--bad" in practice_command(request)
-    rc, command = _run_as_job(request, monkeypatch, tmp_path / "home", registry_uri=registry_uri, s3_endpoint=s3_endpoint)
+    rc, command = _run_as_job(
+        request, monkeypatch, tmp_path / "home", registry_uri=registry_uri, s3_endpoint=s3_endpoint
+    )
     assert rc == 0, command
     latest = registry.pull("viola", None, tmp_path / "latest")
     manifest = read_bundle(latest.path).manifest

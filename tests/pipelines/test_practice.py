@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 from pipelines.data import NoVoicedFramesError
 from pipelines.demo import bowed_string, practice_score
 from pipelines.kfp_pipelines import compile_practice_pipeline, compiled_wiring
@@ -24,7 +24,9 @@ from pipelines.practice import InProcessSteps, execute_graph, run_imitation
 from pipelines.stages.graph import GRAPHS, IMITATION, Branch, Const, GraphError, Out, Param, PipelineGraph, Step
 
 _HAS_CORE = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
-_needs_core = pytest.mark.skipif(not _HAS_CORE, reason="the DDSP core (pipelines.training, pipelines.export) is not built yet")
+_needs_core = pytest.mark.skipif(
+    not _HAS_CORE, reason="the DDSP core (pipelines.training, pipelines.export) is not built yet"
+)
 
 TINY = {
     "sample_rate": 16000,
@@ -86,8 +88,14 @@ _TOY = PipelineGraph(
     "toy",
     (
         Step("make", "toy.make", {"seed": Param("seed")}, outputs=("number", "mode")),
-        Branch(Out("make", "mode"), "odd", then=(Step("odd", "toy.odd", {"number": Out("make", "number")}, returns="version"),),
-               otherwise=(Step("even", "toy.even", {"number": Out("make", "number"), "label": Const("x")}, returns="version"),)),
+        Branch(
+            Out("make", "mode"),
+            "odd",
+            then=(Step("odd", "toy.odd", {"number": Out("make", "number")}, returns="version"),),
+            otherwise=(
+                Step("even", "toy.even", {"number": Out("make", "number"), "label": Const("x")}, returns="version"),
+            ),
+        ),
     ),
     result=(Out("odd", "version"), Out("even", "version")),
 )
@@ -96,14 +104,19 @@ _TOY = PipelineGraph(
 def test_execute_graph_follows_the_wiring_branches_and_resumes(tmp_path):
     log = tmp_path / "log.txt"
     seen = []
-    version, outputs = execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w", report=lambda s, o, r: seen.append((s, r)))
+    version, outputs = execute_graph(
+        _TOY, {"seed": 3}, _Bindings(log), tmp_path / "w", report=lambda s, o, r: seen.append((s, r))
+    )
     assert version == 7 and list(outputs) == ["make", "odd"] and seen == [("make", False), ("odd", False)]
     marker = json.loads((tmp_path / "w" / "odd.done.json").read_text())
     assert marker["inputs"] == {"number": "make.number"} and marker["outputs"] == {"version": 7}
 
     # Again: both steps are reused from their markers, nothing runs.
     seen.clear()
-    assert execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w", report=lambda s, o, r: seen.append((s, r)))[0] == 7
+    assert (
+        execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w", report=lambda s, o, r: seen.append((s, r)))[0]
+        == 7
+    )
     assert seen == [("make", True), ("odd", True)] and log.read_text().splitlines() == ["make 3", "odd 6"]
 
     assert execute_graph(_TOY, {"seed": 4}, _Bindings(log), tmp_path / "v")[0] == 108
@@ -128,7 +141,11 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     home = tmp_path / "home"
     stages_seen = []
     first = run_imitation(
-        "violin", [recording], dict(TINY, steps=10), home=home, progress=lambda **f: stages_seen.append((f["stage"], f["message"]))
+        "violin",
+        [recording],
+        dict(TINY, steps=10),
+        home=home,
+        progress=lambda **f: stages_seen.append((f["stage"], f["message"])),
     )
     store = PersonalityStore(home)
     bundle = store.get("violin", first.version)  # verifies every file digest

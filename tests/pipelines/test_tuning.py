@@ -10,16 +10,25 @@ import time
 import pytest
 import soundfile
 
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 from pipelines.demo.score import practice_score
 from pipelines.demo.voice import bowed_string
 from pipelines.practice import run_imitation
 from pipelines.tuning import NothingToTuneError, run_tuning, tune
 
 TINY = dict(
-    steps=3, hidden_size=32, gru_units=32, n_harmonics=20, n_noise_bands=17, example_seconds=1.0, batch_size=2,
-    reverb=False, f0_method="yin", holdout_fraction=0.2, checkpoint_every=100,
+    steps=3,
+    hidden_size=32,
+    gru_units=32,
+    n_harmonics=20,
+    n_noise_bands=17,
+    example_seconds=1.0,
+    batch_size=2,
+    reverb=False,
+    f0_method="yin",
+    holdout_fraction=0.2,
+    checkpoint_every=100,
 )
 
 
@@ -42,7 +51,12 @@ def test_player_change_is_instant_and_keeps_the_model(make_bundle, tmp_path, mon
 def test_in_process_tuning_of_the_player_profile_derives_without_training(make_bundle, tmp_path):
     parent = make_bundle("flute", seed=1, home=tmp_path / "home")
     manifest = run_tuning(
-        "flute", parent.manifest.learner_profile, {"gain_db": -4.0}, home=tmp_path / "home", practice_id="t-1", progress=False
+        "flute",
+        parent.manifest.learner_profile,
+        {"gain_db": -4.0},
+        home=tmp_path / "home",
+        practice_id="t-1",
+        progress=False,
     )
     assert manifest.version == 2 and manifest.practice.kind == personality_pb2.PracticeRecord.TUNING
     assert manifest.practice.runner == "embedded" and manifest.practice.practice_id == "t-1"
@@ -63,21 +77,32 @@ def test_learner_change_reruns_the_practice_on_the_recorded_audio_with_cached_fe
 
     # In-process (the embedded runner walking the tuning graph): recall finds the audio, features come from the cache.
     second = run_tuning("cello", dict(steps=4), home=home, progress=False, cache_dir=cache)
-    assert second.version == 2 and second.parent_version == 1 and second.practice.kind == personality_pb2.PracticeRecord.TUNING
+    assert (
+        second.version == 2
+        and second.parent_version == 1
+        and second.practice.kind == personality_pb2.PracticeRecord.TUNING
+    )
     assert second.learner_profile.steps == 4 and second.learner_profile.n_harmonics == 20
     (workdir,) = (home / "practice" / "cello").glob("tuning-*")
     assert json.loads((workdir / "features.done.json").read_text())["outputs"]["cache"] == {"hits": 1, "misses": 0}
     assert json.loads(second.practice.params["audio_uris"]) == [str(audio)]
 
     # On kfp.local (the same graph compiled): tuning the in-process tuned version again.
-    result = tune("cello", learner_changes={"steps": 5, "learning_rate": 0.001}, feature_cache_dir=cache, pipeline_root=tmp_path / "again")
+    result = tune(
+        "cello",
+        learner_changes={"steps": 5, "learning_rate": 0.001},
+        feature_cache_dir=cache,
+        pipeline_root=tmp_path / "again",
+    )
     assert result.mode == "learner" and result.version == 3
     # Feature extraction did not run again: every recording came from the cache.
     (stats,) = (tmp_path / "again").glob("*/features/examples/stats.json")
     assert json.loads(stats.read_text())["cache"] == {"hits": 1, "misses": 0}
     new = PersonalityStore(home).get("cello", result.version)
     assert new.manifest.practice.kind == personality_pb2.PracticeRecord.TUNING and new.manifest.practice.runner == "kfp"
-    assert new.manifest.learner_profile.steps == 5 and new.manifest.learner_profile.learning_rate == pytest.approx(0.001)
+    assert new.manifest.learner_profile.steps == 5 and new.manifest.learner_profile.learning_rate == pytest.approx(
+        0.001
+    )
     assert new.manifest.learner_profile.n_harmonics == 20  # the rest of the parent's profile carried over
     assert new.manifest.parent_version == 2
     assert json.loads(new.manifest.practice.params["audio_uris"]) == [str(audio)]

@@ -11,18 +11,32 @@ from studio_operator.operator.validation import InvalidPracticeError, practice_e
 
 
 def practice(**spec):
-    return {"apiVersion": "amadeus.dev/v1alpha1", "kind": "Practice", "metadata": {"name": "p", "namespace": "n"}, "spec": spec}
+    return {
+        "apiVersion": "amadeus.dev/v1alpha1",
+        "kind": "Practice",
+        "metadata": {"name": "p", "namespace": "n"},
+        "spec": spec,
+    }
 
 
 VALID = [
     practice(deu="cello", type="imitation", audio=["s3://b/take.wav", "/data/take2.wav"]),
     practice(deu="cello", type="tuning", playerProfile={"gainDb": -3, "mpe": {"pitchBendRange": 48}}),
-    practice(deu="cello", type="tuning", baseVersion=2, learnerProfile={"steps": 500, "fftSizes": [2048, 512], "f0Method": "yin"}),
+    practice(
+        deu="cello",
+        type="tuning",
+        baseVersion=2,
+        learnerProfile={"steps": 500, "fftSizes": [2048, 512], "f0Method": "yin"},
+    ),
     practice(
         deu="cello.v2",
         type="feedback",
         feedback={"performance": "s3://b/perf.wav", "regions": [{"start": 0, "end": 1.5, "label": "good"}]},
-        resources={"gpu": {"count": 1}, "nodeSelector": {"pool": "gpu"}, "tolerations": [{"key": "gpu", "operator": "Exists"}]},
+        resources={
+            "gpu": {"count": 1},
+            "nodeSelector": {"pool": "gpu"},
+            "tolerations": [{"key": "gpu", "operator": "Exists"}],
+        },
         backend="job",
     ),
 ]
@@ -32,16 +46,30 @@ INVALID = {
     "unknown type": (practice(deu="cello", type="improvisation"), "spec.type: 'improvisation' is not one of"),
     "bad deu name": (practice(deu="Cello!", type="tuning", playerProfile={}), "spec.deu: 'Cello!' does not match"),
     "imitation without audio": (practice(deu="cello", type="imitation"), "spec: an imitation practice needs audio"),
-    "feedback without regions": (practice(deu="cello", type="feedback"), "spec: a feedback practice needs feedback.regions"),
+    "feedback without regions": (
+        practice(deu="cello", type="feedback"),
+        "spec: a feedback practice needs feedback.regions",
+    ),
     "region end before start": (
-        practice(deu="c", type="feedback", feedback={"performance": "/p.wav", "regions": [{"start": 4, "end": 2, "label": "bad"}]}),
+        practice(
+            deu="c",
+            type="feedback",
+            feedback={"performance": "/p.wav", "regions": [{"start": 4, "end": 2, "label": "bad"}]},
+        ),
         "spec.feedback.regions[0]: a region's end must be after its start",
     ),
     "unknown region label": (
-        practice(deu="c", type="feedback", feedback={"performance": "/p.wav", "regions": [{"start": 1, "end": 2, "label": "meh"}]}),
+        practice(
+            deu="c",
+            type="feedback",
+            feedback={"performance": "/p.wav", "regions": [{"start": 1, "end": 2, "label": "meh"}]},
+        ),
         "spec.feedback.regions[0].label: 'meh' is not one of",
     ),
-    "tuning without a change": (practice(deu="cello", type="tuning"), "spec: a tuning practice needs a learnerProfile or a playerProfile"),
+    "tuning without a change": (
+        practice(deu="cello", type="tuning"),
+        "spec: a tuning practice needs a learnerProfile or a playerProfile",
+    ),
     "unknown profile field": (
         practice(deu="cello", type="tuning", playerProfile={"volume": 3}),
         "spec.playerProfile: Additional properties are not allowed ('volume' was unexpected)",
@@ -54,10 +82,21 @@ INVALID = {
         practice(deu="c", type="imitation", audio=["/a.wav"], resources={"gpu": {"count": 64}}),
         "spec.resources.gpu.count: 64 is greater than the maximum of 16",
     ),
-    "unknown backend": (practice(deu="c", type="imitation", audio=["/a.wav"], backend="argo"), "spec.backend: 'argo' is not one of"),
-    "audio not a uri": (practice(deu="c", type="imitation", audio=["take.wav"]), "spec.audio[0]: 'take.wav' does not match"),
+    "unknown backend": (
+        practice(deu="c", type="imitation", audio=["/a.wav"], backend="argo"),
+        "spec.backend: 'argo' is not one of",
+    ),
+    "audio not a uri": (
+        practice(deu="c", type="imitation", audio=["take.wav"]),
+        "spec.audio[0]: 'take.wav' does not match",
+    ),
     "Exists toleration with a value": (
-        practice(deu="c", type="imitation", audio=["/a.wav"], resources={"tolerations": [{"key": "g", "operator": "Exists", "value": "x"}]}),
+        practice(
+            deu="c",
+            type="imitation",
+            audio=["/a.wav"],
+            resources={"tolerations": [{"key": "g", "operator": "Exists", "value": "x"}]},
+        ),
         "spec.resources.tolerations[0]: a toleration with operator Exists must not have a value",
     ),
 }
@@ -92,4 +131,13 @@ def test_crd_shape():
     assert version["name"] == "v1alpha1" and version["subresources"] == {"status": {}}
     assert [c["name"] for c in version["additionalPrinterColumns"]] == ["Deu", "Type", "Phase", "Version", "Age"]
     status = version["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
-    assert {"phase", "conditions", "runId", "version", "metrics", "observedGeneration", "startTime", "completionTime"} <= set(status)
+    assert {
+        "phase",
+        "conditions",
+        "runId",
+        "version",
+        "metrics",
+        "observedGeneration",
+        "startTime",
+        "completionTime",
+    } <= set(status)

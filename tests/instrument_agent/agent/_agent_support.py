@@ -9,10 +9,10 @@ from pathlib import Path
 
 import grpc
 
+from instrument_agent.client.studio_client import StudioClientError
 from instrument_agent.personality import pack_bundle, sha256_bytes
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import studio_pb2
-from instrument_agent.store import PersonalityStore
-from instrument_agent.studio_client import StudioClientError
 
 
 class StoreSource:
@@ -25,7 +25,9 @@ class StoreSource:
         corrupt: flip one byte in the middle of the archive as it is sent.
     """
 
-    def __init__(self, store: PersonalityStore, *, chunk_size: int = 4096, cut_after: int | None = None, corrupt: bool = False):
+    def __init__(
+        self, store: PersonalityStore, *, chunk_size: int = 4096, cut_after: int | None = None, corrupt: bool = False
+    ):
         self.store = store
         self.chunk_size = chunk_size
         self.cut_after = cut_after
@@ -41,7 +43,12 @@ class StoreSource:
         names = [deu] if deu else self.store.deus()
         return [
             studio_pb2.PersonalityVersion(
-                deu=i.deu, version=i.version, digest=i.digest, parent_version=i.parent_version, practice=i.practice, created=i.created
+                deu=i.deu,
+                version=i.version,
+                digest=i.digest,
+                parent_version=i.parent_version,
+                practice=i.practice,
+                created=i.created,
             )
             for name in names
             for i in self.store.versions(name)
@@ -111,16 +118,29 @@ class PracticingStudio(StoreSource):
 
         Phase = studio_pb2.PracticeProgress.Phase
         deu = "cello"
-        yield studio_pb2.PracticeProgress(practice_id=practice_id, deu=deu, phase=Phase.Value("PENDING"), stage="ingest")
+        yield studio_pb2.PracticeProgress(
+            practice_id=practice_id, deu=deu, phase=Phase.Value("PENDING"), stage="ingest"
+        )
         for step in range(1, self.steps + 1):
             time.sleep(self.step_s)
             yield studio_pb2.PracticeProgress(
-                practice_id=practice_id, deu=deu, phase=Phase.Value("RUNNING"), stage="train", step=step,
-                total_steps=self.steps, loss=1.0 / step,
+                practice_id=practice_id,
+                deu=deu,
+                phase=Phase.Value("RUNNING"),
+                stage="train",
+                step=step,
+                total_steps=self.steps,
+                loss=1.0 / step,
             )
         files = {entry.path: self.template.path / entry.path for entry in self.template.manifest.files}
         bundle = self.store.commit(deu, self.template.manifest, files)
         yield studio_pb2.PracticeProgress(
-            practice_id=practice_id, deu=deu, phase=Phase.Value("SUCCEEDED"), stage="push", step=self.steps,
-            total_steps=self.steps, version=bundle.version, digest=bundle.digest,
+            practice_id=practice_id,
+            deu=deu,
+            phase=Phase.Value("SUCCEEDED"),
+            stage="push",
+            step=self.steps,
+            total_steps=self.steps,
+            version=bundle.version,
+            digest=bundle.digest,
         )

@@ -14,15 +14,17 @@ from _agent_support import PracticingStudio  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent, AgentServer  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                       reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"),
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+        reason="Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+    ),
 ]
 
 
@@ -33,9 +35,19 @@ def browser(tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1200,900", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
@@ -47,8 +59,12 @@ def browser(tmp_path):
 def served(tmp_path):
     make_personality(tmp_path, seed=0)
     (tmp_path / "t").mkdir()
-    studio = PracticingStudio(PersonalityStore(tmp_path / "home"), make_personality(tmp_path / "t", seed=4), steps=6, step_s=0.4)
-    agent = Agent(tmp_path / "agent", open_client=lambda reg: studio, audio=False, midi=False, backend="numpy", sample_rate=16000)
+    studio = PracticingStudio(
+        PersonalityStore(tmp_path / "home"), make_personality(tmp_path / "t", seed=4), steps=6, step_s=0.4
+    )
+    agent = Agent(
+        tmp_path / "agent", open_client=lambda reg: studio, audio=False, midi=False, backend="numpy", sample_rate=16000
+    )
     agent.start(background_sync=True)
     server = AgentServer(agent, 0)
     url = server.start()
@@ -115,12 +131,21 @@ def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
     d.find_element(By.ID, "practice-deu").send_keys("cello")
     d.find_element(By.ID, "practice-file").send_keys(str(wav))
     wait_for(d, lambda d: d.find_element(By.ID, "preview").is_displayed(), what="preview")
-    wait_for(d, lambda d: d.execute_script("return document.querySelector('#preview').duration") > 1.9, what="preview loads")
+    wait_for(
+        d, lambda d: d.execute_script("return document.querySelector('#preview').duration") > 1.9, what="preview loads"
+    )
     d.find_element(By.ID, "practice-start").click()
-    wait_for(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#practices tr[data-phase="RUNNING"]'), what="practice running")
+    wait_for(
+        d, lambda d: d.find_elements(By.CSS_SELECTOR, '#practices tr[data-phase="RUNNING"]'), what="practice running"
+    )
     assert text("#practice-status") == "1 practice running"
     shot(d, "practice-running")
-    wait_for(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#practices tr[data-phase="SUCCEEDED"]'), timeout=20, what="practice done")
+    wait_for(
+        d,
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#practices tr[data-phase="SUCCEEDED"]'),
+        timeout=20,
+        what="practice done",
+    )
     wait_for(d, lambda d: text("#playing") == "playing cello v2", what="swapped to v2")
     assert text("#practice-status") == "up to date"
     assert "100%" in text("#practices tbody")
@@ -160,7 +185,6 @@ def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
 def _unreachable(registration):
     import grpc
 
-    from instrument_agent.studio_client import StudioClientError
+    from instrument_agent.client.studio_client import StudioClientError
 
     raise StudioClientError("studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE)
-

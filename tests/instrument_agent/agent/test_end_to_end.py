@@ -20,10 +20,10 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("studio_operator.server.server")
 
 from instrument_agent.agent import Agent  # noqa: E402
+from instrument_agent.client.sync import StudioAuthError  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 from instrument_agent.proto import personality_pb2  # noqa: E402
 from instrument_agent.render import render_midi  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
-from instrument_agent.sync import StudioAuthError  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +44,29 @@ def studio_process(tmp_path):
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text(f"tokens:\n  - ama: alice\n    sha256: {hash_token(TOKEN)}\n")
     port = _free_port()
-    command = [sys.executable, "-m", "instrument_agent.cli", "studio", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--metrics-port", "-1", "--tokens", str(tokens), "--home", str(tmp_path / "studio")]
-    env = {**os.environ, "AMADEUS_HOME": str(tmp_path / "studio"), "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    command = [
+        sys.executable,
+        "-m",
+        "instrument_agent.cli",
+        "studio",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--metrics-port",
+        "-1",
+        "--tokens",
+        str(tokens),
+        "--home",
+        str(tmp_path / "studio"),
+    ]
+    env = {
+        **os.environ,
+        "AMADEUS_HOME": str(tmp_path / "studio"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
     log = open(tmp_path / "studio.log", "wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -80,7 +100,7 @@ def _phrase_wav(path: Path, sample_rate: int = 16000) -> Path:
         t = np.arange(n) / sample_rate
         f0 = 440.0 * 2 ** ((midi_note - 69) / 12) * (1 + 0.004 * np.sin(2 * np.pi * 5.5 * t))
         phase = 2 * np.pi * np.cumsum(f0) / sample_rate
-        tone = sum(np.sin(k * phase) * (0.6 ** k) for k in range(1, 12))
+        tone = sum(np.sin(k * phase) * (0.6**k) for k in range(1, 12))
         env = np.minimum(1.0, t / 0.04) * np.minimum(1.0, (1.0 - t) / 0.08)
         out.append(0.4 * tone * env + 0.003 * rng.normal(size=n))
     soundfile.write(str(path), np.concatenate(out).astype(np.float32), sample_rate, subtype="PCM_16")
@@ -89,8 +109,19 @@ def _phrase_wav(path: Path, sample_rate: int = 16000) -> Path:
 
 def _tiny_learner() -> personality_pb2.LearnerProfile:
     return personality_pb2.LearnerProfile(
-        sample_rate=16000, frame_rate=50, n_harmonics=16, n_noise_bands=17, hidden_size=32, mlp_layers=1, gru_units=32,
-        example_seconds=1.0, batch_size=2, steps=8, checkpoint_every=4, f0_method="yin", fft_sizes=[512, 256, 128],
+        sample_rate=16000,
+        frame_rate=50,
+        n_harmonics=16,
+        n_noise_bands=17,
+        hidden_size=32,
+        mlp_layers=1,
+        gru_units=32,
+        example_seconds=1.0,
+        batch_size=2,
+        steps=8,
+        checkpoint_every=4,
+        f0_method="yin",
+        fft_sizes=[512, 256, 128],
         holdout_fraction=0.2,
     )
 

@@ -109,7 +109,7 @@ def test_silent_clock_keeps_time_without_an_audio_device(two_personalities):
 
 
 def test_midi_port_errors_are_reported_not_raised_into_the_audio(two_personalities):
-    from instrument_agent.live import MidiBackendError
+    from instrument_agent.live.portaudio import MidiBackendError
 
     player = PlayerHost(sample_rate=SR, block_size=BLOCK, backend="numpy")
     with pytest.raises(MidiBackendError):

@@ -12,9 +12,9 @@ from _agent_support import PracticingStudio, StoreSource  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
-from instrument_agent.studio_client import StudioClientError  # noqa: E402
-from instrument_agent.sync import StudioUnreachableError, SyncCorruptError  # noqa: E402
+from instrument_agent.client.studio_client import StudioClientError  # noqa: E402
+from instrument_agent.client.sync import StudioUnreachableError, SyncCorruptError  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
 
 def _wait(predicate, timeout=10.0):
@@ -37,7 +37,9 @@ class Switchable:
     def __call__(self, registration):
         self.opened += 1
         if not self.up:
-            raise StudioClientError("studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE)
+            raise StudioClientError(
+                "studio: UNAVAILABLE: failed to connect to all addresses", grpc.StatusCode.UNAVAILABLE
+            )
         return self.source
 
 
@@ -48,7 +50,9 @@ def studio(tmp_path):
 
 
 def _agent(tmp_path, opener, **kwargs) -> Agent:
-    agent = Agent(tmp_path / "agent", open_client=opener, audio=False, midi=False, backend="numpy", sample_rate=16000, **kwargs)
+    agent = Agent(
+        tmp_path / "agent", open_client=opener, audio=False, midi=False, backend="numpy", sample_rate=16000, **kwargs
+    )
     if not agent.state.load().studios:
         agent.state.add_studio("home", "127.0.0.1:50051", token="t")
         agent.state.update_settings(sync_interval_s=3600)
@@ -70,7 +74,9 @@ def test_offline_first_keeps_playing_and_retries_in_the_background(tmp_path, stu
         assert status["connection"].startswith("offline: playing the last synced personality")
         assert "does not answer" in status["error"]
         first_failures = restarted.failures
-        assert _wait(lambda: restarted.failures > first_failures, timeout=5.0), "retried in the background (2 s backoff)"
+        assert _wait(lambda: restarted.failures > first_failures, timeout=5.0), (
+            "retried in the background (2 s backoff)"
+        )
         opener.up = True
         restarted.request_sync()
         assert _wait(lambda: restarted.player.playing.version == 2 and not restarted.player.swapping)

@@ -13,7 +13,7 @@ from _agent_support import PracticingStudio  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent, AgentServer  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
 
 def call(base: str, method: str, path: str, body=None, *, raw: bytes | None = None, headers=None):
@@ -32,8 +32,12 @@ def call(base: str, method: str, path: str, body=None, *, raw: bytes | None = No
 def served(tmp_path):
     make_personality(tmp_path, seed=0)
     (tmp_path / "t").mkdir()
-    studio = PracticingStudio(PersonalityStore(tmp_path / "home"), make_personality(tmp_path / "t", seed=3), steps=2, step_s=0.05)
-    agent = Agent(tmp_path / "agent", open_client=lambda reg: studio, audio=False, midi=False, backend="numpy", sample_rate=16000)
+    studio = PracticingStudio(
+        PersonalityStore(tmp_path / "home"), make_personality(tmp_path / "t", seed=3), steps=2, step_s=0.05
+    )
+    agent = Agent(
+        tmp_path / "agent", open_client=lambda reg: studio, audio=False, midi=False, backend="numpy", sample_rate=16000
+    )
     agent.start(background_sync=False)
     server = AgentServer(agent, 0)
     url = server.start()
@@ -79,13 +83,17 @@ def test_studios_sync_settings_over_http(served, tmp_path):
 def test_practice_upload_checks_the_audio(served, tmp_path):
     url, agent, studio = served
     agent.state.add_studio("home", "127.0.0.1:50051")
-    code, body, _ = call(url, "POST", "/api/practice?deu=cello", raw=b"this is not audio", headers={"X-Filename": "notes.txt"})
+    code, body, _ = call(
+        url, "POST", "/api/practice?deu=cello", raw=b"this is not audio", headers={"X-Filename": "notes.txt"}
+    )
     assert code == 400 and "notes.txt: not an audio file" in json.loads(body)["error"]
     code, body, _ = call(url, "POST", "/api/practice?deu=Bad%20Name", raw=b"x", headers={"X-Filename": "a.wav"})
     assert code == 400
     wav = tmp_path / "take.wav"
     soundfile.write(str(wav), 0.1 * np.sin(np.arange(8000) / 5.0), 16000)
-    code, body, _ = call(url, "POST", "/api/practice?deu=cello&steps=2", raw=wav.read_bytes(), headers={"X-Filename": "take.wav"})
+    code, body, _ = call(
+        url, "POST", "/api/practice?deu=cello&steps=2", raw=wav.read_bytes(), headers={"X-Filename": "take.wav"}
+    )
     assert code == 200, body
     row = json.loads(body)
     assert row["deu"] == "cello" and row["files"] == ["take.wav"]

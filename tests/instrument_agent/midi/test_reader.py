@@ -1,4 +1,3 @@
-
 import mido
 import pytest
 from _perform_support import write_midi  # noqa: E402
@@ -10,7 +9,10 @@ def _song(path):
     return write_midi(
         path,
         [
-            [mido.MetaMessage("set_tempo", tempo=500000, time=0), mido.MetaMessage("set_tempo", tempo=250000, time=960)],
+            [
+                mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                mido.MetaMessage("set_tempo", tempo=250000, time=960),
+            ],
             [
                 mido.Message("note_on", note=60, velocity=90, time=0),
                 mido.Message("note_on", note=64, velocity=80, time=0),

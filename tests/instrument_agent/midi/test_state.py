@@ -106,4 +106,6 @@ def test_mapping_from_the_player_profile():
     assert mapping.loudness_db(np.array([127]), np.array([0.0]), np.array([0.0]))[0] == pytest.approx(-20.0)
     assert mapping.loudness_db(np.array([1]), np.array([0.0]), np.array([0.0]))[0] == pytest.approx(-50.0)
     assert mapping.loudness_db(np.array([1]), np.array([1.0]), np.array([0.0]))[0] == pytest.approx(-26.0)
-    assert mapping.tilt(np.array([0.5]))[0] == pytest.approx(0.0) and mapping.tilt(np.array([1.0]))[0] == pytest.approx(6.0)
+    assert mapping.tilt(np.array([0.5]))[0] == pytest.approx(0.0) and mapping.tilt(np.array([1.0]))[0] == pytest.approx(
+        6.0
+    )

@@ -4,11 +4,11 @@ import os
 import pytest
 
 from instrument_agent.personality import (
+    SCHEMA_VERSION,
     BundleCorruptError,
     BundleNotFoundError,
     BundleSchemaError,
     BundleWriteError,
-    SCHEMA_VERSION,
     pack_bundle,
     read_bundle,
     unpack_bundle,

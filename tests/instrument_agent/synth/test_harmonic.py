@@ -53,9 +53,19 @@ def test_tilt_darkens_and_brightens():
 
 def _reference(phase, f0_knots, amp_knots, lengths, sr):
     """Per-sample float64 reference: f0 and amplitudes interpolated per piece, phase = running sum."""
-    f0 = np.concatenate([f0_knots[p][0][:, None] + (f0_knots[p][1] - f0_knots[p][0])[:, None] * np.arange(n) / n for p, n in enumerate(lengths)], axis=1)
+    f0 = np.concatenate(
+        [
+            f0_knots[p][0][:, None] + (f0_knots[p][1] - f0_knots[p][0])[:, None] * np.arange(n) / n
+            for p, n in enumerate(lengths)
+        ],
+        axis=1,
+    )
     amps = np.concatenate(
-        [amp_knots[p][0][:, :, None] + (amp_knots[p][1] - amp_knots[p][0])[:, :, None] * np.arange(n) / n for p, n in enumerate(lengths)], axis=2
+        [
+            amp_knots[p][0][:, :, None] + (amp_knots[p][1] - amp_knots[p][0])[:, :, None] * np.arange(n) / n
+            for p, n in enumerate(lengths)
+        ],
+        axis=2,
     )
     theta = phase[:, None] + np.cumsum(2 * np.pi * f0 / sr, axis=1)
     k = np.arange(1, amps.shape[1] + 1)
@@ -72,7 +82,13 @@ def test_pieces_match_a_per_sample_reference_and_chained_segments():
     amps = rng.random((len(lengths) + 1, 3, 12), dtype=np.float32) * 0.1
     phase = rng.uniform(0, 2 * np.pi, 3)
     audio, end_phase = harmonic_pieces(phase, f0[:-1], f0[1:], amps[:-1], amps[1:], lengths, SR)
-    expected = _reference(phase, [(f0[p], f0[p + 1]) for p in range(len(lengths))], [(amps[p], amps[p + 1]) for p in range(len(lengths))], lengths, SR)
+    expected = _reference(
+        phase,
+        [(f0[p], f0[p + 1]) for p in range(len(lengths))],
+        [(amps[p], amps[p + 1]) for p in range(len(lengths))],
+        lengths,
+        SR,
+    )
     assert audio.shape == (3, sum(lengths))
     assert np.abs(audio - expected).max() < 2e-4
     chained, ph = [], phase
@@ -86,5 +102,7 @@ def test_pieces_match_a_per_sample_reference_and_chained_segments():
 def test_a_harmonic_above_nyquist_for_a_whole_piece_is_dropped():
     amps = np.zeros((2, 1, 3), np.float32)
     amps[:, 0, 2] = 1.0  # only the 3rd harmonic: 3 * 3000 Hz is above 8 kHz
-    audio, _ = harmonic_pieces(np.zeros(1), np.full((2, 1), 3000.0), np.full((2, 1), 3000.0), amps, amps, [100, 100], SR)
+    audio, _ = harmonic_pieces(
+        np.zeros(1), np.full((2, 1), 3000.0), np.full((2, 1), 3000.0), amps, amps, [100, 100], SR
+    )
     assert np.all(audio == 0)

@@ -80,9 +80,9 @@ def _pieces(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def agent_harmonic(amplitude, distribution, f0) -> np.ndarray:
     """The agent's harmonic synth on [V,T,...] frame controls, TensorFlow's alignment: [V, T*hop]."""
     voices, frames, h = distribution.shape
-    amps = harmonic_amplitudes(
-        amplitude.reshape(-1), distribution.reshape(-1, h), f0.reshape(-1), SR / 2.0
-    ).reshape(voices, frames, h)
+    amps = harmonic_amplitudes(amplitude.reshape(-1), distribution.reshape(-1, h), f0.reshape(-1), SR / 2.0).reshape(
+        voices, frames, h
+    )
     a0, a1 = _pieces(amps)
     f_start, f_end = _pieces(f0[..., 0].astype(np.float64))
     audio, _ = harmonic_pieces(np.zeros(voices), f_start, f_end, a0, a1, np.full(frames, HOP), SR)
@@ -151,17 +151,25 @@ def personality(tmp_path_factory):
     """A tiny PersonalityModel (random decoder with audible noise, a short reverb), exported
     with pipelines.export.export and committed to a store as the push stage does.
     Returns (bundle, saved_model signature, f0 [T], loudness [T])."""
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import default_learner_profile, default_player_profile
     from instrument_agent.proto import personality_pb2
-    from instrument_agent.store import PersonalityStore
     from pipelines.ddsp import build_model
     from pipelines.export import export
 
     tmp = tmp_path_factory.mktemp("personality")
     profile = default_learner_profile()
     for key, value in dict(
-        sample_rate=SR, frame_rate=FR, n_harmonics=H, n_noise_bands=N, hidden_size=16,
-        mlp_layers=1, gru_units=16, reverb=True, reverb_seconds=0.05, seed=5,
+        sample_rate=SR,
+        frame_rate=FR,
+        n_harmonics=H,
+        n_noise_bands=N,
+        hidden_size=16,
+        mlp_layers=1,
+        gru_units=16,
+        reverb=True,
+        reverb_seconds=0.05,
+        seed=5,
     ).items():
         setattr(profile, key, value)
     model = build_model(profile)
@@ -172,7 +180,9 @@ def personality(tmp_path_factory):
     assert bias.shape == (1 + H + N,)
     bias.assign(bias.numpy() + np.r_[np.zeros(1 + H), np.full(N, 3.5)].astype(np.float32))
     taps = model.reverb.n_taps
-    model.reverb.ir.assign((rng.standard_normal(taps) * np.exp(-np.arange(taps) / (0.01 * SR)) * 0.03).astype(np.float32))
+    model.reverb.ir.assign(
+        (rng.standard_normal(taps) * np.exp(-np.arange(taps) / (0.01 * SR)) * 0.03).astype(np.float32)
+    )
     export(model, profile, tmp / "export")
 
     manifest = personality_pb2.PersonalityManifest(sample_rate=SR, frame_rate=FR)

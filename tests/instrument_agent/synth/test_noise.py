@@ -31,7 +31,9 @@ def test_bands_keep_their_hz_at_a_higher_output_rate():
 def test_noise_gain_scales_linearly():
     design = NoiseFilterDesign(17, 16000, 16000)
     mags = np.random.default_rng(1).random((2, 17)).astype(np.float32)
-    assert np.allclose(design.impulse_responses(mags, np.array([2.0, 0.5])), design.impulse_responses(mags) * [[2.0], [0.5]], atol=1e-6)
+    assert np.allclose(
+        design.impulse_responses(mags, np.array([2.0, 0.5])), design.impulse_responses(mags) * [[2.0], [0.5]], atol=1e-6
+    )
 
 
 def test_streaming_overlap_add_is_independent_of_segmentation():

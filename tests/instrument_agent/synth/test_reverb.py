@@ -30,11 +30,13 @@ def test_resampled_impulse_response_keeps_the_reverb_level():
     ir16 = (rng.normal(size=1600) * np.exp(-np.arange(1600) / 300)).astype(np.float32)
     ir48 = resample_impulse_response(ir16, 16000, 48000)
     assert ir48.size == 4800
+
     # A 500 Hz tone through both IRs: same wet level at either rate.
     def wet_rms(ir, sr):
         t = np.arange(sr) / sr
         y = np.convolve(np.sin(2 * np.pi * 500 * t), ir)[sr // 2 : sr]
         return np.sqrt(np.mean(y**2))
+
     assert np.isclose(wet_rms(ir48, 48000), wet_rms(ir16, 16000), rtol=0.05)
 
 

@@ -104,6 +104,8 @@ def test_non_finite_float_samples(tmp_path):
 @pytest.mark.parametrize("level", [0.0, 1e-4])
 def test_silence_only(tmp_path, level):
     path = tmp_path / "silence.wav"
-    soundfile.write(str(path), np.full(16000, level, np.float32) * np.sign(np.arange(16000) % 2 - 0.5), 16000, subtype="FLOAT")
+    soundfile.write(
+        str(path), np.full(16000, level, np.float32) * np.sign(np.arange(16000) % 2 - 0.5), 16000, subtype="FLOAT"
+    )
     with pytest.raises(SilentAudioError, match="silence.wav: is silent"):
         load_audio(path, 16000)

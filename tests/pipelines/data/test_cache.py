@@ -46,7 +46,9 @@ def test_a_damaged_entry_is_recomputed(tmp_path):
     again = FeatureCache(tmp_path)
     result = compute_features(audio, 16000, 50, "yin", again)
     assert again.misses == 1 and len(result) == 50
-    assert FeatureCache(tmp_path).get(FeatureCache.key(audio, {"sample_rate": 16000, "frame_rate": 50, "f0_method": "yin"}))
+    assert FeatureCache(tmp_path).get(
+        FeatureCache.key(audio, {"sample_rate": 16000, "frame_rate": 50, "f0_method": "yin"})
+    )
 
 
 def test_no_temporary_files_are_left(tmp_path):

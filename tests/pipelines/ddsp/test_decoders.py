@@ -88,7 +88,9 @@ def test_mismatched_weights_are_refused_without_changing_anything():
     before = decoder.weights_dict()
     bigger = RnnFcDecoder(hidden_size=8, mlp_layers=1, gru_units=6, n_harmonics=3, n_noise_bands=2)
     bigger.build()
-    with pytest.raises(DecoderWeightsError, match=r"old.npz: 'out_mlp/0/kernel' has shape \(22, 8\), the decoder needs \(20, 8\)"):
+    with pytest.raises(
+        DecoderWeightsError, match=r"old.npz: 'out_mlp/0/kernel' has shape \(22, 8\), the decoder needs \(20, 8\)"
+    ):
         decoder.set_weights_dict(bigger.weights_dict(), source="old.npz")
     partial = dict(before)
     del partial["dense/bias"]

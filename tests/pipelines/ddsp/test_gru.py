@@ -29,7 +29,9 @@ def test_states_and_gradients_match_keras_gru():
 
     with tf.GradientTape() as tape:
         xp = tf.matmul(x, cell.kernel) + cell.bias[0]
-        states = tf.transpose(gru_recurrence(tf.transpose(xp, [1, 0, 2]), cell.recurrent_kernel, cell.bias[1]), [1, 0, 2])
+        states = tf.transpose(
+            gru_recurrence(tf.transpose(xp, [1, 0, 2]), cell.recurrent_kernel, cell.bias[1]), [1, 0, 2]
+        )
         loss = tf.reduce_sum(states * weight)
     grads = tape.gradient(loss, variables)
 

@@ -16,7 +16,10 @@ def _app() -> typer.Typer:
 
 
 def test_malformed_region_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(_app(), ["practice", "feedback", "--deu", "viola", "--performance", str(tmp_path / "p.wav"), "--good", "1.0to2.0"])
+    result = CliRunner().invoke(
+        _app(),
+        ["practice", "feedback", "--deu", "viola", "--performance", str(tmp_path / "p.wav"), "--good", "1.0to2.0"],
+    )
     assert result.exit_code == 2 and "expected START-END" in result.output
 
 

@@ -10,10 +10,10 @@ import pytest
 import soundfile
 
 from instrument_agent.engine import Engine
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.profiles import default_player_profile
 from instrument_agent.proto import personality_pb2
 from instrument_agent.render import transfer_timbre
-from instrument_agent.store import PersonalityStore
 from pipelines.feedback import FeedbackRegionError, parse_region, run_feedback, spectral_centroid_hz
 from pipelines.registry import LocalRegistry, Registry
 
@@ -63,7 +63,9 @@ def judged(make_bundle, tmp_path):
 def test_feedback_moves_the_centroid_toward_the_liked_region(judged, tmp_path):
     bundle, path, performance, (f0, loudness) = judged
     registry = Registry(LocalRegistry(tmp_path / "home"))
-    result = run_feedback("viola", path, [parse_region("1.0-2.5", "good"), parse_region("4.0-5.0", "bad")], registry=registry, steps=40)
+    result = run_feedback(
+        "viola", path, [parse_region("1.0-2.5", "good"), parse_region("4.0-5.0", "bad")], registry=registry, steps=40
+    )
 
     assert result.version == 2 and result.parent_version == 1
     assert result.knobs["harmonic_tilt"] > 1.5  # brighter, toward the liked +4 dB/oct
@@ -72,7 +74,9 @@ def test_feedback_moves_the_centroid_toward_the_liked_region(judged, tmp_path):
     assert new.manifest.practice.kind == personality_pb2.PracticeRecord.FEEDBACK
     assert json.loads(new.manifest.practice.params["regions"])[1] == {"start": 4.0, "end": 5.0, "label": "bad"}
     assert new.manifest.player_profile.harmonic_tilt == pytest.approx(result.knobs["harmonic_tilt"], abs=1e-3)
-    assert [e.sha256 for e in new.manifest.files] == [e.sha256 for e in bundle.manifest.files]  # same model, no training
+    assert [e.sha256 for e in new.manifest.files] == [
+        e.sha256 for e in bundle.manifest.files
+    ]  # same model, no training
 
     # The measured descriptor: spectral centroid of the renderings in the disliked region.
     liked = spectral_centroid_hz(_span(performance, 1.0, 2.5), SR)

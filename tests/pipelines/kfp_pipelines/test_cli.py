@@ -20,8 +20,22 @@ def test_compile_writes_yaml(tmp_path):
     out = tmp_path / "imitation.yaml"
     result = CliRunner().invoke(
         _app(),
-        ["pipelines", "compile", "--type", "imitation", "-o", str(out), "--image", "img:2", "--gpus", "1",
-         "--node-selector", "pool=gpu", "--toleration", "nvidia.com/gpu:NoSchedule"],
+        [
+            "pipelines",
+            "compile",
+            "--type",
+            "imitation",
+            "-o",
+            str(out),
+            "--image",
+            "img:2",
+            "--gpus",
+            "1",
+            "--node-selector",
+            "pool=gpu",
+            "--toleration",
+            "nvidia.com/gpu:NoSchedule",
+        ],
     )
     assert result.exit_code == 0, result.output
     spec, platform = list(yaml.safe_load_all(out.read_text()))
@@ -33,5 +47,7 @@ def test_compile_writes_yaml(tmp_path):
 def test_bad_type_and_selector_are_clear_errors(tmp_path):
     result = CliRunner().invoke(_app(), ["pipelines", "compile", "--type", "jam", "-o", str(tmp_path / "x.yaml")])
     assert result.exit_code == 2 and "unknown practice type 'jam'" in result.output
-    result = CliRunner().invoke(_app(), ["pipelines", "compile", "--type", "tuning", "-o", str(tmp_path / "x.yaml"), "--node-selector", "nope"])
+    result = CliRunner().invoke(
+        _app(), ["pipelines", "compile", "--type", "tuning", "-o", str(tmp_path / "x.yaml"), "--node-selector", "nope"]
+    )
     assert result.exit_code == 2 and "expected KEY=VALUE" in result.output

@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pipelines.kfp_pipelines import PIPELINE_PARAMETERS, UnknownPracticeTypeError, compile_practice_pipeline, compiled_wiring
+from pipelines.kfp_pipelines import (
+    PIPELINE_PARAMETERS,
+    UnknownPracticeTypeError,
+    compile_practice_pipeline,
+    compiled_wiring,
+)
 from pipelines.kfp_pipelines.components import make_components
 from pipelines.stages.graph import GRAPHS, Out
 
@@ -31,7 +36,12 @@ def test_imitation_has_the_stages_with_gpu_placement_and_retries(tmp_path):
     spec, platform = _compile(tmp_path, "imitation", **GPU)
     tasks = spec["root"]["dag"]["tasks"]
     assert set(tasks) == {"ingest", "features", "train", "evaluate", "push"}
-    assert tasks["features"]["dependentTasks"] == ["ingest"] and sorted(tasks["push"]["dependentTasks"]) == ["evaluate", "features", "ingest", "train"]
+    assert tasks["features"]["dependentTasks"] == ["ingest"] and sorted(tasks["push"]["dependentTasks"]) == [
+        "evaluate",
+        "features",
+        "ingest",
+        "train",
+    ]
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == set(PIPELINE_PARAMETERS)
     executors = spec["deploymentSpec"]["executors"]
     assert {e["container"]["image"] for e in executors.values()} == {GPU["image"]}
@@ -46,7 +56,9 @@ def test_imitation_has_the_stages_with_gpu_placement_and_retries(tmp_path):
     assert k8s["exec-train"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert "exec-ingest" not in k8s
     # The components run the shared stages.
-    assert "from pipelines.kfp_pipelines._steps import run_train" in "".join(executors["exec-train"]["container"]["command"])
+    assert "from pipelines.kfp_pipelines._steps import run_train" in "".join(
+        executors["exec-train"]["container"]["command"]
+    )
 
 
 def test_tuning_branches_between_derive_and_the_stages(tmp_path):

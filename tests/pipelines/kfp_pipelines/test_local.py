@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 from pipelines.demo.score import practice_score
 from pipelines.demo.voice import bowed_string
 from pipelines.kfp_pipelines import LocalRunError, run_local
@@ -17,8 +17,17 @@ from pipelines.kfp_pipelines import LocalRunError, run_local
 pytestmark = pytest.mark.slow  # trains a tiny model (about 30 s a run on 2 cores)
 
 TINY = dict(
-    steps=3, hidden_size=32, gru_units=32, n_harmonics=20, n_noise_bands=17, example_seconds=1.0, batch_size=2,
-    reverb=False, f0_method="yin", holdout_fraction=0.2, checkpoint_every=100,
+    steps=3,
+    hidden_size=32,
+    gru_units=32,
+    n_harmonics=20,
+    n_noise_bands=17,
+    example_seconds=1.0,
+    batch_size=2,
+    reverb=False,
+    f0_method="yin",
+    holdout_fraction=0.2,
+    checkpoint_every=100,
 )
 
 
@@ -32,14 +41,22 @@ def recording(tmp_path):
 def test_imitation_runs_on_kfp_local_and_publishes(recording, tmp_path, monkeypatch):
     monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
     run = run_local(
-        "imitation", pipeline_root=tmp_path / "root", deu="cello", practice_id="run-1",
-        audio_uris=json.dumps([str(recording)]), learner_profile_json=json.dumps(TINY),
+        "imitation",
+        pipeline_root=tmp_path / "root",
+        deu="cello",
+        practice_id="run-1",
+        audio_uris=json.dumps([str(recording)]),
+        learner_profile_json=json.dumps(TINY),
         feature_cache_dir=str(tmp_path / "cache"),
     )
     assert run["version"] == 1
     bundle = PersonalityStore(tmp_path / "home").get("cello", 1)
     practice = bundle.manifest.practice
-    assert practice.kind == personality_pb2.PracticeRecord.IMITATION and practice.runner == "kfp" and practice.practice_id == "run-1"
+    assert (
+        practice.kind == personality_pb2.PracticeRecord.IMITATION
+        and practice.runner == "kfp"
+        and practice.practice_id == "run-1"
+    )
     assert json.loads(practice.params["audio_uris"]) == [str(recording)]
     assert {"eval/spectral_loss", "baseline/sine", "baseline/harmonic_1_over_k"} <= set(bundle.manifest.metrics)
     assert bundle.manifest.learner_profile.steps == 3
@@ -54,7 +71,11 @@ def test_a_failed_gate_publishes_nothing(recording, tmp_path, monkeypatch):
     monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
     with pytest.raises(LocalRunError, match="Inner task failed.*push"):
         run_local(
-            "imitation", pipeline_root=tmp_path / "root", deu="cello", audio_uris=json.dumps([str(recording)]),
-            learner_profile_json=json.dumps(dict(TINY, max_eval_loss=1e-6)), feature_cache_dir=str(tmp_path / "cache"),
+            "imitation",
+            pipeline_root=tmp_path / "root",
+            deu="cello",
+            audio_uris=json.dumps([str(recording)]),
+            learner_profile_json=json.dumps(dict(TINY, max_eval_loss=1e-6)),
+            feature_cache_dir=str(tmp_path / "cache"),
         )
     assert PersonalityStore(tmp_path / "home").deus() == []

@@ -15,14 +15,17 @@ def test_every_version_is_a_model_version_with_lineage_and_aliases(mlflow_uri, s
     deu = f"cello-{uuid.uuid4().hex[:6]}"
     registry = open_registry(
         RegistryConfig(
-            uri=f"s3://amadeus-test/{uuid.uuid4().hex[:8]}", s3_endpoint=s3_endpoint, access_key="testing",
-            secret_key="testing", mlflow_tracking_uri=mlflow_uri,
+            uri=f"s3://amadeus-test/{uuid.uuid4().hex[:8]}",
+            s3_endpoint=s3_endpoint,
+            access_key="testing",
+            secret_key="testing",
+            mlflow_tracking_uri=mlflow_uri,
         )
     )
     assert isinstance(registry.store, S3Registry) and isinstance(registry.catalog, MlflowCatalog)
     first = registry.publish(make_bundle(deu, seed=1, loss=5.0))
-    second = registry.publish(make_bundle(deu, seed=2, loss=6.5))   # worse: latest moves, champion stays
-    third = registry.publish(make_bundle(deu, seed=3, loss=4.0))    # better: both move
+    second = registry.publish(make_bundle(deu, seed=2, loss=6.5))  # worse: latest moves, champion stays
+    third = registry.publish(make_bundle(deu, seed=3, loss=4.0))  # better: both move
 
     catalog = registry.catalog
     versions = catalog.versions(deu)
@@ -45,7 +48,10 @@ def test_every_version_is_a_model_version_with_lineage_and_aliases(mlflow_uri, s
 
 def test_champion_keeps_the_best_loss(mlflow_uri, make_bundle, tmp_path):
     deu = f"oboe-{uuid.uuid4().hex[:6]}"
-    registry = Registry(__import__("pipelines.registry", fromlist=["LocalRegistry"]).LocalRegistry(tmp_path / "home"), MlflowCatalog(mlflow_uri))
+    registry = Registry(
+        __import__("pipelines.registry", fromlist=["LocalRegistry"]).LocalRegistry(tmp_path / "home"),
+        MlflowCatalog(mlflow_uri),
+    )
     make_bundle(deu, seed=1, loss=3.0)  # lands in the same local store (already published there)
     registry.sync_catalog(deu)
     registry.publish(make_bundle(deu, seed=2, loss=3.5, home=tmp_path / "elsewhere"))

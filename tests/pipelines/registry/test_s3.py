@@ -11,7 +11,7 @@ import pytest
 from minio import Minio
 
 from instrument_agent.personality import BundleCorruptError, UnknownDeuError
-from instrument_agent.store import PersonalityStore
+from instrument_agent.personality.store import PersonalityStore
 from pipelines.registry import Backoff, RegistryConflictError, RegistryUnavailableError, S3Registry
 
 
@@ -38,8 +38,13 @@ def test_publish_then_pull_is_verified_and_renumbered(registry, make_bundle, tmp
     assert pulled.digest == info.digest and pulled.version == 2
     assert (pulled.path / "decoder.npz").read_bytes() == (second.path / "decoder.npz").read_bytes()
     assert (pulled.path / "notes/readme.txt").read_bytes() == b"seed 2"
-    keys = sorted(o.object_name.split("personalities/")[1] for o in _raw(registry).list_objects("amadeus-test", prefix=registry.prefix + "/", recursive=True))
-    assert "cello/v000002/manifest.pb" in keys and "cello/versions/v000002.json" in keys and "cello/claims/v000002" in keys
+    keys = sorted(
+        o.object_name.split("personalities/")[1]
+        for o in _raw(registry).list_objects("amadeus-test", prefix=registry.prefix + "/", recursive=True)
+    )
+    assert (
+        "cello/v000002/manifest.pb" in keys and "cello/versions/v000002.json" in keys and "cello/claims/v000002" in keys
+    )
 
     # A fresh local store receives the version under the same number and digest.
     copy = registry.fetch_into(PersonalityStore(tmp_path / "other"), "cello", 2)
@@ -121,7 +126,10 @@ def test_unreachable_endpoint_is_retried_with_backoff_then_named(make_bundle):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dead = S3Registry(
-        "s3://amadeus-test/x", endpoint=f"http://127.0.0.1:{port}", access_key="k", secret_key="s",
+        "s3://amadeus-test/x",
+        endpoint=f"http://127.0.0.1:{port}",
+        access_key="k",
+        secret_key="s",
         backoff=Backoff(attempts=3, base_delay=0.05, factor=2.0),
     )
     started = time.perf_counter()
@@ -150,4 +158,6 @@ def test_config_reads_the_names_the_chart_and_operator_set():
         {"AMADEUS_REGISTRY_URI": "s3://bucket/prefix", "AMADEUS_MLFLOW_TRACKING_URI": "http://mlflow:5000"}
     )
     assert config.uri == "s3://bucket/prefix" and config.mlflow_tracking_uri == "http://mlflow:5000"
-    assert RegistryConfig.from_env({"AMADEUS_REGISTRY": "s3://a/b", "AMADEUS_REGISTRY_URI": "s3://c/d"}).uri == "s3://a/b"
+    assert (
+        RegistryConfig.from_env({"AMADEUS_REGISTRY": "s3://a/b", "AMADEUS_REGISTRY_URI": "s3://c/d"}).uri == "s3://a/b"
+    )

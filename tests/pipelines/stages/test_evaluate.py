@@ -23,7 +23,9 @@ def test_zero_for_identical_and_growing_with_detuning():
 def test_batched_equals_mean_of_items_and_shape_check():
     a = np.stack([_tone(220.0), _tone(330.0)])
     b = np.stack([_tone(225.0), _tone(320.0)])
-    assert spectral_loss(a, b) == pytest.approx(np.mean([spectral_loss(a[0], b[0]), spectral_loss(a[1], b[1])]), rel=1e-9)
+    assert spectral_loss(a, b) == pytest.approx(
+        np.mean([spectral_loss(a[0], b[0]), spectral_loss(a[1], b[1])]), rel=1e-9
+    )
     with pytest.raises(ValueError, match="differ in shape"):
         spectral_loss(a, b[:, :-1])
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from instrument_agent.decoder import DecoderShape, random_decoder_weights
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 from pipelines.stages import EvaluationGateError, UnknownPracticeKindError, push
 from pipelines.stages._artifacts import learner_profile, write_json
 
@@ -22,18 +22,30 @@ def artifacts(tmp_path):
     """What train, features, evaluate and ingest leave for push (a real decoder's weights)."""
     work = tmp_path / "work"
     profile = learner_profile(PROFILE)
-    shape = DecoderShape(profile.hidden_size, profile.mlp_layers, profile.gru_units, profile.n_harmonics, profile.n_noise_bands)
+    shape = DecoderShape(
+        profile.hidden_size, profile.mlp_layers, profile.gru_units, profile.n_harmonics, profile.n_noise_bands
+    )
     (work / "train" / "export").mkdir(parents=True)
     np.savez(work / "train" / "export" / "decoder.npz", **random_decoder_weights(shape, seed=2))
     write_json(work / "features" / "stats.json", {"feature_stats": {"f0_midi_mean": 57.0, "loudness_db_mean": -31.0}})
-    write_json(work / "ingest" / "recordings.json", {"recordings": [
-        {"source": "/data/a.wav", "uri": "/data/a.wav", "sha256": "a" * 64},
-        {"source": "/tmp/dl/000-b.wav", "uri": "s3://bucket/takes/b.wav", "sha256": "b" * 64},
-    ]})
+    write_json(
+        work / "ingest" / "recordings.json",
+        {
+            "recordings": [
+                {"source": "/data/a.wav", "uri": "/data/a.wav", "sha256": "a" * 64},
+                {"source": "/tmp/dl/000-b.wav", "uri": "s3://bucket/takes/b.wav", "sha256": "b" * 64},
+            ]
+        },
+    )
 
     def metrics(blessed: bool) -> str:
         reasons = [] if blessed else ["eval/spectral_loss 9.0 > max_eval_loss 1"]
-        return str(write_json(work / "evaluate" / "metrics.json", {"metrics": {"eval/spectral_loss": 9.0}, "blessed": blessed, "reasons": reasons}))
+        return str(
+            write_json(
+                work / "evaluate" / "metrics.json",
+                {"metrics": {"eval/spectral_loss": 9.0}, "blessed": blessed, "reasons": reasons},
+            )
+        )
 
     return work, metrics
 

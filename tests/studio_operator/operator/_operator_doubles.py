@@ -79,7 +79,9 @@ class ApiServer(kmock.KubernetesEmulator):
         try:
             new = _kmock_dicts.patch_dict(copy.deepcopy(old), copy.deepcopy(data))
         except jsonpatch.JsonPatchException as exc:  # e.g. a stale resourceVersion in a "test" op
-            raise kmock.KubernetesError(status=422, reason="Invalid", message=f"the patch does not apply: {exc}") from None
+            raise kmock.KubernetesError(
+                status=422, reason="Invalid", message=f"the patch does not apply: {exc}"
+            ) from None
         rv = self._next_rv()
         generation = int(old.get("metadata", {}).get("generation", 1))
         if new.get("spec") != old.get("spec"):
@@ -89,10 +91,12 @@ class ApiServer(kmock.KubernetesEmulator):
             data["metadata"]["resourceVersion"] = rv
             data["metadata"]["generation"] = generation
         elif isinstance(data, list):  # a JSON patch: its test ops run against the old object first
-            data.extend([
-                {"op": "add", "path": "/metadata/resourceVersion", "value": rv},
-                {"op": "add", "path": "/metadata/generation", "value": generation},
-            ])
+            data.extend(
+                [
+                    {"op": "add", "path": "/metadata/resourceVersion", "value": rv},
+                    {"op": "add", "path": "/metadata/generation", "value": generation},
+                ]
+            )
 
     async def _serve_watch(self, request):
         """Like the emulator's, but faithful to ``?resourceVersion=`` and race-free.
@@ -157,15 +161,26 @@ EVENTS = "v1/events"
 def declare_resources(server: ApiServer) -> None:
     """The resources this cluster serves: Practices (with /status), Jobs, Events, Namespaces."""
     server.resources[PRACTICES] = kmock.ResourceInfo(
-        kind=KIND, singular=SINGULAR, shortnames={"prac"}, namespaced=True, subresources={"status"},
+        kind=KIND,
+        singular=SINGULAR,
+        shortnames={"prac"},
+        namespaced=True,
+        subresources={"status"},
         verbs={"list", "watch", "get", "patch", "create", "delete", "update"},
     )
     server.resources[JOBS] = kmock.ResourceInfo(
-        kind="Job", singular="job", namespaced=True, subresources={"status"},
+        kind="Job",
+        singular="job",
+        namespaced=True,
+        subresources={"status"},
         verbs={"list", "watch", "get", "patch", "create", "delete"},
     )
-    server.resources[EVENTS] = kmock.ResourceInfo(kind="Event", singular="event", namespaced=True, verbs={"create", "list", "get"})
-    server.resources["v1/namespaces"] = kmock.ResourceInfo(kind="Namespace", singular="namespace", namespaced=False, verbs={"list", "watch", "get"})
+    server.resources[EVENTS] = kmock.ResourceInfo(
+        kind="Event", singular="event", namespaced=True, verbs={"create", "list", "get"}
+    )
+    server.resources["v1/namespaces"] = kmock.ResourceInfo(
+        kind="Namespace", singular="namespace", namespaced=False, verbs={"list", "watch", "get"}
+    )
     server.status_subresources = {r for r in server.resources if r.plural in (PLURAL, "jobs")}
 
 
@@ -176,7 +191,9 @@ def kubeconfig_for(url: str, path) -> str:
         "kind": "Config",
         "clusters": [{"name": "emulator", "cluster": {"server": url.rstrip("/")}}],
         "users": [{"name": "tester", "user": {"token": "emulator-token"}}],
-        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "tester", "namespace": "default"}}],
+        "contexts": [
+            {"name": "emulator", "context": {"cluster": "emulator", "user": "tester", "namespace": "default"}}
+        ],
         "current-context": "emulator",
     }
     path.write_text(json.dumps(config))
@@ -276,7 +293,7 @@ class KfpApiDouble:
         prefix = "/apis/v2beta1/"
         if not path.startswith(prefix):
             return 404, {"code": 5, "message": f"no route {path}"}
-        tail = path[len(prefix):]
+        tail = path[len(prefix) :]
         with self._lock:
             if method == "GET" and tail == "healthz":
                 return 200, {"multi_user": False}
@@ -291,14 +308,15 @@ class KfpApiDouble:
                     return self._create_run(body)
                 name = self._display_name_filter(query)
                 found = [
-                    r for r in self.runs.values()
+                    r
+                    for r in self.runs.values()
                     if (name is None or r["display_name"] == name)
                     and (not query.get("experiment_id") or r["experiment_id"] == query["experiment_id"])
                 ]
                 found.sort(key=lambda r: r["created_at"])
                 return 200, ({"runs": [self._public(r) for r in found], "total_size": len(found)} if found else {})
             if tail.startswith("runs/"):
-                run_id, _, verb = tail[len("runs/"):].partition(":")
+                run_id, _, verb = tail[len("runs/") :].partition(":")
                 run = self.runs.get(run_id)
                 if run is None:
                     return 404, {"code": 5, "message": f"run {run_id} not found"}

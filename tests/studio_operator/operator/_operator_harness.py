@@ -28,13 +28,22 @@ class Cluster:
     kubeconfig: str
 
     async def apply(self, name: str, spec: dict[str, Any], namespace: str = NAMESPACE) -> dict[str, Any]:
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": KIND, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
-        async with self.session.post(f"{self.url}/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}", json=body) as response:
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": KIND,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+        async with self.session.post(
+            f"{self.url}/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}", json=body
+        ) as response:
             assert response.status < 300, await response.text()
             return await response.json()
 
     async def delete(self, name: str, namespace: str = NAMESPACE) -> None:
-        async with self.session.delete(f"{self.url}/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}") as response:
+        async with self.session.delete(
+            f"{self.url}/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
+        ) as response:
             assert response.status < 300, await response.text()
 
     async def patch_spec(self, name: str, spec: dict[str, Any], namespace: str = NAMESPACE) -> None:
@@ -53,7 +62,9 @@ class Cluster:
         return (self.practice(name, namespace) or {}).get("status") or {}
 
     def jobs(self) -> list[dict[str, Any]]:
-        return [o.raw for (res, _, _), o in self.server.objects.items() if res == kmock.resource(JOBS) and not o.deleted]
+        return [
+            o.raw for (res, _, _), o in self.server.objects.items() if res == kmock.resource(JOBS) and not o.deleted
+        ]
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         out = []
@@ -79,8 +90,8 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval
 
 def fast_config(**overrides) -> OperatorConfig:
     """Intervals in tenths of seconds so state changes show within a test."""
-    values = dict(poll_interval=0.1, max_poll_interval=0.4, retry_delay=0.2, max_retry_delay=0.8, kfp_experiment="amadeus-tests")
+    values = dict(
+        poll_interval=0.1, max_poll_interval=0.4, retry_delay=0.2, max_retry_delay=0.8, kfp_experiment="amadeus-tests"
+    )
     values.update(overrides)
     return OperatorConfig(**values)
-
-

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from google.protobuf import json_format
 
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from instrument_agent.store import PersonalityStore
 
 _KINDS = {
     "imitation": personality_pb2.PracticeRecord.IMITATION,
@@ -64,7 +64,9 @@ def publishing_executor(home, practice_type_of: dict[str, str] | None = None):
             player = json_format.ParseDict(json.loads(params["player_profile_json"]), personality_pb2.PlayerProfile())
             store.derive(store.get(deu, base), player_profile=player, practice=record)
         else:
-            version = seed_version(home, deu, practice_id=practice_id, metrics={"eval/spectral_loss": 1.25, "baseline/sine": 3.5})
+            version = seed_version(
+                home, deu, practice_id=practice_id, metrics={"eval/spectral_loss": 1.25, "baseline/sine": 3.5}
+            )
             assert version
         return "SUCCEEDED", ""
 

@@ -55,8 +55,15 @@ def graph_executor(home: Path, work_root: Path):
         params.update(run["runtime_config"].get("parameters") or {})
         workdir = Path(work_root) / run["run_id"]
         run_graph_in_process(
-            graph, params, deu=params["deu"], home=Path(home), workdir=workdir, resume=True, progress=False,
-            cache_dir=Path(work_root) / "feature-cache", record_params={"kfp_run_id": run["run_id"]},
+            graph,
+            params,
+            deu=params["deu"],
+            home=Path(home),
+            workdir=workdir,
+            resume=True,
+            progress=False,
+            cache_dir=Path(work_root) / "feature-cache",
+            record_params={"kfp_run_id": run["run_id"]},
         )
         return "SUCCEEDED", ""
 

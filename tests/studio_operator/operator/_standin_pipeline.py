@@ -7,7 +7,6 @@ operator asks (``set_accelerator_type``/``set_accelerator_limit``, kfp-kubernete
 node selectors and tolerations). The submitted IR is therefore real KFP IR.
 """
 
-
 from kfp import compiler, dsl
 from kfp import kubernetes as kfp_kubernetes
 
@@ -29,7 +28,16 @@ def compile_standin(
         return dsl.ContainerSpec(
             image=image,
             command=["amadeus", "practice", practice_type],
-            args=["--deu", deu, "--practice-id", practice_id, "--audio-json", audio_uris, "--base-version", base_version],
+            args=[
+                "--deu",
+                deu,
+                "--practice-id",
+                practice_id,
+                "--audio-json",
+                audio_uris,
+                "--base-version",
+                base_version,
+            ],
         )
 
     @dsl.pipeline(name=f"amadeus-{practice_type}")

@@ -31,7 +31,11 @@ def s3_endpoint():
 
     from moto.server import ThreadedMotoServer
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         os.environ.setdefault(key, value)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -79,7 +83,9 @@ async def start_operator(cluster: Cluster, amadeus_home, tmp_path):
     """``await start_operator(kfp_host=..., **config)``: the real operator (kopf handlers) on the emulator."""
     running: list[RunningOperator] = []
 
-    async def start(*, compile_fn=compile_standin, catalog=None, namespaces=(NAMESPACE,), **overrides) -> RunningOperator:
+    async def start(
+        *, compile_fn=compile_standin, catalog=None, namespaces=(NAMESPACE,), **overrides
+    ) -> RunningOperator:
         """``namespaces=()`` watches every namespace (``--all-namespaces``); ``catalog`` defaults
         to the local store at ``amadeus_home``."""
         config = fast_config(store_home=str(amadeus_home), pipeline_cache_dir=str(tmp_path / "compiled"), **overrides)
@@ -102,7 +108,12 @@ async def start_operator(cluster: Cluster, amadeus_home, tmp_path):
             try:
                 asyncio.run(
                     run_operator(
-                        config, configuration=configuration, namespaces=list(namespaces), operator=operator, stop_flag=stop, ready_flag=ready
+                        config,
+                        configuration=configuration,
+                        namespaces=list(namespaces),
+                        operator=operator,
+                        stop_flag=stop,
+                        ready_flag=ready,
                     )
                 )
             except BaseException as exc:  # reported by shutdown()

@@ -11,16 +11,25 @@ import soundfile
 from _operator_harness import wait_for  # noqa: E402
 from _pipeline_runs import graph_executor  # noqa: E402
 
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 from instrument_agent.proto import personality_pb2  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
 
 pytest.importorskip("pipelines.kfp_pipelines")
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.timeout(180)]
 
 #: A tiny learnerProfile in the CRD's JSON names: 3 training steps of a small model.
 TINY = {
-    "steps": 3, "hiddenSize": 32, "gruUnits": 32, "nHarmonics": 20, "nNoiseBands": 17, "exampleSeconds": 1.0,
-    "batchSize": 2, "reverb": False, "f0Method": "yin", "holdoutFraction": 0.2, "checkpointEvery": 100,
+    "steps": 3,
+    "hiddenSize": 32,
+    "gruUnits": 32,
+    "nHarmonics": 20,
+    "nNoiseBands": 17,
+    "exampleSeconds": 1.0,
+    "batchSize": 2,
+    "reverb": False,
+    "f0Method": "yin",
+    "holdoutFraction": 0.2,
+    "checkpointEvery": 100,
 }
 
 
@@ -44,7 +53,9 @@ async def test_imitation_practice_runs_its_pipeline_and_reports_the_new_version(
     kfp_api.executor = graph_executor(amadeus_home, tmp_path / "kfp-runs")
     await start_operator(kfp_host=kfp_api.url, compile_fn=compile_with_pipelines, image="studio:test")
 
-    created = await cluster.apply("first-cello", {"deu": "cello", "type": "imitation", "audio": [str(bowed_take)], "learnerProfile": TINY})
+    created = await cluster.apply(
+        "first-cello", {"deu": "cello", "type": "imitation", "audio": [str(bowed_take)], "learnerProfile": TINY}
+    )
     uid = created["metadata"]["uid"]
     await wait_for(lambda: cluster.status("first-cello").get("phase") in ("Succeeded", "Failed"), timeout=150)
 

@@ -10,7 +10,7 @@ from _operator_harness import fast_config, wait_for  # noqa: E402
 from _personalities import publishing_executor, seed_version  # noqa: E402
 from _standin_pipeline import compile_standin  # noqa: E402
 
-from instrument_agent.store import PersonalityStore  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 from studio_operator.operator.kfp_backend import KfpBackend  # noqa: E402
 from studio_operator.operator.practice import PracticeRequest  # noqa: E402
 
@@ -28,12 +28,16 @@ def _condition(cluster, name, type_):
     return None
 
 
-async def test_tuning_practice_publishes_a_new_version_through_the_store(cluster, kfp_api, start_operator, amadeus_home):
+async def test_tuning_practice_publishes_a_new_version_through_the_store(
+    cluster, kfp_api, start_operator, amadeus_home
+):
     seed_version(amadeus_home, "cello")
     kfp_api.executor = publishing_executor(amadeus_home)
     await start_operator(kfp_host=kfp_api.url)
 
-    created = await cluster.apply("brighter", {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": -6, "harmonicTilt": 2}})
+    created = await cluster.apply(
+        "brighter", {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": -6, "harmonicTilt": 2}}
+    )
 
     await wait_for(lambda: _phase(cluster, "brighter") == "Succeeded")
     status = cluster.status("brighter")
@@ -111,7 +115,9 @@ async def test_unreachable_kfp_endpoint_keeps_the_practice_pending(cluster, star
     assert _phase(cluster, "offline") == "Pending"
 
 
-async def test_a_restarted_operator_adopts_the_run_instead_of_submitting_again(cluster, kfp_api, start_operator, amadeus_home, tmp_path):
+async def test_a_restarted_operator_adopts_the_run_instead_of_submitting_again(
+    cluster, kfp_api, start_operator, amadeus_home, tmp_path
+):
     release = asyncio.Event()
     loop = asyncio.get_running_loop()
     publish = publishing_executor(amadeus_home)
@@ -142,7 +148,10 @@ async def test_a_restarted_operator_adopts_the_run_instead_of_submitting_again(c
 async def test_deleting_a_running_practice_cancels_its_run(cluster, kfp_api, start_operator):
     gate = asyncio.Event()
     loop = asyncio.get_running_loop()
-    kfp_api.executor = lambda run: (asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30), ("SUCCEEDED", ""))[1]
+    kfp_api.executor = lambda run: (
+        asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30),
+        ("SUCCEEDED", ""),
+    )[1]
     await start_operator(kfp_host=kfp_api.url)
     await cluster.apply("long", {"deu": "viola", "type": "imitation", "audio": ["s3://takes/viola.wav"]})
     await wait_for(lambda: _phase(cluster, "long") == "Running")
@@ -180,7 +189,9 @@ async def test_gpu_settings_reach_the_submitted_pipeline(cluster, kfp_api, start
         "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
     }
-    await cluster.apply("on-gpu", {"deu": "viola", "type": "imitation", "audio": ["s3://t/v.wav"], "resources": resources})
+    await cluster.apply(
+        "on-gpu", {"deu": "viola", "type": "imitation", "audio": ["s3://t/v.wav"], "resources": resources}
+    )
     await wait_for(lambda: kfp_api.created)
 
     submitted = kfp_api.created[0]["pipeline_spec"]
@@ -195,7 +206,10 @@ async def test_gpu_settings_reach_the_submitted_pipeline(cluster, kfp_api, start
 async def test_spec_change_after_submission_is_rejected_with_a_condition(cluster, kfp_api, start_operator):
     gate = asyncio.Event()
     loop = asyncio.get_running_loop()
-    kfp_api.executor = lambda run: (asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30), ("FAILED", "stopped"))[1]
+    kfp_api.executor = lambda run: (
+        asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(timeout=30),
+        ("FAILED", "stopped"),
+    )[1]
     await start_operator(kfp_host=kfp_api.url)
     await cluster.apply("moving", {"deu": "viola", "type": "imitation", "audio": ["s3://t/a.wav"]})
     await wait_for(lambda: cluster.status("moving").get("runId"))
@@ -208,14 +222,18 @@ async def test_spec_change_after_submission_is_rejected_with_a_condition(cluster
 
 
 async def test_job_backend_runs_the_practice_as_a_job_with_gpu_settings(cluster, start_operator, amadeus_home):
-    running = await start_operator(default_backend="job", image="registry.example/amadeus-studio:1.0", s3_secret="amadeus-s3")
+    running = await start_operator(
+        default_backend="job", image="registry.example/amadeus-studio:1.0", s3_secret="amadeus-s3"
+    )
     resources = {
         "gpu": {"count": 1},
         "memory": "8Gi",
         "nodeSelector": {"pool": "gpu"},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
     }
-    created = await cluster.apply("oboe-1", {"deu": "oboe", "type": "imitation", "audio": ["s3://t/oboe.wav"], "resources": resources})
+    created = await cluster.apply(
+        "oboe-1", {"deu": "oboe", "type": "imitation", "audio": ["s3://t/oboe.wav"], "resources": resources}
+    )
     uid = created["metadata"]["uid"]
     job = (await wait_for(lambda: cluster.jobs()))[0]
 
@@ -229,7 +247,10 @@ async def test_job_backend_runs_the_practice_as_a_job_with_gpu_settings(cluster,
     assert container["resources"]["limits"] == {"nvidia.com/gpu": 1, "memory": "8Gi"}
     assert container["envFrom"] == [{"secretRef": {"name": "amadeus-s3"}}]
     assert pod["nodeSelector"] == {"pool": "gpu"} and pod["tolerations"] == resources["tolerations"]
-    assert pod["securityContext"]["runAsNonRoot"] is True and container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert (
+        pod["securityContext"]["runAsNonRoot"] is True
+        and container["securityContext"]["readOnlyRootFilesystem"] is True
+    )
     import kubernetes_validate
 
     kubernetes_validate.validate(job, "1.30.0", strict=True)
@@ -289,16 +310,24 @@ async def test_a_practice_handled_but_without_status_is_recovered_once(cluster, 
         "metadata": {
             "name": "half-recorded",
             "namespace": "studio",
-            "annotations": {"amadeus.dev/last-handled-configuration": json.dumps({"spec": spec}, separators=(",", ":"))},
+            "annotations": {
+                "amadeus.dev/last-handled-configuration": json.dumps({"spec": spec}, separators=(",", ":"))
+            },
         },
         "spec": spec,
     }
-    async with cluster.session.post(f"{cluster.url}/apis/amadeus.dev/v1alpha1/namespaces/studio/practices", json=body) as response:
+    async with cluster.session.post(
+        f"{cluster.url}/apis/amadeus.dev/v1alpha1/namespaces/studio/practices", json=body
+    ) as response:
         assert response.status == 200
     running = await start_operator(kfp_host=kfp_api.url)
 
     await wait_for(lambda: _phase(cluster, "half-recorded") == "Succeeded")
     assert len(kfp_api.created) == 1
     registry = running.operator.metrics.registry
-    assert registry.get_sample_value("amadeus_reconcile_seconds_count", {"handler": "submit"}) is None  # kopf: already created
-    assert registry.get_sample_value("amadeus_runs_submitted_total", {"backend": "kfp"}) == 1  # so the timer submitted it
+    assert (
+        registry.get_sample_value("amadeus_reconcile_seconds_count", {"handler": "submit"}) is None
+    )  # kopf: already created
+    assert (
+        registry.get_sample_value("amadeus_runs_submitted_total", {"backend": "kfp"}) == 1
+    )  # so the timer submitted it

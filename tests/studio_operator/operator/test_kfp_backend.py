@@ -22,15 +22,26 @@ pytest.importorskip("pipelines.kfp_pipelines")
 
 def _request(practice_type: str) -> PracticeRequest:
     return PracticeRequest(
-        name="p", namespace="studio", uid="6f1c0d2e-0000-4000-8000-000000000001", generation=1,
-        deu="cello", type=practice_type, audio=("s3://takes/cello.wav",),
+        name="p",
+        namespace="studio",
+        uid="6f1c0d2e-0000-4000-8000-000000000001",
+        generation=1,
+        deu="cello",
+        type=practice_type,
+        audio=("s3://takes/cello.wav",),
     )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("practice_type", ["imitation", "tuning", "feedback"])
 def test_the_real_pipelines_accept_every_operator_parameter(practice_type, tmp_path):
-    path = compile_with_pipelines(practice_type, str(tmp_path / "p.yaml"), image="studio:test", accelerator_type="nvidia.com/gpu", accelerator_limit=1)
+    path = compile_with_pipelines(
+        practice_type,
+        str(tmp_path / "p.yaml"),
+        image="studio:test",
+        accelerator_type="nvidia.com/gpu",
+        accelerator_limit=1,
+    )
     ir = next(doc for doc in yaml.safe_load_all(Path(path).read_text()) if doc and "root" in doc)
     declared = set(ir["root"]["inputDefinitions"]["parameters"])
     assert set(_request(practice_type).pipeline_parameters()) <= declared

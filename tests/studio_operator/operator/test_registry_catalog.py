@@ -9,7 +9,7 @@ import pytest
 from _operator_harness import wait_for  # noqa: E402
 from _personalities import seed_version  # noqa: E402
 
-from instrument_agent.store import PersonalityStore  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 from pipelines.registry import Backoff, S3Registry  # noqa: E402
 from studio_operator.operator.catalog import (  # noqa: E402
     CatalogUnavailableError,
@@ -27,7 +27,7 @@ from studio_operator.operator.registry_catalog import (  # noqa: E402
 
 
 def test_registry_uri_per_ama_matches_the_studio_tenant_layout():
-    from studio_operator.server.practice_resources import AMA_LABEL as STUDIO_LABEL
+    from studio_operator.server.backends.cluster.practice_resources import AMA_LABEL as STUDIO_LABEL
 
     assert AMA_LABEL == STUDIO_LABEL == "amadeus.dev/ama"
     assert registry_uri_for("s3://amadeus/personalities", "") == "s3://amadeus/personalities"
@@ -38,7 +38,7 @@ def test_registry_uri_per_ama_matches_the_studio_tenant_layout():
 
 
 def test_the_studio_cluster_store_reads_the_registry_the_operator_checks(tmp_path):
-    from studio_operator.server.cluster_store import ClusterObjectStore
+    from studio_operator.server.backends.cluster.store import ClusterObjectStore
 
     objects = ClusterObjectStore("http://127.0.0.1:9", bucket="amadeus", cache_home=tmp_path)  # no request is made
     assert objects.registry_uri("alice") == registry_uri_for("s3://amadeus/personalities", "alice")
@@ -74,13 +74,20 @@ def test_check_base_and_published_by_read_the_ama_registry(s3_endpoint, tmp_path
     root = f"s3://{bucket}/personalities"
     _publish(s3_endpoint, registry_uri_for(root, "alice"), tmp_path / "a", "cello", practice_id="seed")
     version = _publish(
-        s3_endpoint, registry_uri_for(root, "alice"), tmp_path / "a", "cello", practice_id="pr-7", metrics={"eval/spectral_loss": 1.5}
+        s3_endpoint,
+        registry_uri_for(root, "alice"),
+        tmp_path / "a",
+        "cello",
+        practice_id="pr-7",
+        metrics={"eval/spectral_loss": 1.5},
     )
     catalog = RegistryCatalog(root, s3_endpoint=s3_endpoint)
 
     catalog.check_base("cello", "tuning", None, ama="alice")
     catalog.check_base("cello", "tuning", 1, ama="alice")
-    with pytest.raises(UnknownBaseError, match=r"no version 9 in s3://.*/tenants/alice/personalities \(versions: 1, 2\)") as err:
+    with pytest.raises(
+        UnknownBaseError, match=r"no version 9 in s3://.*/tenants/alice/personalities \(versions: 1, 2\)"
+    ) as err:
         catalog.check_base("cello", "tuning", 9, ama="alice")
     assert err.value.reason == "UnknownVersion"
     # Another ama (and the untenanted registry) have no cello: their practices cannot tune it.
@@ -99,14 +106,20 @@ def test_check_base_and_published_by_read_the_ama_registry(s3_endpoint, tmp_path
 
 
 def test_an_unreachable_registry_is_retryable_not_unknown():
-    catalog = RegistryCatalog("s3://amadeus/personalities", s3_endpoint="http://127.0.0.1:9", backoff=Backoff(attempts=2, base_delay=0.01, max_delay=0.02))
+    catalog = RegistryCatalog(
+        "s3://amadeus/personalities",
+        s3_endpoint="http://127.0.0.1:9",
+        backoff=Backoff(attempts=2, base_delay=0.01, max_delay=0.02),
+    )
     with pytest.raises(CatalogUnavailableError, match="127.0.0.1:9"):
         catalog.check_base("cello", "tuning", None, ama="alice")
 
 
 @pytest.mark.asyncio
 @pytest.mark.timeout(60)
-async def test_cluster_wide_operator_publishes_into_the_ama_registry(cluster, kfp_api, start_operator, s3_endpoint, tmp_path):
+async def test_cluster_wide_operator_publishes_into_the_ama_registry(
+    cluster, kfp_api, start_operator, s3_endpoint, tmp_path
+):
     """The studio's cluster backend puts an ama's Practices in ``amadeus-<ama>`` with the ama label:
     an operator watching every namespace submits it with the ama's registry, and reports the
     version the run published there."""
@@ -116,23 +129,37 @@ async def test_cluster_wide_operator_publishes_into_the_ama_registry(cluster, kf
 
     def push_into_the_given_registry(run):  # the pipeline's push step, to the registry_uri it was given
         params = run["runtime_config"]["parameters"]
-        _publish(s3_endpoint, params["registry_uri"], tmp_path / "run", params["deu"], practice_id=params["practice_id"],
-                 metrics={"eval/spectral_loss": 0.75})
+        _publish(
+            s3_endpoint,
+            params["registry_uri"],
+            tmp_path / "run",
+            params["deu"],
+            practice_id=params["practice_id"],
+            metrics={"eval/spectral_loss": 0.75},
+        )
         return "SUCCEEDED", ""
 
     kfp_api.executor = push_into_the_given_registry
     await start_operator(
-        kfp_host=kfp_api.url, namespaces=(), registry_uri=root, s3_endpoint=s3_endpoint,
+        kfp_host=kfp_api.url,
+        namespaces=(),
+        registry_uri=root,
+        s3_endpoint=s3_endpoint,
         catalog=RegistryCatalog(root, s3_endpoint=s3_endpoint),
     )
     body = {
-        "apiVersion": "amadeus.dev/v1alpha1", "kind": "Practice",
+        "apiVersion": "amadeus.dev/v1alpha1",
+        "kind": "Practice",
         "metadata": {"name": "pr-brighter", "namespace": "amadeus-alice", "labels": {AMA_LABEL: "alice"}},
         "spec": {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": -3}},
     }
-    async with cluster.session.post(f"{cluster.url}/apis/amadeus.dev/v1alpha1/namespaces/amadeus-alice/practices", json=body) as response:
+    async with cluster.session.post(
+        f"{cluster.url}/apis/amadeus.dev/v1alpha1/namespaces/amadeus-alice/practices", json=body
+    ) as response:
         assert response.status < 300, await response.text()
-    await cluster.apply("pr-nothing", {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": 1}}, namespace="amadeus-bob")
+    await cluster.apply(
+        "pr-nothing", {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": 1}}, namespace="amadeus-bob"
+    )
 
     await wait_for(lambda: cluster.status("pr-brighter", "amadeus-alice").get("phase") == "Succeeded")
     status = cluster.status("pr-brighter", "amadeus-alice")

@@ -12,26 +12,32 @@ import numpy as np
 import soundfile
 from _perform_support import make_personality, peak_hz, rms, write_midi  # noqa: E402,F401
 
-from instrument_agent.store import PersonalityStore  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 from studio_operator.server.tenants import hash_token  # noqa: E402
 
-TOKENS = {"alice": "alice-token-0123456789abcdef", "bob": "bob-token-0123456789abcdef", "carol": "carol-token-expired-0123"}
+TOKENS = {
+    "alice": "alice-token-0123456789abcdef",
+    "bob": "bob-token-0123456789abcdef",
+    "carol": "carol-token-expired-0123",
+}
 
 
 def write_tokens(path: Path) -> Path:
     """alice and bob valid, carol expired yesterday."""
-    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat()
-    path.write_text(textwrap.dedent(f"""\
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    path.write_text(
+        textwrap.dedent(f"""\
         tokens:
           - ama: alice
-            sha256: {hash_token(TOKENS['alice'])}
+            sha256: {hash_token(TOKENS["alice"])}
           - ama: bob
-            sha256: {hash_token(TOKENS['bob'])}
+            sha256: {hash_token(TOKENS["bob"])}
             expires: 2999-01-01T00:00:00Z
           - ama: carol
-            sha256: {hash_token(TOKENS['carol'])}
+            sha256: {hash_token(TOKENS["carol"])}
             expires: {yesterday}
-        """))
+        """)
+    )
     return path
 
 
@@ -54,12 +60,14 @@ def gated_runner(tmp_path: Path) -> tuple[list[str], Path]:
     """A runner command that waits for ``gate`` to exist, then runs the real runner."""
     gate = tmp_path / "gate"
     script = tmp_path / "gated_runner.py"
-    script.write_text(textwrap.dedent(f"""\
+    script.write_text(
+        textwrap.dedent(f"""\
         import sys, time, pathlib
         gate = pathlib.Path({str(gate)!r})
         while not gate.exists():
             time.sleep(0.05)
-        from studio_operator.server.runner import main
+        from studio_operator.server.backends.embedded.runner import main
         sys.exit(main(sys.argv[1:]))
-        """))
+        """)
+    )
     return [sys.executable, str(script)], gate

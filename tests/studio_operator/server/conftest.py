@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from _studio_support import TOKENS, install, make_personality, write_tokens  # noqa: F401
 
-from instrument_agent.store import PersonalityStore
-from instrument_agent.studio_client import StudioClient
+from instrument_agent.client.studio_client import StudioClient
+from instrument_agent.personality.store import PersonalityStore
 from studio_operator.server import StudioConfig, StudioServer
 
 
@@ -31,7 +31,9 @@ def start_studio(tmp_path, studio_home):
     servers = []
 
     def start(**overrides) -> StudioServer:
-        config = dict(home=studio_home, host="127.0.0.1", port=0, metrics_port=0, tokens=write_tokens(tmp_path / "tokens.yaml"))
+        config = dict(
+            home=studio_home, host="127.0.0.1", port=0, metrics_port=0, tokens=write_tokens(tmp_path / "tokens.yaml")
+        )
         config.update(overrides)
         server = StudioServer(StudioConfig(**config)).start()
         servers.append(server)

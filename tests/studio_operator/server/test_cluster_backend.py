@@ -26,13 +26,13 @@ import soundfile
 from _operator_doubles import PRACTICES, ApiServer, declare_resources, kubeconfig_for  # noqa: E402
 from _studio_support import TOKENS, install, tone_wav, write_midi, write_tokens  # noqa: E402
 
+from instrument_agent.client.studio_client import StudioClient, StudioClientError  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 from instrument_agent.proto import personality_pb2, studio_pb2  # noqa: E402
-from instrument_agent.store import PersonalityStore  # noqa: E402
-from instrument_agent.studio_client import StudioClient, StudioClientError  # noqa: E402
 from studio_operator.crd import GROUP, PLURAL, VERSION  # noqa: E402
 from studio_operator.operator.validation import practice_errors  # noqa: E402
 from studio_operator.server import StudioConfig, StudioServer  # noqa: E402
-from studio_operator.server.practice_resources import (  # noqa: E402
+from studio_operator.server.backends.cluster.practice_resources import (  # noqa: E402
     namespace_for,
     practice_body,
     progress_of,
@@ -71,8 +71,11 @@ class EmulatedCluster:
         self.custom = client.CustomObjectsApi(self.client)
 
     def practices(self, namespace: str | None = None) -> list[dict]:
-        return [o.raw for (res, ns, _), o in list(self.api.objects.items())
-                if res == kmock.resource(PRACTICES) and not o.deleted and namespace in (None, ns)]
+        return [
+            o.raw
+            for (res, ns, _), o in list(self.api.objects.items())
+            if res == kmock.resource(PRACTICES) and not o.deleted and namespace in (None, ns)
+        ]
 
     def set_status(self, namespace: str, name: str, **status) -> None:
         """What the operator does: merge ``status`` into the Practice's status subresource."""
@@ -141,9 +144,19 @@ def start_cluster_studio(tmp_path, cluster, s3_endpoint, bucket):
     servers, clients = [], []
 
     def start(**overrides) -> StudioServer:
-        config = dict(home=tmp_path / "studio", host="127.0.0.1", port=0, metrics_port=None, backend="cluster",
-                      tokens=write_tokens(tmp_path / "tokens.yaml"), kubeconfig=cluster.kubeconfig,
-                      s3_endpoint=s3_endpoint, s3_bucket=bucket, s3_access_key="testing", s3_secret_key="testing")
+        config = dict(
+            home=tmp_path / "studio",
+            host="127.0.0.1",
+            port=0,
+            metrics_port=None,
+            backend="cluster",
+            tokens=write_tokens(tmp_path / "tokens.yaml"),
+            kubeconfig=cluster.kubeconfig,
+            s3_endpoint=s3_endpoint,
+            s3_bucket=bucket,
+            s3_access_key="testing",
+            s3_secret_key="testing",
+        )
         config.update(overrides)
         server = StudioServer(StudioConfig(**config)).start()
         servers.append(server)
@@ -210,8 +223,9 @@ class Watcher:
 
     def wait_for(self, phase, timeout: float = 10.0) -> studio_pb2.PracticeProgress:
         with self.updated:
-            assert self.updated.wait_for(lambda: any(p.phase == phase for p in self.seen) or self.error, timeout), \
+            assert self.updated.wait_for(lambda: any(p.phase == phase for p in self.seen) or self.error, timeout), (
                 f"no {Phase.Name(phase)} within {timeout}s: {[Phase.Name(p.phase) for p in self.seen]}"
+            )
         assert self.error is None, self.error
         return next(p for p in self.seen if p.phase == phase)
 
@@ -220,17 +234,27 @@ class Watcher:
 
 
 def test_practice_uploads_the_audio_and_creates_a_valid_practice_in_the_amas_namespace(
-        alice, cluster, s3, bucket, studio, tmp_path):
+    alice, cluster, s3, bucket, studio, tmp_path
+):
     take = tone_wav(tmp_path / "take1.wav", seconds=0.5)
-    ticket = alice.practice("cello", "imitation", audio=[take], learner_profile=personality_pb2.LearnerProfile(steps=40),
-                            request_id="first-lesson")
+    ticket = alice.practice(
+        "cello",
+        "imitation",
+        audio=[take],
+        learner_profile=personality_pb2.LearnerProfile(steps=40),
+        request_id="first-lesson",
+    )
     assert ticket.phase == Phase.PENDING and ticket.bytes_received == take.stat().st_size
 
     [practice] = cluster.practices("amadeus-alice")
     assert practice["metadata"]["name"] == ticket.practice_id
     key = f"tenants/alice/practices/{ticket.practice_id}/take1.wav"
-    assert practice["spec"] == {"deu": "cello", "type": "imitation", "audio": [f"s3://{bucket}/{key}"],
-                                "learnerProfile": {"steps": 40}}
+    assert practice["spec"] == {
+        "deu": "cello",
+        "type": "imitation",
+        "audio": [f"s3://{bucket}/{key}"],
+        "learnerProfile": {"steps": 40},
+    }
     assert practice["metadata"]["labels"]["amadeus.dev/ama"] == "alice"
     assert practice["metadata"]["annotations"]["amadeus.dev/client-request-id"] == "first-lesson"
     assert practice_errors(practice) == []  # what the API server's schema + CEL rules would say
@@ -242,16 +266,24 @@ def test_practice_uploads_the_audio_and_creates_a_valid_practice_in_the_amas_nam
     assert rate == 16000 and np.abs(audio).max() > 0.1  # real audio went up
     assert not any((tmp_path / "studio" / "cache" / "incoming").iterdir()), "staging left behind"
 
-    again = alice.practice("cello", "imitation", audio=[take], learner_profile=personality_pb2.LearnerProfile(steps=40),
-                           request_id="first-lesson")
+    again = alice.practice(
+        "cello",
+        "imitation",
+        audio=[take],
+        learner_profile=personality_pb2.LearnerProfile(steps=40),
+        request_id="first-lesson",
+    )
     assert again.practice_id == ticket.practice_id and len(cluster.practices()) == 1  # idempotent by request id
 
 
 def test_feedback_and_tuning_specs_validate_against_the_crd(alice, cluster, bucket, published, tmp_path):
     performance = tone_wav(tmp_path / "performance.wav", seconds=1.0, f0=330.0)
-    feedback = alice.practice("cello", "feedback", performance=performance, regions=[(0.0, 0.4, "good"), (0.5, 0.9, "bad")],
-                              base_version=1)
-    tuning = alice.practice("cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=-6.0, reverb_mix=0.25))
+    feedback = alice.practice(
+        "cello", "feedback", performance=performance, regions=[(0.0, 0.4, "good"), (0.5, 0.9, "bad")], base_version=1
+    )
+    tuning = alice.practice(
+        "cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=-6.0, reverb_mix=0.25)
+    )
     by_name = {p["metadata"]["name"]: p for p in cluster.practices("amadeus-alice")}
     spec = by_name[feedback.practice_id]["spec"]
     assert spec["feedback"] == {
@@ -259,7 +291,11 @@ def test_feedback_and_tuning_specs_validate_against_the_crd(alice, cluster, buck
         "regions": [{"start": 0.0, "end": 0.4, "label": "good"}, {"start": 0.5, "end": 0.9, "label": "bad"}],
     }
     assert spec["baseVersion"] == 1 and "audio" not in spec
-    assert by_name[tuning.practice_id]["spec"] == {"deu": "cello", "type": "tuning", "playerProfile": {"gainDb": -6.0, "reverbMix": 0.25}}
+    assert by_name[tuning.practice_id]["spec"] == {
+        "deu": "cello",
+        "type": "tuning",
+        "playerProfile": {"gainDb": -6.0, "reverbMix": 0.25},
+    }
     assert all(practice_errors(p) == [] for p in by_name.values())
 
 
@@ -273,17 +309,31 @@ def test_a_tuning_of_an_unknown_deu_is_not_found_and_creates_nothing(alice, clus
 # -- WatchPractice follows the operator's status -------------------------------------------
 
 
-def test_watch_streams_the_status_the_operator_writes(start_cluster_studio, studio, alice, cluster, published,
-                                                      s3_endpoint, bucket, cello_bundle):
+def test_watch_streams_the_status_the_operator_writes(
+    start_cluster_studio, studio, alice, cluster, published, s3_endpoint, bucket, cello_bundle
+):
     ticket = alice.practice("cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=-3.0))
     namespace = "amadeus-alice"
     watcher = Watcher(alice, ticket.practice_id)
     first = watcher.wait_for(Phase.PENDING)
     assert first.deu == "cello" and first.type == personality_pb2.PracticeRecord.TUNING and "operator" in first.message
 
-    cluster.set_status(namespace, ticket.practice_id, phase="Pending", message="kfp run r-1 submitted", runId="r-1",
-                       conditions=[{"type": "Submitted", "status": "True", "reason": "RunSubmitted", "message": "kfp run r-1",
-                                    "lastTransitionTime": "2030-01-01T00:00:01Z"}])
+    cluster.set_status(
+        namespace,
+        ticket.practice_id,
+        phase="Pending",
+        message="kfp run r-1 submitted",
+        runId="r-1",
+        conditions=[
+            {
+                "type": "Submitted",
+                "status": "True",
+                "reason": "RunSubmitted",
+                "message": "kfp run r-1",
+                "lastTransitionTime": "2030-01-01T00:00:01Z",
+            }
+        ],
+    )
     with watcher.updated:
         assert watcher.updated.wait_for(lambda: any("r-1" in p.message for p in watcher.seen), 10), watcher.seen
     cluster.set_status(namespace, ticket.practice_id, phase="Running", message="run r-1 is running")
@@ -295,8 +345,15 @@ def test_watch_streams_the_status_the_operator_writes(start_cluster_studio, stud
     assert next(other.watch(ticket.practice_id, follow=False)).phase == Phase.RUNNING
 
     v2 = _registry(s3_endpoint, bucket, "alice").publish(cello_bundle)  # what the pipeline's push step does
-    cluster.set_status(namespace, ticket.practice_id, phase="Succeeded", version=v2.version, message="deu 'cello' version 2",
-                       metrics={"eval/spectral_loss": 3.25}, completionTime="2030-01-01T00:05:00Z")
+    cluster.set_status(
+        namespace,
+        ticket.practice_id,
+        phase="Succeeded",
+        version=v2.version,
+        message="deu 'cello' version 2",
+        metrics={"eval/spectral_loss": 3.25},
+        completionTime="2030-01-01T00:05:00Z",
+    )
     done = watcher.wait_for(Phase.SUCCEEDED)
     watcher.thread.join(10)
     assert not watcher.thread.is_alive(), "the watch did not end with the practice"
@@ -305,7 +362,9 @@ def test_watch_streams_the_status_the_operator_writes(start_cluster_studio, stud
     assert done.updated.ToJsonString() == "2030-01-01T00:05:00Z"
     requests = [r for r in cluster.api if r.name == ticket.practice_id or "watch" in r.params]
     fetches = [r for r in requests if r.action == kmock.action.FETCH]
-    assert [r.params.get("fieldSelector") for r in requests if r.action == kmock.action.WATCH] == [f"metadata.name={ticket.practice_id}"]
+    assert [r.params.get("fieldSelector") for r in requests if r.action == kmock.action.WATCH] == [
+        f"metadata.name={ticket.practice_id}"
+    ]
     assert len(fetches) <= 3, "the changes came from the watch, not from polling"
 
 
@@ -339,7 +398,10 @@ def test_list_get_download_and_perform_read_the_registry(alice, published, tmp_p
     assert info.version.digest == published["alice"].digest and info.manifest.deu == "cello"
     bundle = alice.download("cello", tmp_path / "downloaded")
     assert bundle.digest == published["alice"].digest and bundle.version == 1
-    note = [mido.Message("note_on", note=60, velocity=100, time=0), mido.Message("note_off", note=60, velocity=0, time=480)]
+    note = [
+        mido.Message("note_on", note=60, velocity=100, time=0),
+        mido.Message("note_off", note=60, velocity=0, time=480),
+    ]
     response = alice.perform_file(write_midi(tmp_path / "phrase.mid", [note]), deu="cello", sample_rate=16000)
     audio, rate = soundfile.read(io.BytesIO(response.audio))
     assert rate == 16000 and response.version == 1 and np.sqrt(np.mean(audio**2)) > 1e-4
@@ -353,8 +415,12 @@ def test_tenants_are_isolated_by_namespace_and_prefix(alice, bob, cluster, s3, b
     ticket = alice.practice("cello", "imitation", audio=[take])
     alice_uri = cluster.practices("amadeus-alice")[0]["spec"]["audio"][0]
 
-    for call in (lambda: next(bob.watch(ticket.practice_id, follow=False)), lambda: bob.get_personality("cello"),
-                 lambda: bob.list_personalities("cello"), lambda: bob.download("cello", tmp_path / "stolen")):
+    for call in (
+        lambda: next(bob.watch(ticket.practice_id, follow=False)),
+        lambda: bob.get_personality("cello"),
+        lambda: bob.list_personalities("cello"),
+        lambda: bob.download("cello", tmp_path / "stolen"),
+    ):
         with pytest.raises(StudioClientError) as err:
             call()
         assert err.value.code == grpc.StatusCode.NOT_FOUND
@@ -374,11 +440,15 @@ def test_tenants_are_isolated_by_namespace_and_prefix(alice, bob, cluster, s3, b
     s3.fput_object(bucket, "tenants/bob/recordings/flute.wav", str(take))
     mine = bob.practice("flute", "imitation", audio_uris=[f"s3://{bucket}/tenants/bob/recordings/flute.wav"])
     [bobs] = cluster.practices("amadeus-bob")
-    assert bobs["metadata"]["name"] == mine.practice_id and bobs["spec"]["audio"] == [f"s3://{bucket}/tenants/bob/recordings/flute.wav"]
+    assert bobs["metadata"]["name"] == mine.practice_id and bobs["spec"]["audio"] == [
+        f"s3://{bucket}/tenants/bob/recordings/flute.wav"
+    ]
     assert [p["metadata"]["name"] for p in cluster.practices("amadeus-alice")] == [ticket.practice_id]
 
 
-def test_practices_per_tenant_are_limited_by_the_practices_in_its_namespace(start_cluster_studio, cluster, published, tmp_path):
+def test_practices_per_tenant_are_limited_by_the_practices_in_its_namespace(
+    start_cluster_studio, cluster, published, tmp_path
+):
     server = start_cluster_studio(max_practices_per_tenant=1)
     alice, bob = start_cluster_studio.client("alice", server), start_cluster_studio.client("bob", server)
     tune = personality_pb2.PlayerProfile(gain_db=1.0)
@@ -394,14 +464,18 @@ def test_practices_per_tenant_are_limited_by_the_practices_in_its_namespace(star
 # -- an unreachable Kubernetes API ------------------------------------------------------------------
 
 
-def test_an_unreachable_kubernetes_api_is_unavailable_and_leaves_no_audio(start_cluster_studio, s3, bucket, tmp_path, published):
+def test_an_unreachable_kubernetes_api_is_unavailable_and_leaves_no_audio(
+    start_cluster_studio, s3, bucket, tmp_path, published
+):
     port = _free_port()  # nothing listens there
     kubeconfig = Path(kubeconfig_for(f"http://127.0.0.1:{port}", tmp_path / "dead-kubeconfig"))
     server = start_cluster_studio(kubeconfig=kubeconfig)
     alice = start_cluster_studio.client("alice", server)
     take = tone_wav(tmp_path / "take.wav", seconds=0.3)
-    for call in (lambda: alice.practice("cello", "imitation", audio=[take]),
-                 lambda: next(alice.watch("pr-20300101000000-0123abcd", follow=False))):
+    for call in (
+        lambda: alice.practice("cello", "imitation", audio=[take]),
+        lambda: next(alice.watch("pr-20300101000000-0123abcd", follow=False)),
+    ):
         with pytest.raises(StudioClientError) as err:
             call()
         assert err.value.code == grpc.StatusCode.UNAVAILABLE
@@ -414,8 +488,10 @@ def test_an_unreachable_object_store_is_unavailable_and_creates_no_practice(star
     port = _free_port()
     server = start_cluster_studio(s3_endpoint=f"127.0.0.1:{port}", s3_secure=False)
     alice = start_cluster_studio.client("alice", server)
-    for call in (alice.list_personalities,
-                 lambda: alice.practice("cello", "imitation", audio=[tone_wav(tmp_path / "take.wav", seconds=0.3)])):
+    for call in (
+        alice.list_personalities,
+        lambda: alice.practice("cello", "imitation", audio=[tone_wav(tmp_path / "take.wav", seconds=0.3)]),
+    ):
         with pytest.raises(StudioClientError) as err:
             call()
         assert err.value.code == grpc.StatusCode.UNAVAILABLE and f"127.0.0.1:{port}" in str(err.value)
@@ -428,8 +504,22 @@ def test_serve_refuses_the_cluster_backend_without_an_object_store(cluster, tmp_
     from studio_operator.server.cli import studio_app
 
     monkeypatch.delenv("AMADEUS_S3_ENDPOINT", raising=False)
-    result = CliRunner().invoke(studio_app, ["serve", "--backend", "cluster", "--kubeconfig", str(cluster.kubeconfig),
-                                             "--home", str(tmp_path), "--port", "0", "--metrics-port", "-1"])
+    result = CliRunner().invoke(
+        studio_app,
+        [
+            "serve",
+            "--backend",
+            "cluster",
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--home",
+            str(tmp_path),
+            "--port",
+            "0",
+            "--metrics-port",
+            "-1",
+        ],
+    )
     assert result.exit_code == 2 and "--s3-endpoint" in result.output
 
 
@@ -448,10 +538,24 @@ def test_a_practice_without_status_is_pending_and_conditions_become_the_message(
     body = practice_body(header, name="pr-x", namespace="amadeus", ama="", audio=["s3://b/k.wav"])
     assert practice_errors(body) == [] and "amadeus.dev/ama" not in body["metadata"]["labels"]
     assert progress_of(body).phase == Phase.PENDING
-    body["status"] = {"phase": "Failed", "conditions": [
-        {"type": "Submitted", "status": "True", "reason": "RunSubmitted", "lastTransitionTime": "2030-01-01T00:00:00Z"},
-        {"type": "Failed", "status": "True", "reason": "UnknownDeu", "message": "deu 'cello' has no personality yet",
-         "lastTransitionTime": "2030-01-01T00:00:02Z"}]}
+    body["status"] = {
+        "phase": "Failed",
+        "conditions": [
+            {
+                "type": "Submitted",
+                "status": "True",
+                "reason": "RunSubmitted",
+                "lastTransitionTime": "2030-01-01T00:00:00Z",
+            },
+            {
+                "type": "Failed",
+                "status": "True",
+                "reason": "UnknownDeu",
+                "message": "deu 'cello' has no personality yet",
+                "lastTransitionTime": "2030-01-01T00:00:02Z",
+            },
+        ],
+    }
     failed = progress_of(body)
     assert failed.phase == Phase.FAILED and failed.message == "UnknownDeu: deu 'cello' has no personality yet"
     assert failed.updated.ToJsonString() == "2030-01-01T00:00:02Z"

@@ -10,10 +10,10 @@ import grpc
 import numpy as np
 import pytest
 import soundfile
+from _studio_support import gated_runner
 
-from _studio_support import gated_runner, tone_wav
+from instrument_agent.client.studio_client import StudioClientError
 from instrument_agent.proto import personality_pb2, studio_pb2
-from instrument_agent.studio_client import StudioClientError
 
 Phase = studio_pb2.PracticeProgress.Phase
 
@@ -27,7 +27,9 @@ def _final(client, practice_id, timeout=30.0):
 
 def test_a_player_profile_tuning_publishes_a_new_version(client_for, cello_bundle):
     alice = client_for("alice")
-    ticket = alice.practice("cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=-6.0, reverb_mix=0.25))
+    ticket = alice.practice(
+        "cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=-6.0, reverb_mix=0.25)
+    )
     seen = list(alice.watch(ticket.practice_id, timeout=30))
     assert seen[0].phase in (Phase.PENDING, Phase.RUNNING) and seen[-1].phase == Phase.SUCCEEDED, seen[-1].message
     assert seen[-1].version == 2 and seen[-1].type == personality_pb2.PracticeRecord.TUNING
@@ -35,14 +37,18 @@ def test_a_player_profile_tuning_publishes_a_new_version(client_for, cello_bundl
     assert info.version.digest == seen[-1].digest and info.version.parent_version == 1
     profile = info.manifest.player_profile
     assert profile.gain_db == -6.0 and profile.reverb_mix == 0.25
-    assert profile.max_voices == cello_bundle.manifest.player_profile.max_voices or profile.max_voices > 0  # the rest kept
+    assert (
+        profile.max_voices == cello_bundle.manifest.player_profile.max_voices or profile.max_voices > 0
+    )  # the rest kept
     assert info.manifest.practice.practice_id == ticket.practice_id
 
 
 def test_a_second_studio_on_the_same_home_answers_watch(start_studio, client_for, tmp_path):
     runner, gate = gated_runner(tmp_path)
     first = start_studio(runner=runner)
-    ticket = client_for("alice", server=first).practice("cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=3.0))
+    ticket = client_for("alice", server=first).practice(
+        "cello", "tuning", player_profile=personality_pb2.PlayerProfile(gain_db=3.0)
+    )
     second = start_studio()
     other = client_for("alice", server=second)
     assert next(other.watch(ticket.practice_id, follow=False)).phase == Phase.PENDING

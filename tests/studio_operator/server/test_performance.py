@@ -11,26 +11,31 @@ import mido
 import numpy as np
 import pytest
 import soundfile
-
 from _studio_support import make_personality, write_midi
+
+from instrument_agent.client.studio_client import StudioClientError, midi_event
 from instrument_agent.engine import Engine
+from instrument_agent.midi import read_midi
 from instrument_agent.personality import pack_bundle
 from instrument_agent.render import render_midi
-from instrument_agent.midi import read_midi
-from instrument_agent.studio_client import StudioClientError, midi_event
 
 
 @pytest.fixture
 def phrase(tmp_path):
     """Two overlapping notes then a third: 120 bpm, 480 ticks per beat."""
-    return write_midi(tmp_path / "phrase.mid", [[
-        mido.Message("note_on", note=57, velocity=100, time=0),
-        mido.Message("note_on", note=64, velocity=80, time=240),
-        mido.Message("note_off", note=57, time=240),
-        mido.Message("note_off", note=64, time=120),
-        mido.Message("note_on", note=60, velocity=110, time=60),
-        mido.Message("note_off", note=60, time=360),
-    ]])
+    return write_midi(
+        tmp_path / "phrase.mid",
+        [
+            [
+                mido.Message("note_on", note=57, velocity=100, time=0),
+                mido.Message("note_on", note=64, velocity=80, time=240),
+                mido.Message("note_off", note=57, time=240),
+                mido.Message("note_off", note=64, time=120),
+                mido.Message("note_on", note=60, velocity=110, time=60),
+                mido.Message("note_off", note=60, time=360),
+            ]
+        ],
+    )
 
 
 def _wait(predicate, timeout=5.0):
@@ -102,8 +107,12 @@ def test_a_corrupt_inline_bundle_is_invalid_argument(client_for, phrase, cello_b
 
 
 def test_perform_stream_matches_the_engine_block_for_block(client_for, cello_bundle):
-    events = [(0, mido.Message("note_on", note=57, velocity=100)), (700, mido.Message("note_on", note=64, velocity=70)),
-              (2000, mido.Message("note_off", note=57)), (2600, mido.Message("note_off", note=64))]
+    events = [
+        (0, mido.Message("note_on", note=57, velocity=100)),
+        (700, mido.Message("note_on", note=64, velocity=70)),
+        (2000, mido.Message("note_off", note=57)),
+        (2600, mido.Message("note_off", note=64)),
+    ]
     stream = client_for("alice").perform(deu="cello", sample_rate=16000, block_size=128)
     assert (stream.ready.sample_rate, stream.ready.block_size, stream.ready.digest) == (16000, 128, cello_bundle.digest)
     first = stream.play([midi_event(s, m) for s, m in events[:2]], blocks=10)
@@ -144,15 +153,20 @@ def test_a_client_leaving_mid_stream_frees_everything(client_for, studio, cello_
     assert _wait(lambda: gauge() == 0)
     assert _wait(lambda: not any((studio_home / "cache" / "inline").iterdir()))
     finished = lambda: sum(  # noqa: E731 - a cancel may reach the handler as the end of the request stream
-        studio.metrics.value("amadeus_studio_requests_total", method="Perform", code=code) for code in ("OK", "CANCELLED")
+        studio.metrics.value("amadeus_studio_requests_total", method="Perform", code=code)
+        for code in ("OK", "CANCELLED")
     )
     assert _wait(lambda: finished() == 2)
 
 
 def test_a_deadline_stops_a_long_render(client_for, studio, tmp_path):
-    long_piece = write_midi(tmp_path / "long.mid", [[
-        mido.Message("note_on", note=50 + i % 12, velocity=90, time=0 if i == 0 else 10) for i in range(40)
-    ] + [mido.Message("note_off", note=50, time=480 * 240)]])  # two minutes of 40-voice chord
+    long_piece = write_midi(
+        tmp_path / "long.mid",
+        [
+            [mido.Message("note_on", note=50 + i % 12, velocity=90, time=0 if i == 0 else 10) for i in range(40)]
+            + [mido.Message("note_off", note=50, time=480 * 240)]
+        ],
+    )  # two minutes of 40-voice chord
     with pytest.raises(StudioClientError) as err:
         client_for("alice").perform_file(long_piece, deu="cello", timeout=0.3)
     assert err.value.code == grpc.StatusCode.DEADLINE_EXCEEDED

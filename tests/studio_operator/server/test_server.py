@@ -11,7 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from instrument_agent.studio_client import StudioClientError
+from instrument_agent.client.studio_client import StudioClientError
 
 
 def test_health_reports_serving_then_not_serving_on_shutdown(start_studio):
@@ -19,7 +19,10 @@ def test_health_reports_serving_then_not_serving_on_shutdown(start_studio):
     with grpc.insecure_channel(server.address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         for service in ("", "amadeus.v1.Studio"):
-            assert stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+            assert (
+                stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
+                == health_pb2.HealthCheckResponse.SERVING
+            )
         watch = stub.Watch(health_pb2.HealthCheckRequest(service="amadeus.v1.Studio"), timeout=10)
         assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
         server.stop(grace=1.0)
@@ -29,7 +32,9 @@ def test_health_reports_serving_then_not_serving_on_shutdown(start_studio):
 def test_reflection_lists_the_studio_without_a_token(studio):
     with grpc.insecure_channel(studio.address) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        answer = next(stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5))
+        answer = next(
+            stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+        )
     names = {s.name for s in answer.list_services_response.service}
     assert {"amadeus.v1.Studio", "grpc.health.v1.Health"} <= names
 
@@ -60,10 +65,14 @@ def _self_signed(tmp_path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -71,8 +80,9 @@ def _self_signed(tmp_path):
     )
     cert_path, key_path = tmp_path / "studio.crt", tmp_path / "studio.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 

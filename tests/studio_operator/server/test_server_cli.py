@@ -7,16 +7,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import mido
 import pytest
 import soundfile
+from _studio_support import install, write_midi
 from typer.testing import CliRunner
 
-from _studio_support import install, write_midi
 from instrument_agent.cli import app
-from instrument_agent.store import PersonalityStore
+from instrument_agent.personality.store import PersonalityStore
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +37,27 @@ def test_a_cli_session_against_a_served_studio(tmp_path, cello_bundle, monkeypat
     assert token not in tokens.read_text()
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "instrument_agent.cli", "studio", "serve", "--port", str(port), "--metrics-port", "-1",
-         "--host", "127.0.0.1", "--tokens", str(tokens), "--home", str(studio_home)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ, COLUMNS="200"),
+        [
+            sys.executable,
+            "-m",
+            "instrument_agent.cli",
+            "studio",
+            "serve",
+            "--port",
+            str(port),
+            "--metrics-port",
+            "-1",
+            "--host",
+            "127.0.0.1",
+            "--tokens",
+            str(tokens),
+            "--home",
+            str(studio_home),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, COLUMNS="200"),
     )
     try:
         assert "serving on" in server.stdout.readline()
@@ -54,10 +71,14 @@ def test_a_cli_session_against_a_served_studio(tmp_path, cello_bundle, monkeypat
         got = runner.invoke(app, ["studio", "download", "cello", *common])
         assert got.exit_code == 0, got.output
         assert PersonalityStore(local_home).get("cello").manifest.player_profile.gain_db == -6.0
-        midi = write_midi(tmp_path / "a.mid", [[mido.Message("note_on", note=60, velocity=90, time=0),
-                                                mido.Message("note_off", note=60, time=480)]])
+        midi = write_midi(
+            tmp_path / "a.mid",
+            [[mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_off", note=60, time=480)]],
+        )
         wav = tmp_path / "out.wav"
-        played = runner.invoke(app, ["studio", "perform", "cello", str(midi), "-o", str(wav), "--sample-rate", "16000", *common])
+        played = runner.invoke(
+            app, ["studio", "perform", "cello", str(midi), "-o", str(wav), "--sample-rate", "16000", *common]
+        )
         assert played.exit_code == 0, played.output
         audio, rate = soundfile.read(str(wav))
         assert rate == 16000 and audio.size > 8000

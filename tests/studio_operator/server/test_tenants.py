@@ -9,7 +9,8 @@ import grpc
 import mido
 import pytest
 from _studio_support import tone_wav, write_midi
-from instrument_agent.studio_client import StudioClientError, midi_event
+
+from instrument_agent.client.studio_client import StudioClientError, midi_event
 from instrument_agent.proto import personality_pb2
 from studio_operator.server.tenants import TokenRegistry, TokensFileError, add_token, hash_token
 
@@ -17,7 +18,7 @@ from studio_operator.server.tenants import TokenRegistry, TokensFileError, add_t
 def test_tokens_file_keeps_only_hashes_and_maps_tokens_to_amas(tmp_path):
     path = tmp_path / "tokens.yaml"
     token = add_token(path, "alice")
-    expired = add_token(path, "bob", expires=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+    expired = add_token(path, "bob", expires=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     text = path.read_text()
     assert token not in text and expired not in text and hash_token(token) in text
     registry = TokenRegistry.from_file(path)
@@ -63,7 +64,9 @@ def test_every_call_needs_a_valid_token(client_for, studio, who):
         assert err.value.code == grpc.StatusCode.UNAUTHENTICATED
     if who == "carol":
         assert "expired" in str(err.value)
-    assert studio.metrics.value("amadeus_studio_requests_total", method="ListPersonalities", code="UNAUTHENTICATED") == 1
+    assert (
+        studio.metrics.value("amadeus_studio_requests_total", method="ListPersonalities", code="UNAUTHENTICATED") == 1
+    )
 
 
 def test_a_tenant_lists_only_its_own_deus(client_for):
@@ -93,8 +96,10 @@ def test_a_tenant_cannot_practise_another_tenants_deu(client_for, studio_home):
 
 
 def test_a_tenant_cannot_perform_another_tenants_deu(client_for, tmp_path):
-    midi = write_midi(tmp_path / "a.mid", [[mido.Message("note_on", note=60, velocity=90, time=0),
-                                            mido.Message("note_off", note=60, time=240)]])
+    midi = write_midi(
+        tmp_path / "a.mid",
+        [[mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_off", note=60, time=240)]],
+    )
     bob = client_for("bob")
     with pytest.raises(StudioClientError) as err:
         bob.perform_file(midi, deu="cello")

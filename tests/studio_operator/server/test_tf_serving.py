@@ -11,9 +11,9 @@ import grpc
 import mido
 import numpy as np
 import pytest
-
 from _studio_support import peak_hz, write_midi
-from instrument_agent.studio_client import StudioClientError
+
+from instrument_agent.client.studio_client import StudioClientError
 
 pytestmark = pytest.mark.slow
 tf = pytest.importorskip("tensorflow")
@@ -25,8 +25,12 @@ def _save_sine_model(path):
     hop = SAMPLE_RATE // FRAME_RATE
 
     class Sine(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="f0_hz"),
-                                      tf.TensorSpec([None, None], tf.float32, name="loudness_db")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None], tf.float32, name="f0_hz"),
+                tf.TensorSpec([None, None], tf.float32, name="loudness_db"),
+            ]
+        )
         def serve(self, f0_hz, loudness_db):
             f0 = tf.repeat(f0_hz, hop, axis=1)
             amp = tf.repeat(tf.pow(10.0, loudness_db / 20.0), hop, axis=1)
@@ -81,8 +85,10 @@ def tf_serving(tmp_path):
 def test_perform_file_through_tf_serving(start_studio, client_for, tf_serving, tmp_path):
     address, service = tf_serving
     server = start_studio(tf_serving=address)
-    midi = write_midi(tmp_path / "a.mid", [[mido.Message("note_on", note=69, velocity=127, time=0),
-                                            mido.Message("note_off", note=69, time=960)]])
+    midi = write_midi(
+        tmp_path / "a.mid",
+        [[mido.Message("note_on", note=69, velocity=127, time=0), mido.Message("note_off", note=69, time=960)]],
+    )
     response = client_for("alice", server=server).perform_file(midi, deu="cello", sample_rate=16000, raw=True)
     audio = np.frombuffer(response.audio, "<f4")
     assert response.renderer == "tf-serving" and response.sample_rate == 16000
@@ -94,8 +100,10 @@ def test_perform_file_through_tf_serving(start_studio, client_for, tf_serving, t
 def test_tf_serving_failures_are_unavailable(start_studio, client_for, tf_serving, tmp_path):
     address, _ = tf_serving
     server = start_studio(tf_serving=address, tf_serving_model="{deu}-missing")
-    midi = write_midi(tmp_path / "a.mid", [[mido.Message("note_on", note=60, velocity=90, time=0),
-                                            mido.Message("note_off", note=60, time=240)]])
+    midi = write_midi(
+        tmp_path / "a.mid",
+        [[mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_off", note=60, time=240)]],
+    )
     with pytest.raises(StudioClientError, match="Servable not found") as err:
         client_for("alice", server=server).perform_file(midi, deu="cello")
     assert err.value.code == grpc.StatusCode.UNAVAILABLE

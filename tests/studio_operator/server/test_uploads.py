@@ -6,10 +6,10 @@ import time
 
 import grpc
 import pytest
-
 from _studio_support import tone_wav
+
+from instrument_agent.client.studio_client import StudioClientError
 from instrument_agent.proto import personality_pb2, studio_pb2
-from instrument_agent.studio_client import StudioClientError
 
 
 def _practice_dirs(studio_home, ama="alice"):
@@ -20,8 +20,9 @@ def _practice_dirs(studio_home, ama="alice"):
 def test_an_upload_arrives_whole_and_is_recorded(client_for, studio_home, tmp_path):
     wavs = [tone_wav(tmp_path / f"take{i}.wav", seconds=0.5, f0=196.0 * (i + 1)) for i in range(2)]
     sent = []
-    ticket = client_for("alice").practice("cello", "imitation", audio=wavs, chunk_size=4096,
-                                          progress=lambda done, total: sent.append((done, total)))
+    ticket = client_for("alice").practice(
+        "cello", "imitation", audio=wavs, chunk_size=4096, progress=lambda done, total: sent.append((done, total))
+    )
     assert ticket.practice_id.startswith("pr-") and ticket.bytes_received == sum(w.stat().st_size for w in wavs)
     assert sent[-1] == (ticket.bytes_received, ticket.bytes_received) and len(sent) > 2
     directory = studio_home / "tenants" / "alice" / "practices" / ticket.practice_id
@@ -50,7 +51,7 @@ def test_a_file_larger_than_declared_is_cut_off(client_for, studio, studio_home,
     def requests():
         yield studio_pb2.PracticeRequest(header=header)
         for i in range(0, len(data), 512):
-            yield studio_pb2.PracticeRequest(chunk=studio_pb2.AudioChunk(name="a.wav", data=data[i:i + 512]))
+            yield studio_pb2.PracticeRequest(chunk=studio_pb2.AudioChunk(name="a.wav", data=data[i : i + 512]))
 
     client = client_for("alice")
     with pytest.raises(grpc.RpcError) as err:
@@ -59,8 +60,11 @@ def test_a_file_larger_than_declared_is_cut_off(client_for, studio, studio_home,
     assert _practice_dirs(studio_home) == []
 
 
-@pytest.mark.parametrize("content", [b"this is not audio at all" * 100, b"RIFF\x10\x00\x00\x00WAVEjunkjunk" + bytes(200)],
-                         ids=["text", "broken-wav"])
+@pytest.mark.parametrize(
+    "content",
+    [b"this is not audio at all" * 100, b"RIFF\x10\x00\x00\x00WAVEjunkjunk" + bytes(200)],
+    ids=["text", "broken-wav"],
+)
 def test_content_that_is_not_audio_is_invalid_argument(client_for, studio_home, tmp_path, content):
     path = tmp_path / "notes.wav"
     path.write_bytes(content)
@@ -118,8 +122,9 @@ def test_a_client_vanishing_mid_upload_leaves_nothing(client_for, studio, studio
     with pytest.raises(grpc.RpcError):
         client._stub.Practice(requests(), metadata=client._metadata, timeout=10)
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (_practice_dirs(studio_home) or
-                                           studio.metrics.value("amadeus_studio_active_streams", method="Practice")):
+    while time.monotonic() < deadline and (
+        _practice_dirs(studio_home) or studio.metrics.value("amadeus_studio_active_streams", method="Practice")
+    ):
         time.sleep(0.05)
     assert _practice_dirs(studio_home) == []
     assert studio.metrics.value("amadeus_studio_active_streams", method="Practice") == 0

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from instrument_agent.atomic import atomic_write
+from instrument_agent.personality.atomic import atomic_write
 from instrument_agent.proto import personality_pb2, studio_pb2
 
 __all__ = [
@@ -58,11 +58,11 @@ def new_practice_id(ama: str = "", client_request_id: str = "") -> str:
         import hashlib
 
         return "pr-" + hashlib.sha256(f"{ama}\0{client_request_id}".encode()).hexdigest()[:20]
-    return f"pr-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    return f"pr-{_dt.datetime.now(_dt.UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+    return _dt.datetime.now(_dt.UTC).isoformat()
 
 
 @dataclass
@@ -139,7 +139,7 @@ class PracticeWorkspace:
 
     def directory(self, ama: str, practice_id: str) -> Path:
         if not practice_id.startswith("pr-") or "/" in practice_id or ".." in practice_id:
-            from .errors import InvalidRequestError
+            from studio_operator.server.errors import InvalidRequestError
 
             raise InvalidRequestError(f"practice_id {practice_id!r} is not a practice id (pr-…)")
         return self.root(ama) / practice_id
@@ -171,7 +171,7 @@ class PracticeWorkspace:
         return PracticeStatus(**{k: v for k, v in data.items() if k in PracticeStatus.__dataclass_fields__})
 
     def status(self, ama: str, practice_id: str) -> PracticeStatus:
-        from .errors import NotFoundError
+        from studio_operator.server.errors import NotFoundError
 
         directory = self.directory(ama, practice_id)
         if not (directory / "status.json").is_file():

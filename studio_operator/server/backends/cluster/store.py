@@ -20,9 +20,13 @@ import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
-from instrument_agent.store import PersonalityStore
-
-from .errors import InvalidRequestError, PermissionDeniedError, PreconditionError, UnavailableError
+from instrument_agent.personality.store import PersonalityStore
+from studio_operator.server.errors import (
+    InvalidRequestError,
+    PermissionDeniedError,
+    PreconditionError,
+    UnavailableError,
+)
 
 __all__ = ["ClusterObjectStore", "TenantStore"]
 
@@ -51,7 +55,7 @@ def _registry_errors():
 
 
 class TenantStore:
-    """One ama's personalities, with the read API of :class:`~instrument_agent.store.PersonalityStore`
+    """One ama's personalities, with the read API of :class:`~instrument_agent.personality.store.PersonalityStore`
     that the servicer uses (``deus``, ``versions``, ``info``, ``bundle_path``, ``get``).
 
     Listings and version info come from the bucket on every call (stateless);
@@ -95,8 +99,18 @@ class ClusterObjectStore:
         attempts: tries of a failing S3 call before UNAVAILABLE.
     """
 
-    def __init__(self, endpoint: str, *, bucket: str, prefix: str = "", access_key: str | None = None,
-                 secret_key: str | None = None, secure: bool = True, cache_home: Path, attempts: int = 3):
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        bucket: str,
+        prefix: str = "",
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        secure: bool = True,
+        cache_home: Path,
+        attempts: int = 3,
+    ):
         import urllib3
         from minio import Minio
 
@@ -109,12 +123,18 @@ class ClusterObjectStore:
         self._credentials = dict(access_key=access_key, secret_key=secret_key)
         self._backoff = Backoff(attempts=attempts, base_delay=0.1, max_delay=1.0)
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=5.0, read=120.0), retries=urllib3.Retry(total=attempts - 1, backoff_factor=0.1, redirect=0),
+            timeout=urllib3.Timeout(connect=5.0, read=120.0),
+            retries=urllib3.Retry(total=attempts - 1, backoff_factor=0.1, redirect=0),
             maxsize=16,
         )
         parsed = urlparse(self.endpoint)
-        self._client = Minio(parsed.netloc, access_key=access_key, secret_key=secret_key, secure=parsed.scheme == "https",
-                             http_client=http)
+        self._client = Minio(
+            parsed.netloc,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=parsed.scheme == "https",
+            http_client=http,
+        )
         self._stores: dict[str, TenantStore] = {}
         self._lock = threading.Lock()
         self._bucket_ready = False
@@ -142,8 +162,9 @@ class ClusterObjectStore:
                 from pipelines.registry import S3Registry
 
                 with _registry_errors():
-                    registry = S3Registry(self.registry_uri(ama), endpoint=self.endpoint, backoff=self._backoff,
-                                          **self._credentials)
+                    registry = S3Registry(
+                        self.registry_uri(ama), endpoint=self.endpoint, backoff=self._backoff, **self._credentials
+                    )
                 cache = self.cache_home / (f"tenants/{ama}" if ama else "single")
                 store = self._stores[ama] = TenantStore(registry, cache)
             return store
@@ -176,15 +197,21 @@ class ClusterObjectStore:
                     raise
         self._bucket_ready = True
 
-    def upload_practice_audio(self, ama: str, practice_id: str, files: dict[str, Path], digests: dict[str, str]) -> dict[str, str]:
+    def upload_practice_audio(
+        self, ama: str, practice_id: str, files: dict[str, Path], digests: dict[str, str]
+    ) -> dict[str, str]:
         """Upload the practice's files; returns ``{name: s3 URI}``. Each object carries its sha256."""
         self._ensure_bucket()
         uris = {}
         for name, path in files.items():
             key = self._key(ama, "practices", practice_id, name)
             metadata = {"sha256": digests[name]} if digests.get(name) else None
-            self._s3(f"uploading {key}", lambda key=key, path=path, metadata=metadata: self._client.fput_object(
-                self.bucket, key, str(path), content_type="application/octet-stream", metadata=metadata))
+            self._s3(
+                f"uploading {key}",
+                lambda key=key, path=path, metadata=metadata: self._client.fput_object(
+                    self.bucket, key, str(path), content_type="application/octet-stream", metadata=metadata
+                ),
+            )
             uris[name] = f"s3://{self.bucket}/{key}"
         return uris
 
@@ -213,7 +240,9 @@ class ClusterObjectStore:
             )
         key = parsed.path.lstrip("/")
         if parsed.netloc != self.bucket or not key.startswith(own) or ".." in key.split("/"):
-            raise PermissionDeniedError(f"{field} {uri!r}: outside this ama's audio (s3://{self.bucket}/{own}…); upload the file instead")
+            raise PermissionDeniedError(
+                f"{field} {uri!r}: outside this ama's audio (s3://{self.bucket}/{own}…); upload the file instead"
+            )
         try:
             stat = self._s3(f"checking {key}", lambda: self._client.stat_object(self.bucket, key))
         except S3Error as exc:

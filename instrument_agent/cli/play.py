@@ -44,22 +44,57 @@ def register(app: typer.Typer) -> None:
     def play(
         deu: Annotated[str, typer.Option("--deu", help="The deu (instrument) to play.")],
         source: Annotated[
-            Optional[Path], typer.Argument(help="A MIDI file (.mid) to render, or an audio file for timbre transfer.", show_default=False)
+            Optional[Path],
+            typer.Argument(
+                help="A MIDI file (.mid) to render, or an audio file for timbre transfer.", show_default=False
+            ),
         ] = None,
-        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="WAV file to write (offline modes).")] = None,
-        version: Annotated[Optional[int], typer.Option("--version", "-v", help="Personality version (default: latest).")] = None,
-        sample_rate: Annotated[Optional[int], typer.Option("--sample-rate", help="Output rate, 16000..48000 Hz (default 48000; timbre transfer: the recording's).")] = None,
-        block_size: Annotated[Optional[int], typer.Option("--block-size", help="Live: samples per audio block, 32..2048 (smaller = less latency; default 256). Offline output does not depend on it.")] = None,
-        octave_shift: Annotated[float, typer.Option("--octave-shift", help="Timbre transfer: shift the pitch by octaves.")] = 0.0,
-        loudness_shift: Annotated[float, typer.Option("--loudness-shift", help="Timbre transfer: shift the loudness, dB.")] = 0.0,
-        auto: Annotated[bool, typer.Option("--auto", help="Timbre transfer: also shift octave and loudness towards the training data.")] = False,
+        output: Annotated[
+            Optional[Path], typer.Option("--output", "-o", help="WAV file to write (offline modes).")
+        ] = None,
+        version: Annotated[
+            Optional[int], typer.Option("--version", "-v", help="Personality version (default: latest).")
+        ] = None,
+        sample_rate: Annotated[
+            Optional[int],
+            typer.Option(
+                "--sample-rate", help="Output rate, 16000..48000 Hz (default 48000; timbre transfer: the recording's)."
+            ),
+        ] = None,
+        block_size: Annotated[
+            Optional[int],
+            typer.Option(
+                "--block-size",
+                help="Live: samples per audio block, 32..2048 (smaller = less latency; default 256). Offline output does not depend on it.",
+            ),
+        ] = None,
+        octave_shift: Annotated[
+            float, typer.Option("--octave-shift", help="Timbre transfer: shift the pitch by octaves.")
+        ] = 0.0,
+        loudness_shift: Annotated[
+            float, typer.Option("--loudness-shift", help="Timbre transfer: shift the loudness, dB.")
+        ] = 0.0,
+        auto: Annotated[
+            bool,
+            typer.Option("--auto", help="Timbre transfer: also shift octave and loudness towards the training data."),
+        ] = False,
         live: Annotated[bool, typer.Option("--live", help="Play live from a MIDI port to the audio device.")] = False,
-        midi_port: Annotated[Optional[str], typer.Option("--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one.")] = None,
-        backend: Annotated[str, typer.Option("--decoder", help="Decoder runtime: auto (numpy, measured fastest inside the engine), numpy or tflite.")] = "auto",
+        midi_port: Annotated[
+            Optional[str],
+            typer.Option(
+                "--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one."
+            ),
+        ] = None,
+        backend: Annotated[
+            str,
+            typer.Option(
+                "--decoder", help="Decoder runtime: auto (numpy, measured fastest inside the engine), numpy or tflite."
+            ),
+        ] = "auto",
     ) -> None:
         from rich.console import Console
 
-        from instrument_agent.store import PersonalityStore
+        from instrument_agent.personality.store import PersonalityStore
 
         console = Console(stderr=True)
         if live == (source is not None):
@@ -76,27 +111,38 @@ def register(app: typer.Typer) -> None:
         if source.suffix.lower() in _MIDI_SUFFIXES:
             from instrument_agent.render import render_midi_file
 
-            result = render_midi_file(bundle, source, output, sample_rate=sample_rate or 48000, block_size=block_size, backend=backend)
+            result = render_midi_file(
+                bundle, source, output, sample_rate=sample_rate or 48000, block_size=block_size, backend=backend
+            )
         else:
             from instrument_agent.render import transfer_timbre_file
 
             result = transfer_timbre_file(
-                bundle, source, output, sample_rate=sample_rate, octave_shift=octave_shift, loudness_shift_db=loudness_shift,
-                auto=auto, block_size=block_size, backend=backend,
+                bundle,
+                source,
+                output,
+                sample_rate=sample_rate,
+                octave_shift=octave_shift,
+                loudness_shift_db=loudness_shift,
+                auto=auto,
+                block_size=block_size,
+                backend=backend,
             )
         console.print(
             f"[green]wrote[/green] {result.path} ({result.seconds:.1f} s of audio in {result.compute_seconds:.1f} s, "
             f"{result.realtime_factor:.0f}× real time, peak {result.peak:.2f})"
         )
         if result.peak > 1.0:
-            console.print("[yellow]the output peaks above full scale (stored as float WAV); lower gain_db in the playerProfile[/yellow]")
+            console.print(
+                "[yellow]the output peaks above full scale (stored as float WAV); lower gain_db in the playerProfile[/yellow]"
+            )
 
 
 def _play_live(bundle, console, sample_rate: int, block_size: int, midi_port: str | None, backend: str) -> None:
     import time
 
     from instrument_agent.engine import Engine
-    from instrument_agent.live import LiveError, LivePerformance, port_name
+    from instrument_agent.live.portaudio import LiveError, LivePerformance, port_name
 
     engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend)
     performance = LivePerformance(engine, bundle.deu, block_size=block_size, midi_port=midi_port)
@@ -105,7 +151,9 @@ def _play_live(bundle, console, sample_rate: int, block_size: int, midi_port: st
     except LiveError as exc:  # carries the full explanation (no device, no MIDI backend, Windows)
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    console.print(f"[green]playing[/green] {bundle.deu} v{bundle.version} from MIDI port '{midi_port or port_name(bundle.deu)}' at {sample_rate} Hz")
+    console.print(
+        f"[green]playing[/green] {bundle.deu} v{bundle.version} from MIDI port '{midi_port or port_name(bundle.deu)}' at {sample_rate} Hz"
+    )
     console.print(report.describe())
     try:
         while True:

@@ -18,9 +18,8 @@ from instrument_agent.engine import MAX_BLOCK, MIN_BLOCK, Engine, EngineConfigEr
 from instrument_agent.midi import MidiFileError, read_midi
 from instrument_agent.profiles import resolve_player_profile
 from instrument_agent.proto import studio_pb2
-
-from .errors import InvalidRequestError
-from .runner import merge_overrides
+from studio_operator.server.backends.embedded.runner import merge_overrides
+from studio_operator.server.errors import InvalidRequestError
 
 __all__ = ["Cancelled", "PerformSession", "encode_audio", "make_engine", "parse_midi_bytes", "render_file"]
 
@@ -129,9 +128,13 @@ class PerformSession:
                 raise Cancelled()
             start = self.engine.time
             audio = self.engine.render(self.block_size)
-            out.append(studio_pb2.AudioBlock(
-                start_sample=start, samples=audio.astype("<f4").tobytes(), active_voices=self.engine.active_voices,
-            ))
+            out.append(
+                studio_pb2.AudioBlock(
+                    start_sample=start,
+                    samples=audio.astype("<f4").tobytes(),
+                    active_voices=self.engine.active_voices,
+                )
+            )
         return out
 
     def tail(self) -> list[studio_pb2.AudioBlock]:

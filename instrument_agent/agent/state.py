@@ -22,8 +22,8 @@ from pathlib import Path
 
 from google.protobuf import message as _message
 
-from instrument_agent.atomic import atomic_write
-from instrument_agent.home import amadeus_home
+from instrument_agent.personality.atomic import atomic_write
+from instrument_agent.personality.home import amadeus_home
 from instrument_agent.proto import instrument_pb2
 
 __all__ = [
@@ -129,7 +129,8 @@ class AgentState:
             raise StateFileCorruptError(self.path, f"not an InstrumentState: {exc}") from None
         if state.schema_version > STATE_SCHEMA_VERSION:
             raise StateFileCorruptError(
-                self.path, f"schema {state.schema_version} is newer than this Amadeus understands ({STATE_SCHEMA_VERSION})"
+                self.path,
+                f"schema {state.schema_version} is newer than this Amadeus understands ({STATE_SCHEMA_VERSION})",
             )
         return _defaults(state)
 
@@ -161,7 +162,9 @@ class AgentState:
             atomic_write(self.path, data)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StateDiskFullError(f"{self.path}: disk full, the agent state was not changed ({exc.strerror})") from None
+                raise StateDiskFullError(
+                    f"{self.path}: disk full, the agent state was not changed ({exc.strerror})"
+                ) from None
             raise
 
     @contextlib.contextmanager
@@ -190,7 +193,9 @@ class AgentState:
         """Register a studio. It becomes the selected one when ``select`` is true, or when
         ``select`` is None and no studio is selected yet."""
         if not _NAME.match(name or ""):
-            raise InvalidStudioError(f"studio name {name!r} is invalid: use letters, digits, '.', '_' or '-' (at most 63)")
+            raise InvalidStudioError(
+                f"studio name {name!r} is invalid: use letters, digits, '.', '_' or '-' (at most 63)"
+            )
         validate_address(address)
         if root_certificate_path and not tls:
             raise InvalidStudioError("a root certificate was given without --tls")
@@ -199,7 +204,9 @@ class AgentState:
         with self.edit() as state:
             if any(s.name == name for s in state.studios):
                 raise StudioExistsError(f"a studio named {name!r} is already registered; remove it first to change it")
-            state.studios.add(name=name, address=address, tls=tls, token=token, root_certificate_path=root_certificate_path)
+            state.studios.add(
+                name=name, address=address, tls=tls, token=token, root_certificate_path=root_certificate_path
+            )
             if select or (select is None and not state.selected_studio):
                 state.selected_studio = name
         return state
@@ -226,7 +233,9 @@ class AgentState:
             state.selected_studio = name
         return state
 
-    def set_current(self, deu: str, version: int, digest: str, studio: str = "", *, select: bool = False) -> instrument_pb2.InstrumentState:
+    def set_current(
+        self, deu: str, version: int, digest: str, studio: str = "", *, select: bool = False
+    ) -> instrument_pb2.InstrumentState:
         """Record that the agent now plays ``deu`` at ``version`` (synced from ``studio``)."""
         with self.edit() as state:
             current = state.current[deu]
@@ -252,7 +261,9 @@ class AgentState:
             probe = tempfile.NamedTemporaryFile(dir=path, prefix=".amadeus-probe-")
             probe.close()
         except OSError as exc:
-            raise AgentStateError(f"data path {str(path)!r} is not a writable directory ({exc.strerror or exc})") from None
+            raise AgentStateError(
+                f"data path {str(path)!r} is not a writable directory ({exc.strerror or exc})"
+            ) from None
         with self.edit() as state:
             state.data_path = str(path)
         return state

@@ -16,12 +16,11 @@ import sys
 import threading
 from pathlib import Path
 
+from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import studio_pb2
-from instrument_agent.store import PersonalityStore
-
-from .errors import InvalidRequestError, NotFoundError, PermissionDeniedError
-from .practices import PracticeWorkspace, tenant_home
-from .uploads import check_audio_file
+from studio_operator.server.backends.embedded.practices import PracticeWorkspace, tenant_home
+from studio_operator.server.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from studio_operator.server.uploads import check_audio_file
 
 __all__ = ["EmbeddedBackend"]
 
@@ -39,12 +38,14 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, home: str | Path, *, workers: int = 1, audio_roots=(), runner: list[str] | None = None, metrics=None):
+    def __init__(
+        self, home: str | Path, *, workers: int = 1, audio_roots=(), runner: list[str] | None = None, metrics=None
+    ):
         self.home = Path(home)
         self.workspace = PracticeWorkspace(self.home)
         self.workers = max(1, int(workers))
         self.audio_roots = [Path(p).resolve() for p in audio_roots]
-        self.runner = runner or [sys.executable, "-m", "studio_operator.server.runner"]
+        self.runner = runner or [sys.executable, "-m", "studio_operator.server.backends.embedded.runner"]
         self.metrics = metrics
         self._children: dict[str, subprocess.Popen] = {}
         self._task: asyncio.Task | None = None
@@ -60,7 +61,9 @@ class EmbeddedBackend:
         """Only paths under the configured audio roots may be read by reference."""
         path = uri.removeprefix("file://")
         if "://" in path or not path.startswith("/"):
-            raise InvalidRequestError(f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, not {uri.split(':')[0]} URIs")
+            raise InvalidRequestError(
+                f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, not {uri.split(':')[0]} URIs"
+            )
         resolved = Path(path).resolve()
         if not any(resolved.is_relative_to(root) for root in self.audio_roots):
             raise PermissionDeniedError(f"{field} {uri!r}: outside the studio's audio roots; upload the file instead")
@@ -105,7 +108,9 @@ class EmbeddedBackend:
                 self._requeue_if_unstarted(directory)
         self.workspace.reap_stale()
         rows = list(self.workspace.all())
-        running = sum(1 for _, d, s in rows if s.phase == "RUNNING" or (s.phase == "PENDING" and (d / "claim").exists()))
+        running = sum(
+            1 for _, d, s in rows if s.phase == "RUNNING" or (s.phase == "PENDING" and (d / "claim").exists())
+        )
         queued = 0
         for ama, directory, status in rows:
             if status.phase != "PENDING" or (directory / "claim").exists():
@@ -115,10 +120,16 @@ class EmbeddedBackend:
                 continue
             log = open(directory / "runner.log", "ab")
             env = dict(os.environ, PYTHONUNBUFFERED="1")
-            self._children[status.practice_id] = (subprocess.Popen(
-                [*self.runner, str(directory), str(tenant_home(self.home, ama))],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            ), directory)
+            self._children[status.practice_id] = (
+                subprocess.Popen(
+                    [*self.runner, str(directory), str(tenant_home(self.home, ama))],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                ),
+                directory,
+            )
             log.close()
             running += 1
         if self.metrics is not None:

@@ -20,8 +20,7 @@ from google.protobuf import json_format
 
 from instrument_agent.proto import personality_pb2, studio_pb2
 from studio_operator.crd import GROUP, KIND, VERSION
-
-from .errors import InvalidRequestError
+from studio_operator.server.errors import InvalidRequestError
 
 __all__ = [
     "AMA_LABEL",
@@ -73,7 +72,9 @@ def namespace_for(ama: str, base: str = "amadeus") -> str:
 def validate_practice_name(practice_id: str) -> str:
     """A practice id is the Practice's name: a DNS-1123 label (``pr-…``)."""
     if not (practice_id.startswith("pr-") and len(practice_id) <= 63 and _DNS_LABEL.match(practice_id)):
-        raise InvalidRequestError(f"practice_id {practice_id!r} is not a practice id (pr-…, lowercase letters, digits, '-')")
+        raise InvalidRequestError(
+            f"practice_id {practice_id!r} is not a practice id (pr-…, lowercase letters, digits, '-')"
+        )
     return practice_id
 
 
@@ -125,7 +126,11 @@ def practice_body(
         spec["feedback"] = {
             "performance": performance_uri,
             "regions": [
-                {"start": float(r.start_s), "end": float(r.end_s), "label": studio_pb2.FeedbackRegion.Label.Name(r.label).lower()}
+                {
+                    "start": float(r.start_s),
+                    "end": float(r.end_s),
+                    "label": studio_pb2.FeedbackRegion.Label.Name(r.label).lower(),
+                }
                 for r in header.regions
             ],
         }
@@ -152,11 +157,13 @@ def _parse_time(value: str | None) -> _dt.datetime | None:
         when = _dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
 
 
 def _latest_condition(conditions) -> Mapping[str, Any] | None:
-    dated = [(c.get("lastTransitionTime") or "", i, c) for i, c in enumerate(conditions or ()) if isinstance(c, Mapping)]
+    dated = [
+        (c.get("lastTransitionTime") or "", i, c) for i, c in enumerate(conditions or ()) if isinstance(c, Mapping)
+    ]
     return max(dated)[2] if dated else None
 
 

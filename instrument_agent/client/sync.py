@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from instrument_agent.agent.state import AgentState
 from instrument_agent.personality import (
     BundleCorruptError,
     BundleWriteError,
     PersonalityError,
     unpack_bundle,
 )
-from instrument_agent.state import AgentState
-from instrument_agent.store import PersonalityStore
+from instrument_agent.personality.store import PersonalityStore
 
 __all__ = [
     "PersonalitySource",
@@ -168,7 +168,7 @@ def translate_rpc_error(exc: BaseException, studio: str, address: str) -> BaseEx
 
 def open_studio(registration, *, timeout_s: float = 60.0) -> PersonalitySource:
     """A client for a registered studio (``StudioRegistration``)."""
-    from instrument_agent.studio_client import StudioClient
+    from instrument_agent.client.studio_client import StudioClient
 
     return StudioClient(
         registration.address,
@@ -213,7 +213,7 @@ class Syncer:
 
         Raises :class:`StudioUnreachableError`, :class:`StudioAuthError`,
         :class:`SyncCorruptError`, :class:`SyncDiskFullError`,
-        :class:`SyncConflictError` or a :class:`~instrument_agent.state.AgentStateError`
+        :class:`SyncConflictError` or a :class:`~instrument_agent.agent.state.AgentStateError`
         (no studio selected). The current personality is unchanged on any error.
         """
         registration = self.state.studio()
@@ -311,7 +311,9 @@ class Syncer:
             try:
                 unpacked = unpack_bundle(archive.read_bytes(), staging, expected_digest=digest)
             except BundleCorruptError as exc:
-                raise SyncCorruptError(f"{deu} v{version} from the studio is corrupt: {exc}; it was discarded") from None
+                raise SyncCorruptError(
+                    f"{deu} v{version} from the studio is corrupt: {exc}; it was discarded"
+                ) from None
             files = {entry.path: unpacked.path / entry.path for entry in unpacked.manifest.files}
             try:
                 bundle = store.commit(deu, unpacked.manifest, files, link=True, version=version)
@@ -328,4 +330,3 @@ class Syncer:
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-

@@ -1,6 +1,6 @@
 """The embedded practice runner: one practice, in its own process.
 
-Run as ``python -m studio_operator.server.runner <practice dir> <tenant home>``
+Run as ``python -m studio_operator.server.backends.embedded.runner <practice dir> <tenant home>``
 (the studio's scheduler does this). It marks the practice RUNNING, runs it,
 and writes progress and the outcome to ``status.json``. A new personality
 version becomes visible only through the store's atomic commit, so a failed or
@@ -29,8 +29,7 @@ import traceback
 from pathlib import Path
 
 from instrument_agent.proto import personality_pb2, studio_pb2
-
-from .practices import PracticeWorkspace
+from studio_operator.server.backends.embedded.practices import PracticeWorkspace
 
 __all__ = ["PracticeInterrupted", "execute", "main", "merge_overrides"]
 
@@ -82,8 +81,8 @@ def execute(directory: Path, home: Path, progress=None) -> tuple[int, str, dict]
 
     Returns ``(version, digest, metrics)`` of the new personality.
     """
+    from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import resolve_learner_profile, resolve_player_profile
-    from instrument_agent.store import PersonalityStore
 
     header = studio_pb2.PracticeHeader()
     header.ParseFromString((directory / "request.pb").read_bytes())
@@ -96,15 +95,18 @@ def execute(directory: Path, home: Path, progress=None) -> tuple[int, str, dict]
     work.mkdir(exist_ok=True)
     practice_id = directory.name
     base_version = header.base_version or None
-    common = dict(deu=header.deu, home=home, work_dir=work, practice_id=practice_id, progress=progress,
-                  base_version=base_version)
+    common = dict(
+        deu=header.deu, home=home, work_dir=work, practice_id=practice_id, progress=progress, base_version=base_version
+    )
 
     if header.type == Kind.IMITATION:
         learner = merge_overrides(_base_learner(store, header.deu, base_version), header.learner_profile)
         manifest = _call("pipelines.practice", "run_imitation", audio_paths=audio, learner_profile=learner, **common)
     elif header.type == Kind.TUNING and not header.learner_profile.ListFields():
         base = store.get(header.deu, base_version)
-        player = resolve_player_profile(merge_overrides(resolve_player_profile(base.manifest.player_profile), header.player_profile))
+        player = resolve_player_profile(
+            merge_overrides(resolve_player_profile(base.manifest.player_profile), header.player_profile)
+        )
         record = personality_pb2.PracticeRecord(kind=Kind.TUNING, practice_id=practice_id, runner="embedded")
         record.started.GetCurrentTime()
         record.finished.GetCurrentTime()
@@ -119,7 +121,9 @@ def execute(directory: Path, home: Path, progress=None) -> tuple[int, str, dict]
     elif header.type == Kind.FEEDBACK:
         performance = str(uploads[header.performance]) if header.performance in uploads else header.performance
         regions = [(r.start_s, r.end_s, studio_pb2.FeedbackRegion.Label.Name(r.label).lower()) for r in header.regions]
-        manifest = _call("pipelines.feedback", "run_feedback", performance=performance, regions=regions, audio_paths=audio, **common)
+        manifest = _call(
+            "pipelines.feedback", "run_feedback", performance=performance, regions=regions, audio_paths=audio, **common
+        )
     else:
         raise ValueError(f"practice type {header.type} is not imitation, tuning or feedback")
     version = manifest.version
@@ -150,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     last = [0.0]
 
     def progress(**fields):
-        fields = {k: v for k, v in fields.items() if k in ("stage", "step", "total_steps", "loss", "message", "metrics")}
+        fields = {
+            k: v for k, v in fields.items() if k in ("stage", "step", "total_steps", "loss", "message", "metrics")
+        }
         now = time.monotonic()
         if now - last[0] >= 0.25 or "stage" in fields:
             last[0] = now
@@ -164,11 +170,19 @@ def main(argv: list[str] | None = None) -> int:
         return 143
     except BaseException as exc:  # noqa: BLE001 - every failure is reported in the status
         traceback.print_exc()
-        message = f"{type(exc).__name__}: {exc}".replace(f"{directory / 'uploads'}/", "")  # name the upload, not the server path
+        message = f"{type(exc).__name__}: {exc}".replace(
+            f"{directory / 'uploads'}/", ""
+        )  # name the upload, not the server path
         workspace.update(directory, phase="FAILED", message=message[:2000])
         return 1
-    workspace.update(directory, phase="SUCCEEDED", version=version, digest=digest, metrics=metrics,
-                     message=f"published version {version}")
+    workspace.update(
+        directory,
+        phase="SUCCEEDED",
+        version=version,
+        digest=digest,
+        metrics=metrics,
+        message=f"published version {version}",
+    )
     return 0
 
 

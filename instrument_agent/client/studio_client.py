@@ -102,7 +102,11 @@ class PerformStream:
     def play(self, events: Iterable[studio_pb2.MidiEvent] = (), blocks: int = 1) -> np.ndarray:
         """Queue ``events`` (absolute samples), then render ``blocks`` blocks; [n] float32."""
         self._requests.put(studio_pb2.PerformRequest(play=studio_pb2.PerformEvents(events=list(events), blocks=blocks)))
-        return np.concatenate([np.frombuffer(self._block().samples, "<f4") for _ in range(blocks)]) if blocks else np.zeros(0, np.float32)
+        return (
+            np.concatenate([np.frombuffer(self._block().samples, "<f4") for _ in range(blocks)])
+            if blocks
+            else np.zeros(0, np.float32)
+        )
 
     def finish(self, events: Iterable[studio_pb2.MidiEvent] = ()) -> np.ndarray:
         """Queue ``events``, render the tail (releases, reverb) and close the stream; [n] float32."""
@@ -139,18 +143,31 @@ class StudioClient:
         max_message_bytes: largest message in either direction.
     """
 
-    def __init__(self, address: str, token: str | None = None, *, tls: bool = False, root_certificates=None,
-                 timeout: float | None = 60.0, max_message_bytes: int = 64 << 20):
+    def __init__(
+        self,
+        address: str,
+        token: str | None = None,
+        *,
+        tls: bool = False,
+        root_certificates=None,
+        timeout: float | None = 60.0,
+        max_message_bytes: int = 64 << 20,
+    ):
         import grpc
 
         from instrument_agent.proto import studio_pb2_grpc
 
-        options = [("grpc.max_receive_message_length", max_message_bytes), ("grpc.max_send_message_length", max_message_bytes)]
+        options = [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
         if tls or root_certificates is not None:
             roots = root_certificates
             if roots is not None and not isinstance(roots, bytes):
                 roots = Path(roots).read_bytes()
-            self._channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=roots), options=options)
+            self._channel = grpc.secure_channel(
+                address, grpc.ssl_channel_credentials(root_certificates=roots), options=options
+            )
         else:
             self._channel = grpc.insecure_channel(address, options=options)
         self._stub = studio_pb2_grpc.StudioStub(self._channel)
@@ -213,8 +230,12 @@ class StudioClient:
             if not path.is_file():
                 raise StudioClientError(f"{path}: no such audio file")
         header = studio_pb2.PracticeHeader(
-            deu=deu, type=_KINDS[practice_type], base_version=base_version, audio_uris=list(audio_uris),
-            performance=performance_name, client_request_id=request_id,
+            deu=deu,
+            type=_KINDS[practice_type],
+            base_version=base_version,
+            audio_uris=list(audio_uris),
+            performance=performance_name,
+            client_request_id=request_id,
         )
         if learner_profile is not None:
             header.learner_profile.CopyFrom(learner_profile)
@@ -243,33 +264,53 @@ class StudioClient:
         except grpc.RpcError as exc:
             raise _wrap(exc) from None
 
-    def watch(self, practice_id: str, *, follow: bool = True, timeout: float | None = None) -> Iterator[studio_pb2.PracticeProgress]:
+    def watch(
+        self, practice_id: str, *, follow: bool = True, timeout: float | None = None
+    ) -> Iterator[studio_pb2.PracticeProgress]:
         """The practice's state, then (``follow``) every change until it ends."""
 
-        yield from _stream(self._stub.WatchPractice(
-            studio_pb2.WatchPracticeRequest(practice_id=practice_id, follow=follow), metadata=self._metadata, timeout=timeout,
-        ))
+        yield from _stream(
+            self._stub.WatchPractice(
+                studio_pb2.WatchPracticeRequest(practice_id=practice_id, follow=follow),
+                metadata=self._metadata,
+                timeout=timeout,
+            )
+        )
 
     # -- personalities -------------------------------------------------------
     def list_personalities(self, deu: str = "") -> list[studio_pb2.PersonalityVersion]:
-        return list(self._unary(self._stub.ListPersonalities, studio_pb2.ListPersonalitiesRequest(deu=deu)).personalities)
+        return list(
+            self._unary(self._stub.ListPersonalities, studio_pb2.ListPersonalitiesRequest(deu=deu)).personalities
+        )
 
     def get_personality(self, deu: str, version: int = 0, digest: str = "") -> studio_pb2.PersonalityInfo:
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
         return self._unary(self._stub.GetPersonality, studio_pb2.GetPersonalityRequest(ref=ref))
 
-    def download_personality(self, deu: str, version: int = 0, digest: str = "", offset: int = 0,
-                             chunk_size: int = 0) -> Iterator[studio_pb2.BundleChunk]:
+    def download_personality(
+        self, deu: str, version: int = 0, digest: str = "", offset: int = 0, chunk_size: int = 0
+    ) -> Iterator[studio_pb2.BundleChunk]:
         """The raw chunks of the packed bundle from byte ``offset`` (for callers that store them themselves)."""
 
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
-        yield from _stream(self._stub.DownloadPersonality(
-            studio_pb2.DownloadPersonalityRequest(ref=ref, offset=offset, chunk_size=chunk_size),
-            metadata=self._metadata, timeout=self.timeout,
-        ))
+        yield from _stream(
+            self._stub.DownloadPersonality(
+                studio_pb2.DownloadPersonalityRequest(ref=ref, offset=offset, chunk_size=chunk_size),
+                metadata=self._metadata,
+                timeout=self.timeout,
+            )
+        )
 
-    def download_archive(self, deu: str, archive: str | Path, *, version: int = 0, digest: str = "",
-                         chunk_size: int = 0, progress: Callable[[int, int], None] | None = None) -> studio_pb2.BundleChunk:
+    def download_archive(
+        self,
+        deu: str,
+        archive: str | Path,
+        *,
+        version: int = 0,
+        digest: str = "",
+        chunk_size: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> studio_pb2.BundleChunk:
         """Download the packed bundle to ``archive``, resuming from ``archive.part`` if present.
 
         The partial file grows chunk by chunk (an interrupted download keeps
@@ -294,12 +335,18 @@ class StudioClient:
             offset = 0
         ref.digest = info.version.digest  # pin the version we resume
         ref.version = info.version.version
-        last = studio_pb2.BundleChunk(total_size=info.packed_size, packed_sha256=info.packed_sha256,
-                                      digest=info.version.digest, version=info.version.version, offset=offset)
+        last = studio_pb2.BundleChunk(
+            total_size=info.packed_size,
+            packed_sha256=info.packed_sha256,
+            digest=info.version.digest,
+            version=info.version.version,
+            offset=offset,
+        )
         if offset < info.packed_size:
             call = self._stub.DownloadPersonality(
                 studio_pb2.DownloadPersonalityRequest(ref=ref, offset=offset, chunk_size=chunk_size),
-                metadata=self._metadata, timeout=self.timeout,
+                metadata=self._metadata,
+                timeout=self.timeout,
             )
             try:
                 with open(part, "ab") as handle:
@@ -321,8 +368,15 @@ class StudioClient:
         last.ClearField("data")
         return last
 
-    def download(self, deu: str, destination: str | Path, *, version: int = 0, digest: str = "",
-                 progress: Callable[[int, int], None] | None = None):
+    def download(
+        self,
+        deu: str,
+        destination: str | Path,
+        *,
+        version: int = 0,
+        digest: str = "",
+        progress: Callable[[int, int], None] | None = None,
+    ):
         """Download and unpack a personality into ``destination`` (a new directory).
 
         Resumable (see :meth:`download_archive`); the bundle's manifest digest
@@ -338,29 +392,52 @@ class StudioClient:
         return bundle
 
     # -- performance ---------------------------------------------------------
-    def perform_file(self, midi: bytes | str | Path, *, deu: str | None = None, version: int = 0, digest: str = "",
-                     bundle: bytes | None = None, sample_rate: int = 48000, raw: bool = False,
-                     player_profile: personality_pb2.PlayerProfile | None = None, seed: int = 0,
-                     timeout: float | None = None) -> studio_pb2.PerformFileResponse:
+    def perform_file(
+        self,
+        midi: bytes | str | Path,
+        *,
+        deu: str | None = None,
+        version: int = 0,
+        digest: str = "",
+        bundle: bytes | None = None,
+        sample_rate: int = 48000,
+        raw: bool = False,
+        player_profile: personality_pb2.PlayerProfile | None = None,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> studio_pb2.PerformFileResponse:
         """Render a MIDI file (bytes or a path) in the studio; the response holds WAV (or raw float32) bytes."""
         data = midi if isinstance(midi, bytes) else Path(midi).read_bytes()
         request = studio_pb2.PerformFileRequest(
-            personality=_source(deu, version, digest, bundle), midi=data, sample_rate=sample_rate, seed=seed,
+            personality=_source(deu, version, digest, bundle),
+            midi=data,
+            sample_rate=sample_rate,
+            seed=seed,
             format=studio_pb2.RAW_FLOAT32 if raw else studio_pb2.WAV_FLOAT32,
         )
         if player_profile is not None:
             request.player_profile.CopyFrom(player_profile)
         return self._unary(self._stub.PerformFile, request, timeout=timeout)
 
-    def perform(self, *, deu: str | None = None, version: int = 0, digest: str = "", bundle: bytes | None = None,
-                sample_rate: int = 48000, block_size: int = 128,
-                player_profile: personality_pb2.PlayerProfile | None = None, seed: int = 0,
-                timeout: float | None = None) -> PerformStream:
+    def perform(
+        self,
+        *,
+        deu: str | None = None,
+        version: int = 0,
+        digest: str = "",
+        bundle: bytes | None = None,
+        sample_rate: int = 48000,
+        block_size: int = 128,
+        player_profile: personality_pb2.PlayerProfile | None = None,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> PerformStream:
         """Open a live Perform stream (see :class:`PerformStream`)."""
         import grpc
 
-        setup = studio_pb2.PerformSetup(personality=_source(deu, version, digest, bundle), sample_rate=sample_rate,
-                                        block_size=block_size, seed=seed)
+        setup = studio_pb2.PerformSetup(
+            personality=_source(deu, version, digest, bundle), sample_rate=sample_rate, block_size=block_size, seed=seed
+        )
         if player_profile is not None:
             setup.player_profile.CopyFrom(player_profile)
         requests: queue.Queue = queue.Queue()
@@ -387,4 +464,3 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-

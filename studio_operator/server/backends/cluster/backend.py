@@ -39,11 +39,21 @@ from typing import Any
 
 from instrument_agent.proto import personality_pb2, studio_pb2
 from studio_operator.crd import GROUP, PLURAL, VERSION
-
-from .cluster_store import ClusterObjectStore
-from .errors import InvalidRequestError, NotFoundError, PreconditionError, StudioError, UnavailableError
-from .interceptor import current_ama
-from .practice_resources import namespace_for, practice_body, progress_of, validate_practice_name
+from studio_operator.server.backends.cluster.practice_resources import (
+    namespace_for,
+    practice_body,
+    progress_of,
+    validate_practice_name,
+)
+from studio_operator.server.backends.cluster.store import ClusterObjectStore
+from studio_operator.server.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionError,
+    StudioError,
+    UnavailableError,
+)
+from studio_operator.server.interceptor import current_ama
 
 __all__ = ["ClusterBackend", "kube_api_client"]
 
@@ -74,7 +84,9 @@ def kube_api_client(kubeconfig: str | Path | None = None):
             loaded = True
     if not loaded:
         try:
-            config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, client_configuration=configuration)
+            config.load_kube_config(
+                config_file=str(kubeconfig) if kubeconfig else None, client_configuration=configuration
+            )
         except (config.ConfigException, OSError) as exc:
             where = kubeconfig or "in-cluster service account nor $KUBECONFIG / ~/.kube/config"
             raise ValueError(f"cluster backend: cannot log in to Kubernetes with {where}: {exc}") from None
@@ -115,20 +127,40 @@ class ClusterBackend:
 
     name = "cluster"
 
-    def __init__(self, home: str | Path, *, namespace: str = "amadeus", kubeconfig: str | Path | None = None, metrics=None,
-                 s3_endpoint: str | None = None, s3_bucket: str = "amadeus", s3_prefix: str = "",
-                 s3_access_key: str | None = None, s3_secret_key: str | None = None, s3_secure: bool = True,
-                 request_timeout: float = 15.0, watch_timeout: float = 60.0, api_client=None):
+    def __init__(
+        self,
+        home: str | Path,
+        *,
+        namespace: str = "amadeus",
+        kubeconfig: str | Path | None = None,
+        metrics=None,
+        s3_endpoint: str | None = None,
+        s3_bucket: str = "amadeus",
+        s3_prefix: str = "",
+        s3_access_key: str | None = None,
+        s3_secret_key: str | None = None,
+        s3_secure: bool = True,
+        request_timeout: float = 15.0,
+        watch_timeout: float = 60.0,
+        api_client=None,
+    ):
         if not s3_endpoint:
-            raise ValueError("the cluster backend needs --s3-endpoint: the S3 / MinIO API holding personalities and practice audio")
+            raise ValueError(
+                "the cluster backend needs --s3-endpoint: the S3 / MinIO API holding personalities and practice audio"
+            )
         from kubernetes import client
 
         self.home = Path(home)
         self.namespace = namespace
         self.metrics = metrics
         self.objects = ClusterObjectStore(
-            s3_endpoint, bucket=s3_bucket, prefix=s3_prefix, access_key=s3_access_key, secret_key=s3_secret_key,
-            secure=s3_secure, cache_home=self.home / "cache" / "cluster",
+            s3_endpoint,
+            bucket=s3_bucket,
+            prefix=s3_prefix,
+            access_key=s3_access_key,
+            secret_key=s3_secret_key,
+            secure=s3_secure,
+            cache_home=self.home / "cache" / "cluster",
         )
         self._api_client = api_client or kube_api_client(kubeconfig)
         self._custom = client.CustomObjectsApi(self._api_client)
@@ -162,7 +194,9 @@ class ClusterBackend:
                     "its service account needs the amadeus-studio role in that namespace"
                 ) from None
             if exc.status == 0 or exc.status >= 500 or exc.status == 429:
-                raise UnavailableError(f"the Kubernetes API at {self.api_host} is failing ({what}: HTTP {exc.status} {message})") from None
+                raise UnavailableError(
+                    f"the Kubernetes API at {self.api_host} is failing ({what}: HTTP {exc.status} {message})"
+                ) from None
             raise StudioError(f"{what}: HTTP {exc.status} from {self.api_host}: {message}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             reason = getattr(exc, "reason", None) or exc
@@ -170,8 +204,15 @@ class ClusterBackend:
 
     def _read(self, namespace: str, name: str) -> dict[str, Any]:
         try:
-            return self._kube(f"read Practice {namespace}/{name}", self._custom.get_namespaced_custom_object,
-                              GROUP, VERSION, namespace, PLURAL, name)
+            return self._kube(
+                f"read Practice {namespace}/{name}",
+                self._custom.get_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                name,
+            )
         except _Missing:
             raise NotFoundError(f"no practice {name!r} for this ama") from None
 
@@ -217,11 +258,19 @@ class ClusterBackend:
         """Practices of the ama not yet Succeeded / Failed / Cancelled (whoever created them)."""
         namespace = self.namespace_of(ama)
         try:
-            listing = self._kube(f"list Practices in {namespace}", self._custom.list_namespaced_custom_object,
-                                 GROUP, VERSION, namespace, PLURAL)
+            listing = self._kube(
+                f"list Practices in {namespace}",
+                self._custom.list_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+            )
         except _Missing:
             return 0
-        return sum(1 for item in listing.get("items", ()) if ((item.get("status") or {}).get("phase") or "") in _ACTIVE_PHASES)
+        return sum(
+            1 for item in listing.get("items", ()) if ((item.get("status") or {}).get("phase") or "") in _ACTIVE_PHASES
+        )
 
     async def submit(self, ama: str, header, kind: str, staging_uploads: Path, practice_id: str) -> str:
         try:
@@ -238,17 +287,34 @@ class ClusterBackend:
         uris = {d.name: f"{folder}/{d.name}" for d in header.uploads}
         audio = [uri for upload, uri in uris.items() if upload != header.performance] + list(header.audio_uris)
         performance = uris.get(header.performance, header.performance) if header.type == Kind.FEEDBACK else ""
-        body = practice_body(header, name=name, namespace=namespace, ama=ama, audio=audio,
-                             performance_uri=performance, uploads_uri=folder if uris else "")
+        body = practice_body(
+            header,
+            name=name,
+            namespace=namespace,
+            ama=ama,
+            audio=audio,
+            performance_uri=performance,
+            uploads_uri=folder if uris else "",
+        )
         errors = practice_errors(body)
         if errors:
             raise InvalidRequestError("the practice is not a valid Practice resource: " + "; ".join(errors))
         self.objects.upload_practice_audio(
-            ama, name, {d.name: staging / d.name for d in header.uploads}, {d.name: d.sha256 for d in header.uploads},
+            ama,
+            name,
+            {d.name: staging / d.name for d in header.uploads},
+            {d.name: d.sha256 for d in header.uploads},
         )
         try:
-            self._kube(f"create Practice {namespace}/{name}", self._custom.create_namespaced_custom_object,
-                       GROUP, VERSION, namespace, PLURAL, body)
+            self._kube(
+                f"create Practice {namespace}/{name}",
+                self._custom.create_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                body,
+            )
         except _Conflict:
             return name  # the same request id again (a retried call): the practice already exists
         except _Missing as exc:
@@ -309,14 +375,26 @@ class ClusterBackend:
         thread ends at once.
         """
         # watch="true" as kubectl sends it (the client would send str(True) = "True")
-        kwargs = dict(watch="true", field_selector=f"metadata.name={name}", timeout_seconds=int(self.watch_timeout),
-                      allow_watch_bookmarks=False, _preload_content=False, request_timeout=(5.0, self.watch_timeout + 30.0))
+        kwargs = dict(
+            watch="true",
+            field_selector=f"metadata.name={name}",
+            timeout_seconds=int(self.watch_timeout),
+            allow_watch_bookmarks=False,
+            _preload_content=False,
+            request_timeout=(5.0, self.watch_timeout + 30.0),
+        )
         if resource_version:
             kwargs["resource_version"] = resource_version
         try:
             response = await asyncio.to_thread(
-                self._kube, f"watch Practice {namespace}/{name}", self._custom.list_namespaced_custom_object,
-                GROUP, VERSION, namespace, PLURAL, **kwargs,
+                self._kube,
+                f"watch Practice {namespace}/{name}",
+                self._custom.list_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                **kwargs,
             )
         except (_Missing, UnavailableError):
             return  # the caller's GET reports it

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 # The engine's matrices are small: multi-threaded BLAS measured ~10x slower on them
 # than one thread. Must be set before numpy is first imported.
@@ -24,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from instrument_agent.personality import PersonalityError, manifest_to_dict
-from instrument_agent.store import PersonalityStore
+from instrument_agent.personality.store import PersonalityStore
 
 __all__ = ["app", "main"]
 
@@ -40,7 +39,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-personalities_app = typer.Typer(help="List, inspect and verify the personalities in the local store.", no_args_is_help=True)
+personalities_app = typer.Typer(
+    help="List, inspect and verify the personalities in the local store.", no_args_is_help=True
+)
 app.add_typer(personalities_app, name="personalities")
 
 console = Console()
@@ -64,7 +65,9 @@ def personalities_list(
     for column in ("deu", "version", "parent", "practice", "created", "digest"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row.deu, str(row.version), str(row.parent_version or "-"), row.practice, row.created, row.digest[:12])
+        table.add_row(
+            row.deu, str(row.version), str(row.parent_version or "-"), row.practice, row.created, row.digest[:12]
+        )
     console.print(table if rows else f"No personalities yet in {store.root}. Start with: amadeus demo")
 
 
@@ -75,7 +78,9 @@ def personalities_show(
 ) -> None:
     """Verify one personality and print its manifest (profiles, metrics, lineage, files)."""
     bundle = PersonalityStore().get(deu, version)
-    console.print_json(json.dumps({"path": str(bundle.path), "digest": bundle.digest, **manifest_to_dict(bundle.manifest)}))
+    console.print_json(
+        json.dumps({"path": str(bundle.path), "digest": bundle.digest, **manifest_to_dict(bundle.manifest)})
+    )
 
 
 @personalities_app.command("verify")
@@ -108,7 +113,7 @@ def _load_plugins() -> None:
 
 
 def _register_agent_commands() -> None:
-    for module in ("instrument_agent.perform_cli", "instrument_agent.agent_cli"):
+    for module in ("instrument_agent.cli.play", "instrument_agent.cli.agent"):
         try:
             register = __import__(module, fromlist=["register"]).register
         except ImportError as exc:
@@ -155,7 +160,3 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         raise
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import UnavailableError
+from studio_operator.server.errors import UnavailableError
 
 __all__ = ["TFServingRenderer", "midi_to_lanes"]
 
@@ -62,7 +62,10 @@ def midi_to_lanes(performance, mapping, frame_rate: int, release_s: float) -> tu
         held = float(mapping.f0_hz(lane[0][2]))
         f0[i, :] = held
         for start_s, end_s, key, velocity in lane:
-            a, b = int(round(start_s * frame_rate)), max(int(round(end_s * frame_rate)), int(round(start_s * frame_rate)) + 1)
+            a, b = (
+                int(round(start_s * frame_rate)),
+                max(int(round(end_s * frame_rate)), int(round(start_s * frame_rate)) + 1),
+            )
             level = float(mapping.loudness_db(velocity, 0.0, 0.0))
             hz = float(mapping.f0_hz(key))
             c = min(total, b + release_frames)
@@ -105,7 +108,9 @@ class TFServingRenderer:
         timeout: seconds per Predict call.
     """
 
-    def __init__(self, address: str, *, model_name: str = "{deu}", signature: str = "serving_default", timeout: float = 60.0):
+    def __init__(
+        self, address: str, *, model_name: str = "{deu}", signature: str = "serving_default", timeout: float = 60.0
+    ):
         self.address = address
         self.model_name = model_name
         self.signature = signature

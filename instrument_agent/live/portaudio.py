@@ -132,20 +132,28 @@ class LivePerformance:
         try:
             midi_in = rtmidi.MidiIn()
         except rtmidi.SystemError as exc:
-            hint = " (is the ALSA sequencer available? try 'sudo modprobe snd-seq')" if sys.platform.startswith("linux") else ""
+            hint = (
+                " (is the ALSA sequencer available? try 'sudo modprobe snd-seq')"
+                if sys.platform.startswith("linux")
+                else ""
+            )
             raise MidiBackendError(f"no MIDI backend could start: {exc}{hint}") from None
         try:
             if self.midi_port:
                 names = midi_in.get_ports()
                 matches = [i for i, name in enumerate(names) if self.midi_port in name]
                 if not matches:
-                    raise MidiBackendError(f"no MIDI input port named {self.midi_port!r} (ports: {', '.join(names) or 'none'})")
+                    raise MidiBackendError(
+                        f"no MIDI input port named {self.midi_port!r} (ports: {', '.join(names) or 'none'})"
+                    )
                 midi_in.open_port(matches[0])
             else:
                 midi_in.open_virtual_port(port_name(self.deu))
         except (rtmidi.InvalidUseError, rtmidi.SystemError, NotImplementedError) as exc:
             midi_in.delete()
-            raise MidiBackendError(f"could not open the MIDI port: {exc}" + ("; " + _WINDOWS_HELP if sys.platform == "win32" else "")) from None
+            raise MidiBackendError(
+                f"could not open the MIDI port: {exc}" + ("; " + _WINDOWS_HELP if sys.platform == "win32" else "")
+            ) from None
         midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
         midi_in.set_callback(self.on_midi)
         self._midi_in = midi_in
@@ -172,7 +180,9 @@ class LivePerformance:
                 callback=self.on_audio,
             )
         except (sounddevice.PortAudioError, ValueError) as exc:
-            raise AudioDeviceError(f"no usable audio output device ({exc}); connect one or pick it as the system default") from None
+            raise AudioDeviceError(
+                f"no usable audio output device ({exc}); connect one or pick it as the system default"
+            ) from None
         self._stream = stream
         return stream
 

@@ -25,8 +25,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from instrument_agent.atomic import atomic_write
-from instrument_agent.home import amadeus_home
 from instrument_agent.personality import (
     Bundle,
     BundleCorruptError,
@@ -36,6 +34,8 @@ from instrument_agent.personality import (
     read_bundle,
     write_bundle,
 )
+from instrument_agent.personality.atomic import atomic_write
+from instrument_agent.personality.home import amadeus_home
 from instrument_agent.proto import personality_pb2
 
 __all__ = ["InvalidDeuNameError", "PersonalityStore", "VersionInfo", "validate_deu_name"]
@@ -150,7 +150,9 @@ class PersonalityStore:
         """Newest version number of ``deu``; raises :class:`UnknownDeuError` when it has none."""
         rows = self.versions(deu)
         if not rows:
-            raise UnknownDeuError(f"no personality of deu {deu!r} in {self.root} (known: {', '.join(self.deus()) or 'none'})")
+            raise UnknownDeuError(
+                f"no personality of deu {deu!r} in {self.root} (known: {', '.join(self.deus()) or 'none'})"
+            )
         return rows[-1].version
 
     def info(self, deu: str, version: int | None = None) -> VersionInfo:

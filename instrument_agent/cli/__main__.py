@@ -1,0 +1,7 @@
+"""``python -m instrument_agent.cli``: the ``amadeus`` command."""
+
+import sys
+
+from instrument_agent.cli.app import main
+
+sys.exit(main())
