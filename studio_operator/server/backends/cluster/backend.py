@@ -34,6 +34,7 @@ import json
 import shutil
 import threading
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from studio_operator.server.backends.cluster.practice_resources import (
     progress_of,
     validate_practice_name,
 )
-from studio_operator.server.backends.cluster.store import ClusterObjectStore
+from studio_operator.server.backends.cluster.store import ClusterObjectStore, TenantStore
 from studio_operator.server.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -112,7 +113,8 @@ def _deleted(last: studio_pb2.PracticeProgress) -> studio_pb2.PracticeProgress:
 
 
 class ClusterBackend:
-    """Practices as ``Practice`` resources, personalities in S3 (see the module docstring).
+    """Practices as ``Practice`` resources, personalities in S3 (see the module docstring); implements
+    :class:`~studio_operator.server.backend.StudioBackend` and :class:`~studio_operator.server.backend.PracticeWatcher`.
 
     Args:
         home: local scratch: upload staging and the verified personality cache.
@@ -227,7 +229,7 @@ class ClusterBackend:
         return progress_of(obj, digest)
 
     # -- personalities -------------------------------------------------------------
-    def store(self, ama: str):
+    def store(self, ama: str) -> TenantStore:
         """The ama's personalities (S3 registry + local verified cache)."""
         return self.objects.store(ama)
 
@@ -272,7 +274,9 @@ class ClusterBackend:
             1 for item in listing.get("items", ()) if ((item.get("status") or {}).get("phase") or "") in _ACTIVE_PHASES
         )
 
-    async def submit(self, ama: str, header, kind: str, staging_uploads: Path, practice_id: str) -> str:
+    async def submit(
+        self, ama: str, header: studio_pb2.PracticeHeader, kind: str, staging_uploads: Path, practice_id: str
+    ) -> str:
         try:
             return await asyncio.to_thread(self._submit, ama, header, Path(staging_uploads), practice_id)
         finally:
@@ -328,7 +332,9 @@ class ClusterBackend:
             raise
         return name
 
-    async def watch(self, ama: str, practice_id: str, *, follow: bool = True):
+    async def watch(
+        self, ama: str, practice_id: str, *, follow: bool = True
+    ) -> AsyncIterator[studio_pb2.PracticeProgress]:
         """``PracticeProgress`` now, then (``follow``) on every change until the practice ends.
 
         A deleted Practice ends the stream with CANCELLED (deleting a Practice
