@@ -167,7 +167,11 @@ class S3Registry:
         from minio.error import S3Error
 
         digest = hashlib.sha256(data).hexdigest()
-        headers = {"If-None-Match": "*", "x-amz-meta-sha256": digest, "Content-Type": "application/octet-stream"}
+        headers: dict[str, str | list[str] | tuple[str]] = {  # minio's header mapping type
+            "If-None-Match": "*",
+            "x-amz-meta-sha256": digest,
+            "Content-Type": "application/octet-stream",
+        }
         try:
             # The public put_object has no conditional-write option; _put_object is the
             # plain PutObject call and forwards the headers as given.
