@@ -25,7 +25,7 @@ import os
 import shutil
 import tarfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,7 +195,7 @@ def read_bundle(path: str | Path, *, expected_digest: str | None = None, verify:
     return Bundle(path=path, manifest=manifest, digest=digest)
 
 
-def _iter_sources(files: Mapping[str, FileSource]):
+def _iter_sources(files: Mapping[str, FileSource]) -> Iterator[tuple[str, FileSource]]:
     """Expand directory sources into (relative path, file source) pairs."""
     for rel, source in sorted(files.items()):
         rel = rel.strip("/")

@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 
 from instrument_agent.proto import studio_pb2, studio_pb2_grpc
+from studio_operator.server.backend import StudioBackend
 from studio_operator.server.interceptor import StudioInterceptor
 from studio_operator.server.metrics import StudioMetrics
 from studio_operator.server.service import StudioServicer
@@ -79,8 +80,8 @@ class StudioConfig:
     runner: list[str] | None = None
 
 
-def build_backend(config: StudioConfig, metrics: StudioMetrics):
-    """The configured backend (embedded or cluster)."""
+def build_backend(config: StudioConfig, metrics: StudioMetrics) -> StudioBackend:
+    """The configured backend (embedded or cluster); the server knows it as a :class:`StudioBackend` only."""
     if config.backend == "embedded":
         from studio_operator.server.backends.embedded.backend import EmbeddedBackend
 
@@ -116,7 +117,7 @@ class _Running:
         self.config = config
         self.metrics = StudioMetrics()
         self.tokens = TokenRegistry.from_file(config.tokens) if config.tokens else TokenRegistry()
-        self.backend = build_backend(config, self.metrics)
+        self.backend: StudioBackend = build_backend(config, self.metrics)
         self.tf_serving = None
         if config.tf_serving:
             from studio_operator.server.perform.tf_serving import TFServingRenderer
@@ -227,7 +228,7 @@ class StudioServer:
         return self._running.metrics_port
 
     @property
-    def backend(self):
+    def backend(self) -> StudioBackend:
         return self._running.backend
 
     def start(self) -> StudioServer:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
+from studio_operator.server.backend import PracticeWatcher, StudioBackend
 from studio_operator.server.backends.embedded.practices import new_practice_id
 from studio_operator.server.errors import InvalidRequestError, NotFoundError, TooLargeError
 from studio_operator.server.interceptor import current_ama
@@ -36,12 +38,12 @@ _MAX_CHUNK = 4 << 20
 
 
 class StudioServicer(studio_pb2_grpc.StudioServicer):
-    """Args: backend (embedded or cluster), the studio home, limits, optional TF Serving renderer."""
+    """Args: the backend (any :class:`StudioBackend`), the studio home, limits, optional TF Serving renderer."""
 
     def __init__(
         self,
-        backend,
-        home,
+        backend: StudioBackend,
+        home: str | Path,
         *,
         max_upload_bytes: int,
         max_practices_per_tenant: int,
@@ -84,7 +86,8 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         active = await asyncio.to_thread(self.backend.active_practices, ama)
         if active >= self.max_practices_per_tenant:
             raise TooLargeError(
-                f"{active} practices are already queued or running for this ama (limit {self.max_practices_per_tenant}); "
+                f"{active} practices are already queued or running for this ama "
+                f"(limit {self.max_practices_per_tenant}); "
                 "wait for one to finish"
             )
         staging = self.backend.staging(ama)
@@ -106,9 +109,10 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         ama = current_ama.get()
         if not request.practice_id:
             raise InvalidRequestError("practice_id: name the practice to watch")
-        watch = getattr(self.backend, "watch", None)
-        if watch is not None:  # the backend streams changes itself (cluster: a Kubernetes watch)
-            async for progress in watch(ama, request.practice_id, follow=request.follow):
+        if isinstance(
+            self.backend, PracticeWatcher
+        ):  # the backend streams changes itself (cluster: a Kubernetes watch)
+            async for progress in self.backend.watch(ama, request.practice_id, follow=request.follow):
                 yield progress
             return
         last = None

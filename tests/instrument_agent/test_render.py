@@ -142,3 +142,17 @@ def test_timbre_transfer_of_a_recording(tmp_path, bundle):
     result = transfer_timbre_file(bundle, tmp_path / "voice.wav", tmp_path / "out.wav", show_progress=False)
     audio, rate = soundfile.read(result.path)
     assert rate == sr and rms(audio) > 1e-3
+
+
+@pytest.mark.parametrize("bad, message", [(np.nan, "12 samples are NaN or infinite"), (np.inf, "1 sample is NaN")])
+def test_amadeus_play_names_a_recording_with_non_finite_samples(tmp_path, bundle, monkeypatch, capsys, bad, message):
+    monkeypatch.setenv("AMADEUS_HOME", str(bundle.path.parents[2]))
+    voice = (0.3 * np.sin(2 * np.pi * 220 * np.arange(16000) / 16000)).astype(np.float32)
+    voice[8000 : 8012 if bad != np.inf else 8001] = bad
+    song = tmp_path / "song.wav"
+    soundfile.write(song, voice, 16000, subtype="FLOAT")
+    with pytest.raises(AudioInputError, match=message):
+        transfer_timbre_file(bundle, song, tmp_path / "o.wav", show_progress=False)
+    assert main(["play", "--deu", bundle.deu, str(song), "-o", str(tmp_path / "o.wav")]) == 2
+    err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert f"song.wav: {message}" in err and "Traceback" not in err and not (tmp_path / "o.wav").exists()

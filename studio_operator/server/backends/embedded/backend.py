@@ -26,7 +26,8 @@ __all__ = ["EmbeddedBackend"]
 
 
 class EmbeddedBackend:
-    """Local store + local practice runner.
+    """Local store + local practice runner; implements :class:`~studio_operator.server.backend.StudioBackend`
+    (polled for progress: not a :class:`~studio_operator.server.backend.PracticeWatcher`).
 
     Args:
         home: the studio home (tenants under ``home/tenants/<ama>``).
@@ -62,7 +63,8 @@ class EmbeddedBackend:
         path = uri.removeprefix("file://")
         if "://" in path or not path.startswith("/"):
             raise InvalidRequestError(
-                f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, not {uri.split(':')[0]} URIs"
+                f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, "
+                f"not {uri.split(':')[0]} URIs"
             )
         resolved = Path(path).resolve()
         if not any(resolved.is_relative_to(root) for root in self.audio_roots):
@@ -83,7 +85,9 @@ class EmbeddedBackend:
         except NotFoundError:
             return None
 
-    async def submit(self, ama: str, header, kind: str, staging_uploads: Path, practice_id: str) -> str:
+    async def submit(
+        self, ama: str, header: studio_pb2.PracticeHeader, kind: str, staging_uploads: Path, practice_id: str
+    ) -> str:
         self.workspace.publish(ama, staging_uploads.parent, practice_id, header, kind)
         self.kick()
         return practice_id
