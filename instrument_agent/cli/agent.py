@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from instrument_agent.cli.options import JsonOpt
-from instrument_agent.cli.output import console, err_console
+from instrument_agent.cli.output import console, err_console, progress_bar
 
 __all__ = ["PANEL", "register"]
 
@@ -94,18 +94,13 @@ def sync_command(
     """Download the newest personality of each deu from the selected studio and switch to it.
 
     Resumable and verified by digest; older versions stay in the local store."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
 
     from instrument_agent.client.sync import Syncer
 
     tasks: dict[str, int] = {}
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        transient=True,
-        console=err_console,
+    with progress_bar(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn()
     ) as bar:
 
         def progress(name: str, done: int, total: int) -> None:

@@ -25,6 +25,7 @@ from instrument_agent.cli.output import err_console
 __all__ = ["AGENT_COMMANDS", "PLUGIN_GROUP", "app", "build_app", "main"]
 
 PLUGIN_GROUP = "amadeus.cli"
+_PROJECT_PACKAGES = ("instrument_agent", "pipelines", "studio_operator")
 
 # In the order they appear in the help; each module's ``register(app)`` adds its commands.
 AGENT_COMMANDS = (personalities, play, agent, studios, studio, studio_practice)
@@ -40,14 +41,19 @@ _HELP = (
 def load_plugins(app: typer.Typer) -> None:
     """Register the command groups other packages contribute (entry points ``amadeus.cli``).
 
-    A plugin whose own module is absent from this build is skipped; one that fails to import
-    for another reason is named on stderr, and the rest of the CLI still works."""
+    A plugin is skipped quietly when its own module is absent from this build, or when a
+    third-party package it needs is not installed (``amadeus[agent]`` has no studio extra);
+    one that fails to import for another reason (a bug) is named on stderr, and the rest of
+    the CLI still works."""
     for entry in metadata.entry_points(group=PLUGIN_GROUP):
         try:
             register = entry.load()
         except ImportError as exc:
+            missing = (exc.name or "").partition(".")[0]
+            if isinstance(exc, ModuleNotFoundError) and missing and missing not in _PROJECT_PACKAGES:
+                continue  # an extra that is not installed
             if exc.name and entry.module.startswith(exc.name):
-                continue  # that package is not part of this install
+                continue  # that package is not part of this build
             err_console.print(f"[dim]amadeus: commands from {entry.name} unavailable ({escape(str(exc))})[/dim]")
             continue
         register(app)

@@ -17,7 +17,7 @@ import typer
 
 from instrument_agent.cli.groups import studio_group
 from instrument_agent.cli.options import CaOpt, DeuArg, JsonOpt, SampleRateOpt, StudioOpt, TlsOpt, TokenOpt, VersionOpt
-from instrument_agent.cli.output import console, err_console, fail
+from instrument_agent.cli.output import console, fail, progress_bar
 from instrument_agent.cli.personalities import personalities_table
 from instrument_agent.cli.studios import resolve_studio
 
@@ -66,15 +66,13 @@ def download_command(
     """Download a personality (resumable, every file's digest verified) into the local store."""
     import tempfile
 
-    from rich.progress import Progress
-
     from instrument_agent.client.studio_client import StudioClientError
     from instrument_agent.personality import PersonalityError
     from instrument_agent.personality.store import PersonalityStore
 
     target = resolve_studio(studio, token, tls=tls, ca=ca)
     try:
-        with target.client() as client, Progress(transient=True, console=err_console) as bar:
+        with target.client() as client, progress_bar() as bar:
             task = bar.add_task(f"{deu}", total=None)
 
             def report(done: int, total: int) -> None:

@@ -27,7 +27,7 @@ import typer
 
 from instrument_agent.cli.groups import studio_group
 from instrument_agent.cli.options import CaOpt, DeuArg, StudioOpt, TlsOpt, TokenOpt
-from instrument_agent.cli.output import console, err_console, fail
+from instrument_agent.cli.output import console, fail, progress_bar
 from instrument_agent.cli.studio import PANEL
 from instrument_agent.cli.studios import StudioTarget, resolve_studio
 from instrument_agent.regions import FeedbackRegionError, Region, parse_regions
@@ -235,8 +235,6 @@ def practice_command(
     tls: TlsOpt = False,
     ca: CaOpt = None,
 ) -> None:
-    from rich.progress import Progress
-
     from instrument_agent.client.studio_client import StudioClientError
 
     inputs = practice_inputs(
@@ -253,7 +251,7 @@ def practice_command(
     )
     target = resolve_studio(studio, token, tls=tls, ca=ca)
     try:
-        with target.client() as client, Progress(transient=True, console=err_console) as bar:
+        with target.client() as client, progress_bar() as bar:
             task = bar.add_task("uploading", total=None)
             ticket = client.practice(
                 deu,
