@@ -94,11 +94,11 @@ def sync_command(
     """Download the newest personality of each deu from the selected studio and switch to it.
 
     Resumable and verified by digest; older versions stay in the local store."""
-    from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TaskID, TextColumn, TransferSpeedColumn
 
     from instrument_agent.client.sync import Syncer
 
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with progress_bar(
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn()
     ) as bar:

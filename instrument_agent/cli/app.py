@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:
         # Usage errors: typer ships its own click, so match by behaviour, not by class.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            return exc.exit_code
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
         raise
     return 0

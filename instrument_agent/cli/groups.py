@@ -20,9 +20,9 @@ STUDIO_HELP = (
 
 def command_group(app: typer.Typer, name: str, help: str) -> typer.Typer:
     """The sub-app registered in ``app`` as ``name``; created with ``help`` when there is none yet."""
-    for group in app.registered_groups:
-        if group.name == name and group.typer_instance is not None:
-            return group.typer_instance
+    for info in app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
     group = typer.Typer(help=help, no_args_is_help=True)
     app.add_typer(group, name=name)
     return group

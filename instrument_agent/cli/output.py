@@ -3,11 +3,14 @@ stderr), and :func:`fail`, the one way a command stops on an expected error."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["console", "err_console", "fail", "progress_bar"]
 
@@ -23,7 +26,7 @@ def fail(exc: BaseException | str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def progress_bar(*columns: Any):
+def progress_bar(*columns: Any) -> Progress:
     """A transient :class:`rich.progress.Progress` on stderr, shown only when stderr is a terminal
     (piped or captured output gets no bar and no blank line)."""
     from rich.progress import Progress

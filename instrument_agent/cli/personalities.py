@@ -22,12 +22,18 @@ COLUMNS = ("deu", "version", "parent", "practice", "created", "digest")
 class PersonalityRow(Protocol):
     """One version of a deu: the local store's ``VersionInfo`` and the studio's ``PersonalityVersion`` both fit."""
 
-    deu: str
-    version: int
-    parent_version: int  # 0: none (a first imitation)
-    practice: str
-    created: str  # RFC 3339
-    digest: str  # sha256 of the manifest, hex
+    @property
+    def deu(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def parent_version(self) -> int: ...  # 0: none (a first imitation)
+    @property
+    def practice(self) -> str: ...
+    @property
+    def created(self) -> str: ...  # RFC 3339
+    @property
+    def digest(self) -> str: ...  # sha256 of the manifest, hex
 
 
 def personalities_table(rows: Iterable[PersonalityRow], title: str) -> Table:

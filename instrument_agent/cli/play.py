@@ -91,6 +91,7 @@ def play_command(
     block_size = block_size or OFFLINE_BLOCK  # offline: big blocks are 3.5x faster, same samples
     if output is None:
         raise typer.BadParameter("name the WAV file to write with -o/--output", param_hint="--output")
+    assert source is not None  # not live: a file to render
     if source.suffix.lower() in _MIDI_SUFFIXES:
         from instrument_agent.render import render_midi_file
 

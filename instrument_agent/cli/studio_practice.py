@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -31,6 +31,9 @@ from instrument_agent.cli.output import console, fail, progress_bar
 from instrument_agent.cli.studio import PANEL
 from instrument_agent.cli.studios import StudioTarget, resolve_studio
 from instrument_agent.regions import FeedbackRegionError, Region, parse_regions
+
+if TYPE_CHECKING:
+    from instrument_agent.proto import personality_pb2
 
 __all__ = ["PracticeInputs", "PracticeType", "practice_inputs", "profile_changes", "register"]
 
@@ -50,8 +53,8 @@ class PracticeInputs:
     practice_type: PracticeType
     audio: tuple[Path, ...] = ()
     base_version: int = 0
-    learner_profile: Any = None  # personality_pb2.LearnerProfile with only the changed fields set, or None
-    player_profile: Any = None  # personality_pb2.PlayerProfile likewise
+    learner_profile: personality_pb2.LearnerProfile | None = None  # only the changed fields set
+    player_profile: personality_pb2.PlayerProfile | None = None  # likewise
     performance: Path | str | None = None  # feedback: a local file (uploaded) or a URI
     regions: tuple[Region, ...] = ()
 
@@ -105,7 +108,7 @@ def _merge(into: dict[str, Any], changes: dict[str, Any], flag: str) -> None:
             into[key] = value
 
 
-def _profile(kind: str, changes: dict[str, Any], flag: str):
+def _profile(kind: str, changes: dict[str, Any], flag: str) -> Any:
     from instrument_agent.profiles import ProfileError, merge_profile
     from instrument_agent.proto import personality_pb2
 

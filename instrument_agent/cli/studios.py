@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from instrument_agent.cli.groups import studio_group
 from instrument_agent.cli.options import CaOpt, JsonOpt, TlsOpt, TokenOpt
 from instrument_agent.cli.output import console
+
+if TYPE_CHECKING:
+    from instrument_agent.client.studio_client import StudioClient
 
 __all__ = ["DEFAULT_ADDRESS", "PANEL", "StudioTarget", "register", "resolve_studio"]
 
@@ -35,7 +38,7 @@ class StudioTarget:
     root_certificates: Path | None = None
     name: str = ""
 
-    def client(self, timeout: float | None = 60.0):
+    def client(self, timeout: float | None = 60.0) -> StudioClient:
         """A :class:`~instrument_agent.client.studio_client.StudioClient` for it (grpc loads here)."""
         from instrument_agent.client.studio_client import StudioClient
 
@@ -45,12 +48,17 @@ class StudioTarget:
 
 
 def resolve_studio(
-    studio: str | None, token: str | None = None, *, tls: bool = False, ca: Path | None = None, home=None
+    studio: str | None,
+    token: str | None = None,
+    *,
+    tls: bool = False,
+    ca: Path | None = None,
+    home: str | Path | None = None,
 ) -> StudioTarget:
     """The studio named by ``--studio`` (a registered name or ``HOST:PORT``), else the selected
     registration, else :data:`DEFAULT_ADDRESS`. ``--token`` / ``--tls`` / ``--ca`` win over the
     registration's. Raises :class:`typer.BadParameter` for a name that is neither registered nor
-    an address."""
+    an address. ``home`` is the agent state's (default: the Amadeus home)."""
     from instrument_agent.agent.state import AgentState
 
     state = AgentState(home).load()
