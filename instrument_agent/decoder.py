@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.dsp import DB_RANGE, hz_to_midi
+
 __all__ = [
     "DECODER_BACKENDS",
     "DecoderError",
@@ -42,7 +44,6 @@ __all__ = [
     "random_decoder_weights",
 ]
 
-DB_RANGE = 80.0
 _TFLITE_ROWS = 4  # TFLite batches are padded to a multiple of this many voices
 DECODER_BACKENDS = ("auto", "numpy", "tflite")
 
@@ -71,7 +72,7 @@ class DecoderShape:
 
 
 def _hz_to_midi_scaled(f0_hz: np.ndarray) -> np.ndarray:
-    midi = 12.0 * np.log2(np.maximum(f0_hz, 1e-3) / 440.0) + 69.0
+    midi = hz_to_midi(f0_hz)
     return (np.maximum(midi, 0.0) / 127.0).astype(np.float32)
 
 
