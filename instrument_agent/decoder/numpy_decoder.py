@@ -188,23 +188,44 @@ class NumpyDecoder:
             prev = states[f]
         return states
 
+    @staticmethod
+    def _framewise(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """x [F, V, K] @ kernel [K, N] -> [F, V, N] float32, one matmul of V rows per frame.
+
+        BLAS rounds a row's sums differently with the shape of the call: OpenBLAS's sgemm
+        kernels for Haswell and Zen give other last bits for nearly every row count and row
+        position, those for Prescott/Core2 for every other one (measured), and a decoder
+        can amplify last-bit differences a thousandfold (the tests' least-squares-fitted
+        head does). A frame's controls must not depend on how many frames one call covers,
+        which the engine's block size decides: so the matmuls see [V] rows per frame, as
+        the engine's frame-by-frame steps do, and only the element-wise work is batched.
+        """
+        out = np.empty(x.shape[:-1] + (kernel.shape[1],), dtype=np.float32)
+        for f in range(x.shape[0]):
+            np.matmul(x[f], kernel, out=out[f])
+        return out
+
     def _first_out(self, states: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """First output-MLP layer: states [R, G], u [R, hidden] (from :meth:`encode`) -> [R, hidden]."""
+        """First output-MLP layer: states [F, V, G], u [F, V, hidden] (from :meth:`encode`) -> [F, V, hidden]."""
         _, gamma, beta = self._out_first
-        y = states @ self._out_state_kernel
+        y = self._framewise(states, self._out_state_kernel)
         y += u
         return self._norm_act(y, gamma, beta)
 
-    def _head(self, y: np.ndarray) -> np.ndarray:
-        """The remaining output-MLP layers and the dense head: [R, hidden] -> controls [R, 1+H+N]."""
-        y = self._mlp(y, self._mlps["out_mlp"][1:])
-        raw = y @ self._dense_kernel + self._dense_bias
-        raw[:, 1 + self.shape.n_harmonics :] -= 5.0
-        return _exp_sigmoid(raw)
+    def _out_mlp(self, y: np.ndarray) -> np.ndarray:
+        """The remaining output-MLP layers: [F, V, hidden] -> [F, V, hidden]."""
+        for kernel, bias, gamma, beta in self._mlps["out_mlp"][1:]:
+            y = self._framewise(y, kernel)
+            y += bias
+            y = self._norm_act(y, gamma, beta)
+        return y
 
-    def _outputs(self, states: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Output MLP: states [R, G], u [R, hidden] (from :meth:`encode`) -> [R, hidden]."""
-        return self._mlp(self._first_out(states, u), self._mlps["out_mlp"][1:])
+    def _head(self, y: np.ndarray) -> np.ndarray:
+        """The dense head: output-MLP activations [F, V, hidden] -> controls [F, V, 1+H+N]."""
+        raw = self._framewise(y, self._dense_kernel)
+        raw += self._dense_bias
+        raw[..., 1 + self.shape.n_harmonics :] -= 5.0
+        return _exp_sigmoid(raw)
 
     def stages(self, inputs: np.ndarray, state: np.ndarray) -> FrameSteps:
         """:meth:`run` for one frame ([1, V, E]) as a generator that pauses between its
@@ -218,27 +239,26 @@ class NumpyDecoder:
         states = np.empty((1,) + prev.shape, dtype=np.float32)
         self._gates(inputs[0, :, :g3], hr, prev, states[0])
         yield
-        y = self._first_out(states[0], inputs[0, :, g3:])
+        y = self._first_out(states, inputs[..., g3:])
         yield
-        return self._head(y)[None], states[0].copy()
+        return self._head(self._out_mlp(y)), states[0].copy()
 
     def _features(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The output MLP's activations [V, hidden] and the new GRU state [V, G]."""
-        enc = self.encode(f0_hz, loudness_db)
+        enc = self.encode(f0_hz, loudness_db)[None]
         g3 = 3 * self.shape.gru_units
-        new_state = self._recur(enc[None, :, :g3], state)[0]
-        return self._outputs(new_state, enc[:, g3:]), new_state
+        states = self._recur(enc[..., :g3], state)
+        return self._out_mlp(self._first_out(states, enc[..., g3:]))[0], states[0]
 
     def recur(self, inputs: np.ndarray, state: np.ndarray) -> np.ndarray:
         """First half of :meth:`run`: the GRU states [F, V, G] after each of the F frames."""
         return self._recur(inputs[..., : 3 * self.shape.gru_units], state)
 
     def emit(self, inputs: np.ndarray, states: np.ndarray) -> np.ndarray:
-        """Second half of :meth:`run`: controls [F, V, 1+H+N] from the inputs and :meth:`recur`'s states."""
-        frames, voices = inputs.shape[:2]
+        """Second half of :meth:`run`: controls [F, V, 1+H+N] from the inputs and :meth:`recur`'s states;
+        each frame's numbers are those of a one-frame call (see :meth:`_framewise`)."""
         g3 = 3 * self.shape.gru_units
-        y = self._first_out(states.reshape(frames * voices, -1), inputs[..., g3:].reshape(frames * voices, -1))
-        return self._head(y).reshape(frames, voices, -1)
+        return self._head(self._out_mlp(self._first_out(states, inputs[..., g3:])))
 
     def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """F consecutive control frames of V voices (:meth:`recur` then :meth:`emit`).

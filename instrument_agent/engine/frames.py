@@ -28,29 +28,39 @@ class FrameStepper:
         irs = self._noise_design.impulse_responses(flat[:, 1 + h :], self._noise_gain)
         return amps.reshape(frames, voices, h), irs.reshape(frames, voices, -1)
 
-    def _encode_missing(self, idx: np.ndarray) -> None:
-        """Encode the decoder inputs of the MIDI voices in ``idx`` whose inputs changed."""
-        b = self._bank
-        midi = idx[~b.curve[idx]]
-        todo = midi[~b.enc_ok[midi]]
-        if todo.size:
-            b.enc[todo] = self.decoder.encode(b.in_f0[todo], b.in_ld[todo])
-            b.enc_ok[todo] = True
+    def _frame_inputs(
+        self, idx: np.ndarray, first: int, frames: int, *, commit: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Encoded decoder inputs [F, V, E] and f0 [F, V] of voices ``idx`` at engine frames ``first..``,
+        and the encodings it made for MIDI voices whose inputs changed: (slots [M], rows [M, E]).
 
-    def _frame_inputs(self, idx: np.ndarray, first: int, frames: int) -> tuple[np.ndarray, np.ndarray]:
-        """Encoded decoder inputs [F, V, E] and f0 [F, V] of voices ``idx`` at engine frames ``first..``."""
+        ``commit`` stores those at once. A speculated step does not (:meth:`_commit` when it is
+        used): the voices encoded together must be those a boundary would encode together.
+        """
         b = self._bank
-        self._encode_missing(idx)
+        changed = np.flatnonzero(~b.curve[idx] & ~b.enc_ok[idx])
+        todo = idx[changed]
+        rows = self.decoder.encode(b.in_f0[todo], b.in_ld[todo]) if todo.size else None
         enc = np.empty((frames, idx.size, self.decoder.encoded_size), dtype=np.float32)
         enc[:] = b.enc[idx]
+        if todo.size:
+            enc[:, changed] = rows
+            if commit:
+                self._commit((todo, rows))
         f0 = np.empty((frames, idx.size))
         f0[:] = b.in_f0[idx]
         numbers = np.arange(first, first + frames)
         for i in np.flatnonzero(b.curve[idx]):
-            cf0, cld = b.source[idx[i]].values(numbers, self._mapping)
-            enc[:, i] = self.decoder.encode(cf0, cld)
-            f0[:, i] = cf0
-        return enc, f0
+            source = b.source[idx[i]]
+            enc[:, i] = source.encoded(self.decoder, numbers, self._mapping)
+            f0[:, i] = source.values(numbers, self._mapping)[0]
+        return enc, f0, (todo, rows)
+
+    def _commit(self, encoded: tuple[np.ndarray, np.ndarray | None]) -> None:
+        todo, rows = encoded
+        if todo.size:
+            self._bank.enc[todo] = rows
+            self._bank.enc_ok[todo] = True
 
     def _speculate(self, blocks_left: int) -> None:
         """Advance the next boundary's step ahead (:mod:`~instrument_agent.engine.speculation`)."""
@@ -67,7 +77,7 @@ class FrameStepper:
         noise filters, then filter spectra."""
         if job.controls is None:
             if job.steps is None:
-                job.enc, job.f0 = self._frame_inputs(job.idx, job.frame, 1)
+                job.enc, job.f0, job.encoded = self._frame_inputs(job.idx, job.frame, 1, commit=False)
                 job.steps = self.decoder.stages(job.enc, self._bank.state[job.idx])
             try:
                 next(job.steps)
@@ -100,11 +110,12 @@ class FrameStepper:
         if job is not None:
             while job.amps is None:  # finish what the blocks before did not
                 self._job_stage(job)
+            self._commit(job.encoded)
             amps, f0, irs, state = job.amps, job.f0, job.irs, job.state
             if n_fft and job.n_fft == n_fft:
                 spectra = job.spectra
         else:
-            enc, f0 = self._frame_inputs(idx, self._frame + 1, frames)
+            enc, f0, _ = self._frame_inputs(idx, self._frame + 1, frames)
             controls, state = self.decoder.run(enc, b.state[idx])
             amps, irs = self._controls(controls, f0, b.tilt_gain[idx])
         b.state[idx] = state

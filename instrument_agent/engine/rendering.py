@@ -40,6 +40,7 @@ class SpanRenderer:
             stop = min(end, self._boundary(self._frame + MAX_SPAN_FRAMES))
             if self._events:
                 stop = min(stop, max(self._events[0][0], t + 1))
+            stop = min(stop, self._bank.next_end(t + 1))
             self._render_span(t, stop, out)
             t = stop
         if self._reverb is not None:

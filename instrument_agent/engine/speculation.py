@@ -34,6 +34,7 @@ class FrameJob:
     stage: int = 0  # stages done, of JOB_STAGES
     enc: np.ndarray | None = None  # [1, V, E] decoder inputs
     f0: np.ndarray | None = None  # [1, V] Hz
+    encoded: tuple | None = None  # (slots, rows) encoded for the step, stored when it is used
     steps: FrameSteps | None = None  # the decoder's paused step
     controls: np.ndarray | None = None  # [1, V, C]
     state: np.ndarray | None = None  # [V, G] the GRU state after the frame

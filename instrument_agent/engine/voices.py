@@ -101,6 +101,20 @@ class VoiceBank:
         self.source[slot] = None
         self._live = None
 
+    def next_end(self, earliest: int) -> float:
+        """The first sample (>= ``earliest``) by which a sounding voice's release has ended (inf: none ends).
+
+        A span stops there so that the voice leaves the batch at the same sample whatever
+        the block size: the decoder's numbers for the other voices depend on the batch they
+        are stepped in (:class:`~instrument_agent.decoder.Decoder`), so a voice that lingered
+        until the end of a longer span would change them.
+        """
+        live = self.live()
+        if not live.size:
+            return np.inf
+        end = float(np.min(self.off[live] + self.release_len[live]))
+        return max(int(np.ceil(end)), earliest) if np.isfinite(end) else np.inf
+
     def slot_of(self, source) -> int | None:
         for s, src in enumerate(self.source):
             if src is source:
