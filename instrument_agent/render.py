@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.dsp import hz_to_midi
 from instrument_agent.engine import MIN_BLOCK, Engine
 from instrument_agent.midi import MidiPerformance, NoteRangeError, read_midi
 
@@ -222,7 +223,7 @@ def auto_adjust(f0_hz: np.ndarray, loudness_db: np.ndarray, feature_stats) -> tu
         return 0.0, 0.0
     octaves = 0.0
     if feature_stats.f0_midi_mean:
-        mean_midi = float(np.mean(12.0 * np.log2(f0[voiced] / 440.0) + 69.0))
+        mean_midi = float(np.mean(hz_to_midi(f0[voiced])))
         octaves = float(np.round((feature_stats.f0_midi_mean - mean_midi) / 12.0))
     shift_db = 0.0
     if feature_stats.loudness_db_mean:

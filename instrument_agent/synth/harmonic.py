@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from instrument_agent.dsp import db_to_amplitude
+
 __all__ = ["harmonic_amplitudes", "harmonic_pieces", "harmonic_segment", "harmonic_tilt_gains"]
 
 _TWO_PI = 2.0 * np.pi
@@ -32,7 +34,7 @@ def harmonic_tilt_gains(n_harmonics: int, tilt_db_per_octave: np.ndarray | float
     """
     octaves = np.log2(np.arange(1, n_harmonics + 1, dtype=np.float64))
     tilt = np.atleast_1d(np.asarray(tilt_db_per_octave, dtype=np.float64))
-    return (10.0 ** (tilt[:, None] * octaves[None, :] / 20.0)).astype(np.float32)
+    return db_to_amplitude(tilt[:, None] * octaves[None, :]).astype(np.float32)
 
 
 def harmonic_amplitudes(
@@ -201,7 +203,7 @@ def harmonic_pieces(
         cum += np.mod(phase + scale * before[0], _TWO_PI)[:, None]
     else:
         piece = np.repeat(np.arange(len(lengths)), lengths)
-        j1, ramp, frac, frac32 = (np.concatenate(r) for r in zip(*ramps))
+        j1, ramp, frac, frac32 = (np.concatenate(r) for r in zip(*ramps, strict=True))
         cum = f0_start[piece].T * j1
         if gliding:
             cum += df[piece].T * ramp

@@ -54,6 +54,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
 from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -61,7 +62,7 @@ import mido  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "instrument_agent"))
-from _perform_support import make_personality  # noqa: E402
+from _perform_support import StepDecoder, make_personality  # noqa: E402
 
 from instrument_agent.decoder import DecoderShape  # noqa: E402
 from instrument_agent.engine import Engine  # noqa: E402
@@ -121,7 +122,8 @@ def _engine(bundle, decoder, sample_rate):
 def offline(
     bundle, decoder, voices: int, seconds: float, sample_rate: int, block: int = OFFLINE_BLOCK
 ) -> tuple[float, float]:
-    """(× real time by CPU time, × real time by wall time) of an offline render, in the engine calls ``amadeus play`` makes."""
+    """(× real time by CPU time, × real time by wall time) of an offline render, in the engine calls
+    ``amadeus play`` makes."""
     engine = _engine(bundle, decoder, sample_rate)
     for at, msg in _notes(voices, seconds, sample_rate):
         engine.send(msg, at=at)
@@ -302,7 +304,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="amadeus-bench-"))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"Amadeus instrument agent performance (one core; load average {load:.1f} on {os.cpu_count()} cores; best of {repeats} runs)\n"
+        f"Amadeus instrument agent performance (one core; load average {load:.1f} on {os.cpu_count()} cores; "
+        f"best of {repeats} runs)\n"
     )
     from instrument_agent.decoder import NumpyDecoder, TFLiteDecoder
 
@@ -313,7 +316,7 @@ def main() -> None:
         saved = next(work.glob("*-saved"))
         h = shape.n_harmonics
         decoders = {
-            "tensorflow SavedModel": _SavedModelDecoder(saved, shape),
+            "tensorflow SavedModel": StepDecoder(_SavedModelDecoder(saved, shape)),
             "agent numpy": NumpyDecoder(bundle.file("decoder.npz"), h),
             "agent tflite": TFLiteDecoder(bundle.file("decoder.tflite"), h),
         }
@@ -346,7 +349,7 @@ def main() -> None:
         for sample_rate in (16000, 48000):
             for voices in (1, 16):
                 rates = {
-                    name: _best(lambda: offline(bundle, dec, voices, seconds, sample_rate), repeats)
+                    name: _best(partial(offline, bundle, dec, voices, seconds, sample_rate), repeats)
                     for name, dec in decoders.items()
                 }
                 base = rates["tensorflow SavedModel"][0]
@@ -359,11 +362,12 @@ def main() -> None:
                 )
         for backend in ("numpy", "tflite"):
             for voices, expression in ((1, False), (8, False), (16, False), (16, True)):
-                r = _best(lambda: streaming(bundle, voices, seconds, backend=backend, expression=expression), repeats)
+                r = _best(partial(streaming, bundle, voices, seconds, backend=backend, expression=expression), repeats)
                 what = f"{voices:2d} voices" + (", pressure + bend every block" if expression else "")
                 print(
-                    f"  streaming 48 kHz / 128 samples ({backend}), {what}: p50 {100 * r['p50']:.1f} %, p99 {100 * r['p99']:.1f} %, "
-                    f"max {100 * r['max']:.1f} % of the 2.67 ms block [wall p50 {100 * r['wall p50']:.1f} %, p99 {100 * r['wall p99']:.1f} %]"
+                    f"  streaming 48 kHz / 128 samples ({backend}), {what}: p50 {100 * r['p50']:.1f} %, "
+                    f"p99 {100 * r['p99']:.1f} %, max {100 * r['max']:.1f} % of the 2.67 ms block "
+                    f"[wall p50 {100 * r['wall p50']:.1f} %, p99 {100 * r['wall p99']:.1f} %]"
                 )
         lat = latency(bundle)
         budget = 1000 * 128 / 48000 + 1000 / frame_rate

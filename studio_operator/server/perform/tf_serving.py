@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from instrument_agent.audio import resample
+from instrument_agent.dsp import db_to_amplitude
 from studio_operator.server.errors import UnavailableError
 
 __all__ = ["TFServingRenderer", "midi_to_lanes"]
@@ -154,4 +155,4 @@ class TFServingRenderer:
             raise UnavailableError(f"TensorFlow Serving model {request.model_spec.name!r} returned no 'audio' output")
         audio = _array(response.outputs["audio"]).reshape(f0.shape[0], -1).sum(axis=0)
         audio = resample(audio, engine.model_sample_rate, engine.sample_rate)
-        return (audio * np.float32(10.0 ** (engine.player_profile.gain_db / 20.0))).astype(np.float32)
+        return (audio * np.float32(db_to_amplitude(engine.player_profile.gain_db))).astype(np.float32)
