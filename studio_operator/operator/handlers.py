@@ -300,7 +300,10 @@ class PracticeOperator:
                 kopf.event(body, type="Warning", reason="RegistryUnavailable", message=str(exc))
                 return
             if published is None:
-                message = f"run {run.run_id} succeeded but published no version of {request.deu!r} (evaluation gates not passed?)"
+                message = (
+                    f"run {run.run_id} succeeded but published no version of {request.deu!r} "
+                    "(evaluation gates not passed?)"
+                )
                 self._fail(body, patch, status, "NoVersionPublished", message, generation)
                 return
             message = f"deu {request.deu!r} version {published.version}"

@@ -249,7 +249,8 @@ async def _bench(count: int) -> None:
             if time.perf_counter() - last_report > 5:
                 last_report = time.perf_counter()
                 print(
-                    f"  {last_report - t0:6.1f} s: {submitted}/{count} submitted, operator RSS {_rss_mb(process.pid):.0f} MB",
+                    f"  {last_report - t0:6.1f} s: {submitted}/{count} submitted, "
+                    f"operator RSS {_rss_mb(process.pid):.0f} MB",
                     flush=True,
                 )
             if time.perf_counter() - t0 > 900:
@@ -296,11 +297,13 @@ async def _bench(count: int) -> None:
     print(f"Practices created at once:            {count} (POSTs took {create_seconds:.2f} s)")
     print(f"all submitted after:                  {total:.2f} s   (target: 60 s)")
     print(
-        f"create -> run created, p50 / p99:     {p(0.5):.2f} s / {p(0.99):.2f} s   (mean {statistics.mean(latencies):.2f} s)"
+        f"create -> run created, p50 / p99:     {p(0.5):.2f} s / {p(0.99):.2f} s   "
+        f"(mean {statistics.mean(latencies):.2f} s)"
     )
     print(f"baseline, {count} runs straight to KFP: {baseline:.2f} s  -> operator / baseline = {total / baseline:.1f}x")
     print(
-        f"operator process RSS:                 {rss_before:.0f} MB before, {rss_peak:.0f} MB peak (+{rss_peak - rss_before:.0f} MB)"
+        f"operator process RSS:                 {rss_before:.0f} MB before, {rss_peak:.0f} MB peak "
+        f"(+{rss_peak - rss_before:.0f} MB)"
     )
     print(
         f"operator killed (SIGKILL) after:       {restarted_at} submissions ({stopped_with} when it was gone); "

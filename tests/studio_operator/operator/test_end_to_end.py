@@ -1,4 +1,4 @@
-"""End to end: create a Practice → the operator submits the real pipeline → the run executes → Succeeded with the new version."""
+"""End to end: create a Practice → the operator submits the real pipeline → the run executes → Succeeded."""
 
 from __future__ import annotations
 
