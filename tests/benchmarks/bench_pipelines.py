@@ -70,7 +70,8 @@ def bench_overhead(work: Path) -> None:
     print(f"imitation, 12 s of audio, {TINY['steps']} steps (tiny model):")
     print(f"  embedded runner   {embedded:6.1f} s   1.00x")
     print(
-        f"  kfp.local         {kfp_local:6.1f} s   {kfp_local / embedded:.2f}x  (overhead {kfp_local - embedded:+.1f} s)"
+        f"  kfp.local         {kfp_local:6.1f} s   {kfp_local / embedded:.2f}x"
+        f"  (overhead {kfp_local - embedded:+.1f} s)"
     )
 
 
@@ -103,7 +104,8 @@ def bench_feedback(work: Path) -> None:
         return transfer_timbre(engine, f0, loudness)[: len(f0) * sr // fr]
 
     print(
-        "feedback: performance played bright (+4 dB/oct) in 0-4 s and dull (-6 dB/oct) in 4-8 s; liked 1-3 s, disliked 5-7 s"
+        "feedback: performance played bright (+4 dB/oct) in 0-4 s and dull (-6 dB/oct) in 4-8 s; "
+        "liked 1-3 s, disliked 5-7 s"
     )
     for liked_tilt, disliked_tilt in ((4.0, -6.0), (-6.0, 4.0)):
         a, b = default_player_profile(), default_player_profile()
@@ -123,11 +125,12 @@ def bench_feedback(work: Path) -> None:
         before = spectral_centroid_hz(render(bundle, bundle.manifest.player_profile)[5 * sr : 7 * sr], sr)
         after = spectral_centroid_hz(render(new, new.manifest.player_profile)[5 * sr : 7 * sr], sr)
         closed = (abs(before - liked) - abs(after - liked)) / abs(before - liked)
+        away = abs(after - disliked) / max(abs(before - disliked), 1e-9)
         print(
             f"  liked tilt {liked_tilt:+.0f}: centroid liked {liked:6.0f} Hz, disliked {disliked:6.0f} Hz; "
             f"disliked region rendered before {before:6.0f} Hz, after {after:6.0f} Hz "
             f"(tilt {knobs['previous_knobs']['harmonic_tilt']:+.2f} -> {knobs['knobs']['harmonic_tilt']:+.2f}); "
-            f"distance to liked closed {closed:.2f}, distance to disliked x{abs(after - disliked) / max(abs(before - disliked), 1e-9):.2f}; {seconds:.1f} s"
+            f"distance to liked closed {closed:.2f}, distance to disliked x{away:.2f}; {seconds:.1f} s"
         )
 
 
