@@ -93,7 +93,10 @@ def run_train(
     """
     from pipelines import stages
 
-    with _session(registry_uri, mlflow_tracking_uri) as session, tempfile.TemporaryDirectory() as work:
+    with (
+        _session(registry_uri, mlflow_tracking_uri) as session,
+        tempfile.TemporaryDirectory(prefix="amadeus-train-") as work,
+    ):
         parent = 0 if new else session.parent(deu, base_version)
         export_dir = stages.train(
             features_dir,
@@ -233,7 +236,10 @@ def run_feedback(
     regions = regions_from_json(_json(feedback_regions_json, "feedback_regions_json") or [])
     if not performance_uri:
         raise ValueError("pipeline parameter performance_uri: the feedback practice needs the judged performance")
-    with _session(registry_uri, mlflow_tracking_uri) as session, tempfile.TemporaryDirectory() as work:
+    with (
+        _session(registry_uri, mlflow_tracking_uri) as session,
+        tempfile.TemporaryDirectory(prefix="amadeus-feedback-in-") as work,
+    ):
         parent = session.fetch(deu, session.parent(deu, base_version, required=True))
         (path,) = fetch_inputs([performance_uri], work)
         result = stages.feedback(

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from instrument_agent.proto import personality_pb2
+
+if TYPE_CHECKING:
+    from pipelines.feedback import Region
 
 __all__ = ["NothingToTuneError", "PracticeRequest", "PracticeResult", "Progress"]
 
@@ -51,7 +54,7 @@ class PracticeRequest:
     base_version: int = 0
     new: bool = False
     performance: str | Path = ""
-    regions: Sequence[Any] = ()
+    regions: Sequence[Region] = ()
     feedback_steps: int = 60
     practice_id: str = ""
     runner: str = "embedded"
