@@ -91,10 +91,13 @@ def run(instrument: str, minutes: float, audio_minutes: float, folder: Path, con
     figures = {"other soundfont": spectral_loss(holdout.audio, other_audio, **loss_args)}
     has_core = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
     if has_core:
-        from pipelines.practice import run_imitation
+        from instrument_agent.personality.store import PersonalityStore
+        from pipelines.practice import PracticeRequest, run_practice
 
         started = time.process_time()
-        manifest = run_imitation(instrument, [learn], resolved, home=folder / "home", progress=True, new=True)
+        request = PracticeRequest(instrument, audio=[learn], learner_profile=resolved, new=True, progress=True)
+        practised = run_practice("imitation", request, folder / "home")
+        manifest = PersonalityStore(folder / "home").get(instrument, practised.version).manifest
         figures["cpu seconds"] = time.process_time() - started
         figures.update(
             learned=manifest.metrics["eval/spectral_loss"],

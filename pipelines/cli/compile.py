@@ -1,4 +1,4 @@
-"""``amadeus pipelines compile`` (register with :func:`register`). Only typer/rich at import time."""
+"""``amadeus pipelines compile``: the practice pipelines as Kubeflow Pipelines IR YAML."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-__all__ = ["register"]
+__all__ = ["pipelines_app"]
 
 _console = Console(stderr=True)
 
+pipelines_app = typer.Typer(help="Kubeflow Pipelines definitions of the practices.", no_args_is_help=True)
 
+
+@pipelines_app.command("compile")
 def compile_command(
     type_: Annotated[str, typer.Option("--type", "-t", help="imitation | tuning | feedback.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the KFP IR YAML.")],
@@ -63,10 +66,3 @@ def compile_command(
     except UnknownPracticeTypeError as exc:
         raise typer.BadParameter(str(exc), param_hint="--type") from None
     _console.print(f"[green]wrote[/green] {path}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``pipelines`` group (``compile``) to the ``amadeus`` app."""
-    group = typer.Typer(help="Kubeflow Pipelines definitions of the practices.", no_args_is_help=True)
-    group.command("compile")(compile_command)
-    app.add_typer(group, name="pipelines")

@@ -257,3 +257,20 @@ def test_friendly_forms_still_parse(tmp_path, monkeypatch, capsys):
     ):
         result = runner.invoke(_app(), ["practice", *args])
         assert result.exit_code == 2 and message in " ".join(result.output.split()), (args, result.output)
+
+
+def test_malformed_region_is_a_usage_error(tmp_path):
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(
+        _app(),
+        ["practice", "feedback", "--deu", "viola", "--performance", str(tmp_path / "p.wav"), "--good", "1.0to2.0"],
+    )
+    assert result.exit_code == 2 and "expected START-END" in result.output
+
+
+def test_tuning_changes_must_be_json(tmp_path):
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(_app(), ["practice", "tuning", "--deu", "viola", "--player", "{tilt"])
+    assert result.exit_code == 2 and "must be JSON objects" in result.output

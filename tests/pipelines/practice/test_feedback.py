@@ -1,5 +1,6 @@
-"""The feedback practice end to end: a real performance (rendered by the agent's engine, written
-as WAV), marked regions, a new version whose rendering moves toward the liked sound."""
+"""The feedback practice end to end (``run_practice("feedback", ...)``): a real performance
+(rendered by the agent's engine, written as WAV), marked regions, a new version whose rendering
+moves toward the liked sound."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.profiles import default_player_profile
 from instrument_agent.proto import personality_pb2
 from instrument_agent.render import transfer_timbre
-from pipelines.feedback import FeedbackRegionError, parse_region, run_feedback, spectral_centroid_hz
-from pipelines.registry import LocalRegistry, Registry
+from pipelines.feedback import FeedbackRegionError, parse_region, spectral_centroid_hz
+from pipelines.practice import PracticeRequest, run_practice
 
 SR, FR = 16000, 50
 
@@ -62,18 +63,19 @@ def judged(make_bundle, tmp_path):
 @pytest.mark.slow
 def test_feedback_moves_the_centroid_toward_the_liked_region(judged, tmp_path):
     bundle, path, performance, (f0, loudness) = judged
-    registry = Registry(LocalRegistry(tmp_path / "home"))
-    result = run_feedback(
-        "viola", path, [parse_region("1.0-2.5", "good"), parse_region("4.0-5.0", "bad")], registry=registry, steps=40
-    )
+    regions = [parse_region("1.0-2.5", "good"), parse_region("4.0-5.0", "bad")]
+    request = PracticeRequest("viola", performance=path, regions=regions, feedback_steps=40)
+    result = run_practice("feedback", request, tmp_path / "home")
+    knobs = result.steps["feedback"]["knobs"]
 
     assert result.version == 2 and result.parent_version == 1
-    assert result.knobs["harmonic_tilt"] > 1.5  # brighter, toward the liked +4 dB/oct
+    assert knobs["harmonic_tilt"] > 1.5  # brighter, toward the liked +4 dB/oct
     store = PersonalityStore(tmp_path / "home")
     new = store.get("viola", 2)
+    assert new.digest == result.digest
     assert new.manifest.practice.kind == personality_pb2.PracticeRecord.FEEDBACK
     assert json.loads(new.manifest.practice.params["regions"])[1] == {"start": 4.0, "end": 5.0, "label": "bad"}
-    assert new.manifest.player_profile.harmonic_tilt == pytest.approx(result.knobs["harmonic_tilt"], abs=1e-3)
+    assert new.manifest.player_profile.harmonic_tilt == pytest.approx(knobs["harmonic_tilt"], abs=1e-3)
     assert [e.sha256 for e in new.manifest.files] == [
         e.sha256 for e in bundle.manifest.files
     ]  # same model, no training
@@ -84,18 +86,23 @@ def test_feedback_moves_the_centroid_toward_the_liked_region(judged, tmp_path):
     before = spectral_centroid_hz(_span(_render(bundle, bundle.manifest.player_profile, f0, loudness), 4.0, 5.0), SR)
     after = spectral_centroid_hz(_span(_render(new, new.manifest.player_profile, f0, loudness), 4.0, 5.0), SR)
     assert disliked < before < liked
-    # Stated margin: at least half of the distance to the liked centroid is closed, and it moves away from the disliked one.
+    # Stated margin: at least half of the distance to the liked centroid is closed,
+    # and it moves away from the disliked one.
     assert abs(after - liked) <= 0.5 * abs(before - liked), (liked, disliked, before, after)
     assert abs(after - disliked) > abs(before - disliked)
 
 
 def test_regions_are_checked(judged, tmp_path):
     _, path, _, _ = judged
-    registry = Registry(LocalRegistry(tmp_path / "home"))
+    home = tmp_path / "home"
     with pytest.raises(FeedbackRegionError, match="only 6.00 s long"):
-        run_feedback("viola", path, [parse_region("5.0-7.5", "good")], registry=registry)
+        run_practice(
+            "feedback", PracticeRequest("viola", performance=path, regions=[parse_region("5.0-7.5", "good")]), home
+        )
     with pytest.raises(FeedbackRegionError, match="at least one liked region"):
-        run_feedback("viola", path, [parse_region("1.0-2.0", "bad")], registry=registry)
+        run_practice(
+            "feedback", PracticeRequest("viola", performance=path, regions=[parse_region("1.0-2.0", "bad")]), home
+        )
     with pytest.raises(FeedbackRegionError, match="expected START-END"):
         parse_region("1.0..2.0", "good")
     with pytest.raises(FeedbackRegionError, match="end must come after"):

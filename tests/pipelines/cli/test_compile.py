@@ -6,7 +6,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from pipelines.kfp_pipelines.cli import register
+from pipelines.cli import register
 
 
 def _app() -> typer.Typer:

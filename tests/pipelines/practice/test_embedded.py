@@ -1,6 +1,6 @@
 """The embedded runner: the practice graphs walked in-process (one binding per graph step,
-resumable markers, branches), and the imitation practice end to end with a tiny
-learnerProfile: a verifiable version in a temporary store whose steps and wiring are
+resumable markers, branches), and the imitation practice end to end (``run_practice``) with
+a tiny learnerProfile: a verifiable version in a temporary store whose steps and wiring are
 the compiled KFP pipeline's, resumption after an interrupt, and a failed practice that
 leaves the store's last good version alone."""
 
@@ -20,7 +20,7 @@ from instrument_agent.proto import personality_pb2
 from pipelines.data import NoVoicedFramesError
 from pipelines.demo import bowed_string, practice_score
 from pipelines.kfp_pipelines import compile_practice_pipeline, compiled_wiring
-from pipelines.practice import InProcessSteps, execute_graph, run_imitation
+from pipelines.practice import InProcessSteps, PracticeRequest, execute_graph, run_practice
 from pipelines.stages.graph import GRAPHS, IMITATION, Branch, Const, GraphError, Out, Param, PipelineGraph, Step
 
 _HAS_CORE = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
@@ -140,15 +140,17 @@ def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
 def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     home = tmp_path / "home"
     stages_seen = []
-    first = run_imitation(
+    request = PracticeRequest(
         "violin",
-        [recording],
-        dict(TINY, steps=10),
-        home=home,
+        audio=[recording],
+        learner_profile=dict(TINY, steps=10),
         progress=lambda **f: stages_seen.append((f["stage"], f["message"])),
     )
+    result = run_practice("imitation", request, home)
     store = PersonalityStore(home)
-    bundle = store.get("violin", first.version)  # verifies every file digest
+    bundle = store.get("violin", result.version)  # verifies every file digest
+    first = bundle.manifest
+    assert result.digest == bundle.digest and result.metrics == dict(first.metrics)
     assert first.version == 1 and first.parent_version == 0
     assert {"eval/spectral_loss", "baseline/sine", "baseline/harmonic_1_over_k"} <= set(first.metrics)
     assert first.practice.data_digests[0] and first.feature_stats.f0_hz_max > first.feature_stats.f0_hz_min > 0
@@ -165,8 +167,9 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     assert list(dict.fromkeys(s for s, _ in stages_seen)) == [s.name for s in IMITATION.steps()]
 
     # "Interrupted" after 10 steps: the same practice with 20 steps continues from the checkpoint.
-    second = run_imitation("violin", [recording], TINY, home=home, progress=False)
-    assert second.version == 2 and second.parent_version == 1
+    again = run_practice("imitation", PracticeRequest("violin", audio=[recording], learner_profile=TINY), home)
+    second = store.get("violin", again.version).manifest
+    assert second.version == 2 and second.parent_version == 1 and again.parent_version == 1
     workdirs = sorted((home / "practice" / "violin").iterdir())
     assert len(workdirs) == 2
     train_info = json.loads((workdirs[-1] / "train" / "train.json").read_text())
@@ -177,11 +180,13 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
 @pytest.mark.slow
 def test_failed_practice_keeps_the_last_good_version(recording, tmp_path):
     home = tmp_path / "home"
-    good = run_imitation("violin", [recording], dict(TINY, steps=5), home=home, progress=False)
+    good = run_practice(
+        "imitation", PracticeRequest("violin", audio=[recording], learner_profile=dict(TINY, steps=5)), home
+    )
     noise = tmp_path / "noise.wav"
     soundfile.write(str(noise), np.random.default_rng(0).uniform(-0.3, 0.3, 5 * 16000).astype(np.float32), 16000)
     with pytest.raises(NoVoicedFramesError, match="noise.wav"):
-        run_imitation("violin", [noise], dict(TINY, steps=5), home=home, progress=False)
+        run_practice("imitation", PracticeRequest("violin", audio=[noise], learner_profile=dict(TINY, steps=5)), home)
     store = PersonalityStore(home)
     assert store.latest_version("violin") == good.version
     store.get("violin")
