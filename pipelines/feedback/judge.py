@@ -71,19 +71,15 @@ class Judgement:
 
 
 def _load(path: str | Path, sample_rate: int) -> np.ndarray:
-    import soundfile
+    """The performance as mono float32 ``[n]`` at ``sample_rate`` Hz (the project's one loader)."""
+    from instrument_agent.audio import AudioFileError, read_mono
 
     try:
-        audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (OSError, RuntimeError, soundfile.LibsndfileError) as exc:
-        raise PerformanceReadError(f"{path}: cannot read the performance audio ({exc})") from None
-    audio = audio.mean(axis=1)
-    if audio.size == 0 or not np.any(audio):
+        audio = read_mono(path, sample_rate).audio
+    except AudioFileError as exc:
+        raise PerformanceReadError(str(exc)) from None
+    if not np.any(audio):
         raise PerformanceReadError(f"{path}: the performance is silent")
-    if rate != sample_rate:
-        import librosa
-
-        audio = librosa.resample(audio, orig_sr=rate, target_sr=sample_rate).astype(np.float32)
     return audio
 
 
