@@ -29,7 +29,7 @@ def test_score_covers_range_and_dynamics_and_fills_the_time():
     pitches = [n.pitch for n in notes]
     assert min(pitches) >= 50 and max(pitches) <= 79 and max(pitches) - min(pitches) >= 20
     assert min(n.dynamic for n in notes) < 0.3 and max(n.dynamic for n in notes) > 0.8
-    assert all(a.end_s <= b.start_s + 1e-9 for a, b in zip(notes, notes[1:]))
+    assert all(a.end_s <= b.start_s + 1e-9 for a, b in zip(notes, notes[1:], strict=False))
     assert practice_score(60.0, seed=3) == practice_score(60.0, seed=3)
 
 

@@ -36,5 +36,5 @@ def test_states_and_gradients_match_keras_gru():
     grads = tape.gradient(loss, variables)
 
     np.testing.assert_allclose(states.numpy(), reference.numpy(), atol=1e-6)
-    for got, want in zip(grads, grads_ref):
+    for got, want in zip(grads, grads_ref, strict=True):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)

@@ -1,9 +1,11 @@
+
 """The embedded backend: practices run in runner processes, their state lives on disk,
 any studio on the same home can report them, limits hold per tenant, and no failed
 practice ever publishes a version."""
 
 from __future__ import annotations
 
+import collections
 import time
 
 import grpc
@@ -19,10 +21,8 @@ Phase = studio_pb2.PracticeProgress.Phase
 
 
 def _final(client, practice_id, timeout=30.0):
-    progress = None
-    for progress in client.watch(practice_id, timeout=timeout):
-        pass
-    return progress
+    last = collections.deque(client.watch(practice_id, timeout=timeout), maxlen=1)  # the final progress
+    return last[0] if last else None
 
 
 def test_a_player_profile_tuning_publishes_a_new_version(client_for, cello_bundle):
