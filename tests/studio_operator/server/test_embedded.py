@@ -1,4 +1,3 @@
-
 """The embedded backend: practices run in runner processes, their state lives on disk,
 any studio on the same home can report them, limits hold per tenant, and no failed
 practice ever publishes a version."""
