@@ -167,7 +167,8 @@ class LivePerformance:
             raise AudioDeviceError(f"sounddevice is not installed ({exc}); pip install 'amadeus[agent]'") from None
         except OSError as exc:
             raise AudioDeviceError(
-                f"no audio output: the PortAudio library is missing ({exc}); on Debian/Ubuntu: sudo apt-get install libportaudio2"
+                f"no audio output: the PortAudio library is missing ({exc}); "
+                "on Debian/Ubuntu: sudo apt-get install libportaudio2"
             ) from None
         try:
             sounddevice.query_devices(kind="output")
