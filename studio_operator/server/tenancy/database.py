@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ __all__ = ["DATABASE_FILE", "current_revision", "default_url", "head_revision", 
 DATABASE_FILE = "studio.db"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_ID = 0x616D6164  # "amad": the advisory lock id of a migration
+_IN_PROCESS = threading.Lock()  # alembic's context is process-global: one migration per process at a time
 
 
 def default_url(home: str | Path) -> str:
@@ -80,7 +82,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision`` (idempotent: a database already there is left as is)."""
-    with engine.begin() as connection:
+    with _IN_PROCESS, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
         command.upgrade(_config(connection), revision)
