@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from instrument_agent.cli.output import console, fail
+
+if TYPE_CHECKING:
+    from studio_operator.server.tenancy import AccountStore, Ledger
 
 __all__ = ["DatabaseOpt", "amas_app", "token_app", "usage_command"]
 
@@ -40,7 +43,7 @@ PlansOpt = Annotated[Optional[Path], typer.Option("--plans", help="Plans file (d
 DaysOpt = Annotated[Optional[float], typer.Option(help="Expire after this many days.")]
 
 
-def _open(database: str | None, home: Path | None, plans: Path | None = None):  # type: ignore[no-untyped-def]
+def _open(database: str | None, home: Path | None, plans: Path | None = None) -> tuple[AccountStore, Ledger]:
     from instrument_agent.personality.home import amadeus_home
     from studio_operator.server.tenancy import AccountStore, Ledger, PlanBook, default_url, migrate, open_engine
 
@@ -139,7 +142,7 @@ def amas_import(
 class _TokenGroup(TyperGroup):
     """``token ALICE --tokens FILE`` (the tokens-file command of earlier studios) means ``token file ...``."""
 
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["file", *args]
         return super().parse_args(ctx, args)

@@ -20,6 +20,7 @@ from studio_operator.server.tenancy import (
     RateLimiter,
     TenantDirectory,
 )
+from studio_operator.server.tenancy.admission import Metadata
 
 __all__ = ["Door", "peer_host"]
 
@@ -49,7 +50,7 @@ class Door:
         self.limiter = limiter or RateLimiter()
         self.backoff = backoff or AuthBackoff()
 
-    def admit(self, metadata, peer: str | None) -> Grant:  # type: ignore[no-untyped-def]
+    def admit(self, metadata: Metadata, peer: str | None) -> Grant:
         """The call's grant, or a :class:`StudioError` (UNAUTHENTICATED, RESOURCE_EXHAUSTED) to end it with."""
         host = peer_host(peer)
         wait = self.backoff.locked_for(host) if self.directory.enabled else 0.0

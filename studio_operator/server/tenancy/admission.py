@@ -25,13 +25,16 @@ from studio_operator.server.tenancy.accounts import AccountStore, Grant
 from studio_operator.server.tenancy.plans import UNLIMITED, Plan
 from studio_operator.server.tenancy.quotas import QuotaExceededError
 
-__all__ = ["SINGLE_USER", "AuthBackoff", "RateLimiter", "TenantDirectory", "bearer_digest"]
+Metadata = Iterable[tuple[str, str | bytes]] | None
+"""A call's invocation metadata: (key, value) pairs."""
+
+__all__ = ["SINGLE_USER", "Metadata", "AuthBackoff", "RateLimiter", "TenantDirectory", "bearer_digest"]
 
 SINGLE_USER = Grant("", UNLIMITED, None)
 """The grant of every call to a single-user studio (no amas in the database)."""
 
 
-def bearer_digest(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
+def bearer_digest(metadata: Metadata) -> str:
     """sha256 hex of the ``authorization: Bearer <token>`` metadata's token.
 
     Raises:
@@ -75,7 +78,7 @@ class TenantDirectory:
         self.reload()
         return True
 
-    def authenticate(self, metadata, *, now: _dt.datetime | None = None) -> Grant:  # type: ignore[no-untyped-def]
+    def authenticate(self, metadata: Metadata, *, now: _dt.datetime | None = None) -> Grant:
         """The grant of a call's bearer token.
 
         Raises:
