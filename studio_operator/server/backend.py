@@ -187,7 +187,8 @@ class PracticeMeasurer(Protocol):
 
     def practice_seconds(self, ama: str, practice_id: str) -> float | None:
         """Elapsed seconds the practice's runners measured, every attempt summed (a resumed practice ran
-        several times); None when nothing was measured. Read once the practice is terminal.
+        several times); 0.0 when it never ran; None while the measurement is not complete yet (a runner
+        that reported the end but has not exited): asked again later. Read once the practice is terminal.
 
         Raises:
             NotFoundError: no such practice for this ama.

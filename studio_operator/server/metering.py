@@ -72,10 +72,12 @@ class UsageMeter:
             return False
         plan = self._plan(ama)
         key = f"practice/{ama}/{practice_id}"
-        seconds = (
-            self.backend.practice_seconds(ama, practice_id) if isinstance(self.backend, PracticeMeasurer) else None
-        )
-        entries = [UsageEntry(f"{key}/seconds", ama, plan, f"practice_{device}_seconds", seconds or 0.0, subject=phase)]
+        seconds = 0.0
+        if isinstance(self.backend, PracticeMeasurer):
+            seconds = self.backend.practice_seconds(ama, practice_id)
+            if seconds is None:  # its runner has not exited yet: measure it at the next sweep
+                return False
+        entries = [UsageEntry(f"{key}/seconds", ama, plan, f"practice_{device}_seconds", seconds, subject=phase)]
         if phase == "SUCCEEDED" and progress.version:
             try:
                 bundle = self.backend.store(ama).bundle_path(progress.deu, progress.version)

@@ -4,6 +4,7 @@ call, a second replica or a restarted one."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -75,8 +76,21 @@ def test_each_runner_attempt_is_measured_and_an_unreaped_one_counts_to_the_last_
         assert reap_measured(child, directory, timeout=10) and child.returncode == 0
     total = practice_seconds(directory)
     assert 0.6 <= total < 5.0
-    (directory / "attempts.jsonl").open("a").write('{"pid": 1, "started": %f}\n' % (time.time() - 100))
-    (directory / "status.json").write_text(
-        f'{{"updated": "{time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}"}}'
-    )
-    assert practice_seconds(directory) == pytest.approx(total + 100, abs=2)  # its studio died before reaping it
+    assert practice_seconds(tmp_path) == 0.0  # never ran
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        attempt_started(directory, live.pid)
+        assert practice_seconds(directory) is None  # its runner has not exited: not measured yet
+    finally:
+        live.kill()
+        assert reap_measured(live, directory, timeout=10)
+    total += json.loads((directory / "attempts.jsonl").read_text().splitlines()[-1])["elapsed_s"]
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a runner whose studio died before reaping it: a start line only, and the process is gone
+    with (directory / "attempts.jsonl").open("a") as handle:
+        handle.write(json.dumps({"pid": gone.pid, "started": time.time() - 100}) + "\n")
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    (directory / "status.json").write_text(json.dumps({"updated": now}))
+    assert practice_seconds(directory) == pytest.approx(total + 100, abs=2)  # counted to the last update

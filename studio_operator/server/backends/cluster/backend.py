@@ -194,14 +194,13 @@ class ClusterBackend:
         return self._progress(ama, self._read(self.namespace_of(ama), name))
 
     def practice_seconds(self, ama: str, practice_id: str) -> float | None:
-        """The Job's run time: the Practice's ``status.startTime`` to ``status.completionTime`` (the operator
-        copies them from the Job / KFP run); None while either is missing."""
+        """``status.startTime`` → ``completionTime`` (the operator's, from the Job / KFP run); 0.0: never started."""
         status = self._read(self.namespace_of(ama), validate_practice_name(practice_id)).get("status") or {}
-        try:
-            started = _dt.datetime.fromisoformat(str(status["startTime"]).replace("Z", "+00:00"))
-            finished = _dt.datetime.fromisoformat(str(status["completionTime"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError):
-            return None
+        if not (status.get("startTime") and status.get("completionTime")):
+            return None if status.get("startTime") else 0.0
+        started, finished = (
+            _dt.datetime.fromisoformat(str(status[k]).replace("Z", "+00:00")) for k in ("startTime", "completionTime")
+        )
         return max(0.0, (finished - started).total_seconds())
 
     def active_practices(self, ama: str) -> int:

@@ -4,7 +4,9 @@
 and one when it is reaped (``{"pid", "elapsed_s", "cpu_s"}``: wall seconds since the start,
 and user + system CPU seconds from ``wait4``). A resumed practice has several attempts; a
 runner whose studio died before reaping it has a start line only, and counts from its start
-to the practice's last status update.
+to the practice's last status update. While a runner that has no end line is still alive (it
+wrote its final status but has not exited and been reaped yet) the practice is still being
+measured: :func:`practice_seconds` answers None and the ledger asks again later.
 """
 
 from __future__ import annotations
@@ -74,12 +76,22 @@ def _started(directory: Path, pid: int) -> float | None:
     return starts[-1] if starts else None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def practice_seconds(directory: Path) -> float | None:
-    """Elapsed seconds over every attempt (None: no runner ever started)."""
+    """Elapsed seconds over every attempt (0.0: no runner ever started; None: one is still running)."""
     rows = _rows(directory)
-    if not rows:
-        return None
     ended = {r["pid"] for r in rows if "elapsed_s" in r}
+    if any("started" in r and r["pid"] not in ended and _alive(int(r["pid"])) for r in rows):
+        return None
     total = sum(float(r["elapsed_s"]) for r in rows if "elapsed_s" in r)
     try:
         last = _dt.datetime.fromisoformat(json.loads((directory / "status.json").read_text())["updated"]).timestamp()
