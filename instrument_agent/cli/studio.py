@@ -1,9 +1,11 @@
-"""``amadeus studio list | download | perform``: your personalities in a studio, through the light
+"""``amadeus studio list | download | perform | account``: your personalities (and your plan's usage) in a
+studio, through the light
 studio client (:mod:`instrument_agent.client.studio_client`; grpc loads inside the commands).
 
 The practice commands (``practice``, ``watch``) are in :mod:`.studio_practice`, the registrations
-(``add``, ``studios``, ``select``, ``remove``) in :mod:`.studios`; ``serve`` and ``token`` come from
-``studio_operator`` when the studio is installed. All of them share the one ``studio`` group
+(``add``, ``studios``, ``select``, ``remove``) in :mod:`.studios`; ``serve``, ``amas``, ``token`` and
+``usage`` (the operator's: they read the studio's database) come from ``studio_operator`` when the
+studio is installed. All of them share the one ``studio`` group
 (:func:`~instrument_agent.cli.groups.studio_group`).
 """
 
@@ -122,9 +124,44 @@ def perform_command(
     console.print(f"{response.deu} v{response.version}: {response.seconds:.2f} s → {out} ({response.renderer})")
 
 
+def account_command(
+    month: Annotated[str, typer.Option(help="YYYY-MM (UTC; default: this month).")] = "",
+    as_json: JsonOpt = False,
+    studio: StudioOpt = None,
+    token: TokenOpt = None,
+    tls: TlsOpt = False,
+    ca: CaOpt = None,
+) -> None:
+    """Your plan in the studio, its limits, and what you used this month (GetUsage)."""
+    from rich.table import Table
+
+    from instrument_agent.client.studio_client import StudioClientError
+
+    target = resolve_studio(studio, token, tls=tls, ca=ca)
+    try:
+        with target.client() as client:
+            report = client.usage(month)
+    except StudioClientError as exc:
+        fail(exc)
+    rows = [
+        {"meter": m.meter, "used": m.used, "unit": m.unit, "limit": m.limit if m.limited else None}
+        for m in report.meters
+    ]
+    resets = report.resets.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if as_json:
+        console.print_json(json.dumps({"plan": report.plan, "month": report.month, "resets": resets, "meters": rows}))
+        return
+    table = Table("meter", "used", "limit", title=f"plan {report.plan}, {report.month} (resets {resets})")
+    for row in rows:
+        limit = "unlimited" if row["limit"] is None else f"{row['limit']:,.0f} {row['unit']}"
+        table.add_row(row["meter"], f"{row['used']:,.1f} {row['unit']}", limit)
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``studio list|download|perform`` to the ``amadeus`` app's ``studio`` group."""
+    """Add ``studio list|download|perform|account`` to the ``amadeus`` app's ``studio`` group."""
     group = studio_group(app)
     group.command("list", rich_help_panel=PANEL)(list_command)
     group.command("download", rich_help_panel=PANEL)(download_command)
     group.command("perform", rich_help_panel=PANEL)(perform_command)
+    group.command("account", rich_help_panel=PANEL)(account_command)

@@ -283,6 +283,10 @@ class StudioClient:
             self._unary(self._stub.ListPersonalities, studio_pb2.ListPersonalitiesRequest(deu=deu)).personalities
         )
 
+    def usage(self, month: str = "") -> studio_pb2.UsageReport:
+        """Your plan, its limits and what you used in ``month`` (``YYYY-MM``; "" = this month)."""
+        return self._unary(self._stub.GetUsage, studio_pb2.GetUsageRequest(month=month))
+
     def get_personality(self, deu: str, version: int = 0, digest: str = "") -> studio_pb2.PersonalityInfo:
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
         return self._unary(self._stub.GetPersonality, studio_pb2.GetPersonalityRequest(ref=ref))

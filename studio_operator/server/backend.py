@@ -10,7 +10,9 @@ and :mod:`~studio_operator.server.server` use; two backends implement it:
 
 A backend that can stream a practice's changes itself also implements
 :class:`PracticeWatcher` (the cluster backend: a Kubernetes watch); for the others the
-servicer polls :meth:`StudioBackend.progress`.
+servicer polls :meth:`StudioBackend.progress`. A backend whose runners measure how long a
+practice ran implements :class:`PracticeMeasurer` (both do): the usage ledger bills those
+seconds once the practice's final progress is terminal.
 
 Errors are :class:`~studio_operator.server.errors.StudioError` subclasses (each carries
 its gRPC status); the personality store's own errors (``UnknownDeuError``,
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from instrument_agent.personality.store import VersionInfo
     from instrument_agent.proto import studio_pb2
 
-__all__ = ["PersonalityReader", "PracticeWatcher", "StudioBackend"]
+__all__ = ["PersonalityReader", "PracticeMeasurer", "PracticeWatcher", "StudioBackend"]
 
 
 @runtime_checkable
@@ -172,5 +174,24 @@ class PracticeWatcher(Protocol):
             InvalidRequestError: ``practice_id`` is not a practice id.
             NotFoundError: no such practice for this ama.
             UnavailableError: the Kubernetes API is unreachable.
+        """
+        ...
+
+
+@runtime_checkable
+class PracticeMeasurer(Protocol):
+    """A backend that knows how long a finished practice ran (what the usage ledger bills)."""
+
+    device: str
+    """Where this backend's practices run: ``"cpu"`` or ``"gpu"`` (the plan counts them apart)."""
+
+    def practice_seconds(self, ama: str, practice_id: str) -> float | None:
+        """Elapsed seconds the practice's runners measured, every attempt summed (a resumed practice ran
+        several times); 0.0 when it never ran; None while the measurement is not complete yet (a runner
+        that reported the end but has not exited): asked again later. Read once the practice is terminal.
+
+        Raises:
+            NotFoundError: no such practice for this ama.
+            UnavailableError: the Kubernetes API is unreachable (cluster).
         """
         ...

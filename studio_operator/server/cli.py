@@ -1,8 +1,9 @@
-"""``amadeus studio serve | token``: run a studio and make its tokens.
+"""``amadeus studio serve | amas | token | usage``: run a studio and manage its tenants.
 
-Server:   amadeus studio serve [--port 50051] [--metrics-port 9090] [--tokens tokens.yaml]
-                               [--backend embedded|cluster] [--tls-cert C --tls-key K]
-Tokens:   amadeus studio token ALICE --tokens tokens.yaml [--days 90]
+Server:   amadeus studio serve [--port 50051] [--metrics-port 9090] [--database URL] [--plans plans.yaml]
+                               [--backend embedded|cluster] [--tls-cert C --tls-key K] [--tokens tokens.yaml]
+Tenants:  amadeus studio amas add|list|disable|plan|import, amadeus studio token issue|rotate|revoke|file,
+          amadeus studio usage (:mod:`.admin_cli`: they read and write the database directly)
 
 Registered into the agent's ``studio`` group (:func:`instrument_agent.cli.groups.studio_group`),
 next to the client commands (``list``, ``practice``, ``download``...: :mod:`instrument_agent.cli.studio`).
@@ -20,8 +21,9 @@ import typer
 from instrument_agent.cli.groups import studio_group
 from instrument_agent.cli.options import HomeOpt
 from instrument_agent.cli.output import console, fail
+from studio_operator.server.admin_cli import DatabaseOpt, amas_app, token_app, usage_command
 
-__all__ = ["PANEL", "register"]
+__all__ = ["PANEL", "register", "studio_app"]
 
 PANEL = "Run a studio"
 
@@ -29,8 +31,11 @@ PANEL = "Run a studio"
 def serve_command(
     port: Annotated[int, typer.Option(help="gRPC port.")] = 50051,
     metrics_port: Annotated[int, typer.Option(help="Prometheus /metrics port (-1: off).")] = 9090,
+    database: DatabaseOpt = None,
+    plans: Annotated[Optional[Path], typer.Option(help="Plans file (default: the packaged plans.yaml).")] = None,
+    practice_device: Annotated[str, typer.Option(help="Where practices run: cpu or gpu (billed apart).")] = "cpu",
     tokens: Annotated[
-        Optional[Path], typer.Option(help="Tokens file (YAML, hashed tokens); none: single-user studio.")
+        Optional[Path], typer.Option(help="A tokens.yaml to import into the database at start (migration).")
     ] = None,
     backend: Annotated[
         str, typer.Option(help="embedded (local store + runner) or cluster (Practice resources).")
@@ -67,6 +72,8 @@ def serve_command(
 ) -> None:
     """Run the studio until Ctrl-C / SIGTERM (graceful: in-flight calls finish, running practices are re-queued).
 
+    With no amas in the database (amadeus studio amas add) the studio is single-user, without tokens.
+
     The cluster backend reads its S3 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     """
     from instrument_agent.personality.home import amadeus_home
@@ -77,6 +84,9 @@ def serve_command(
         host=host,
         port=port,
         metrics_port=None if metrics_port < 0 else metrics_port,
+        database=database,
+        plans=plans,
+        practice_device=practice_device,
         tokens=tokens,
         backend=backend,
         tls_cert=tls_cert,
@@ -109,25 +119,19 @@ def serve_command(
         fail(exc)
 
 
-def token_command(
-    ama: Annotated[str, typer.Argument(help="The ama (tenant) the token belongs to.")],
-    tokens: Annotated[Path, typer.Option(help="Tokens file to add the token's hash to.")],
-    days: Annotated[Optional[float], typer.Option(help="Expire after this many days.")] = None,
-) -> None:
-    """Create a bearer token for an ama; prints it once (only its sha256 is stored)."""
-    import datetime as dt
+def _add(group: typer.Typer) -> None:
+    group.command("serve", rich_help_panel=PANEL)(serve_command)
+    group.add_typer(amas_app, name="amas", rich_help_panel=PANEL)
+    group.add_typer(token_app, name="token", rich_help_panel=PANEL)
+    group.command("usage", rich_help_panel=PANEL)(usage_command)
 
-    from studio_operator.server.tenants import add_token
 
-    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
-    try:
-        console.print(add_token(tokens, ama, expires=expires))
-    except ValueError as exc:
-        fail(exc)
+studio_app = typer.Typer(
+    help="Run a studio and manage its tenants (the server's commands alone).", no_args_is_help=True
+)
+_add(studio_app)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``studio serve`` and ``studio token`` to the ``amadeus`` app's ``studio`` group."""
-    group = studio_group(app)
-    group.command("serve", rich_help_panel=PANEL)(serve_command)
-    group.command("token", rich_help_panel=PANEL)(token_command)
+    """Add ``studio serve | amas | token | usage`` to the ``amadeus`` app's ``studio`` group."""
+    _add(studio_group(app))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as _dt
 import json
 import shutil
 import threading
@@ -107,6 +108,7 @@ class ClusterBackend:
         request_timeout: float = 15.0,
         watch_timeout: float = 60.0,
         api_client=None,
+        device: str = "cpu",
     ):
         if not s3_endpoint:
             raise ValueError(
@@ -117,6 +119,7 @@ class ClusterBackend:
         self.home = Path(home)
         self.namespace = namespace
         self.metrics = metrics
+        self.device = device
         self.objects = ClusterObjectStore(
             s3_endpoint,
             bucket=s3_bucket,
@@ -189,6 +192,16 @@ class ClusterBackend:
     def progress(self, ama: str, practice_id: str) -> studio_pb2.PracticeProgress:
         name = validate_practice_name(practice_id)
         return self._progress(ama, self._read(self.namespace_of(ama), name))
+
+    def practice_seconds(self, ama: str, practice_id: str) -> float | None:
+        """``status.startTime`` → ``completionTime`` (the operator's, from the Job / KFP run); 0.0: never started."""
+        status = self._read(self.namespace_of(ama), validate_practice_name(practice_id)).get("status") or {}
+        if not (status.get("startTime") and status.get("completionTime")):
+            return None if status.get("startTime") else 0.0
+        started, finished = (
+            _dt.datetime.fromisoformat(str(status[k]).replace("Z", "+00:00")) for k in ("startTime", "completionTime")
+        )
+        return max(0.0, (finished - started).total_seconds())
 
     def active_practices(self, ama: str) -> int:
         """Practices of the ama not yet Succeeded / Failed / Cancelled (whoever created them)."""
