@@ -11,7 +11,7 @@ from instrument_agent.cli.personalities import personalities_table
 from instrument_agent.personality.store import VersionInfo
 from instrument_agent.proto import studio_pb2
 
-CLIENT = {"add", "download", "list", "perform", "practice", "remove", "select", "studios", "watch"}
+CLIENT = {"account", "add", "download", "list", "perform", "practice", "remove", "select", "studios", "watch"}
 
 
 def _tree(typer_app: typer.Typer) -> dict:
@@ -21,7 +21,7 @@ def _tree(typer_app: typer.Typer) -> dict:
 def test_one_studio_group_holds_the_client_and_the_server_commands():
     assert [group.name for group in app.registered_groups].count("studio") == 1
     commands = _tree(app)
-    assert set(commands["studio"].commands) == CLIENT | {"serve", "token"}
+    assert set(commands["studio"].commands) == CLIENT | {"serve", "token", "amas", "usage"}
     assert set(commands["operator"].commands) == {"run"}
     assert commands["studios"].hidden and set(commands["studios"].commands) == {"add", "list", "select", "remove"}
 
