@@ -6,7 +6,6 @@ leaves the store's last good version alone."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 from pathlib import Path
@@ -22,11 +21,6 @@ from pipelines.demo import bowed_string, practice_score
 from pipelines.kfp_pipelines import compile_practice_pipeline, compiled_wiring
 from pipelines.practice import InProcessSteps, PracticeRequest, execute_graph, run_practice
 from pipelines.stages.graph import GRAPHS, IMITATION, Branch, Const, GraphError, Out, Param, PipelineGraph, Step
-
-_HAS_CORE = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
-_needs_core = pytest.mark.skipif(
-    not _HAS_CORE, reason="the DDSP core (pipelines.training, pipelines.export) is not built yet"
-)
 
 TINY = {
     "sample_rate": 16000,
@@ -135,7 +129,6 @@ def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
         execute_graph(_TOY, {"seed": 1}, object(), tmp_path / "w")
 
 
-@_needs_core
 @pytest.mark.slow
 def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     home = tmp_path / "home"
@@ -176,7 +169,6 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     assert train_info
 
 
-@_needs_core
 @pytest.mark.slow
 def test_failed_practice_keeps_the_last_good_version(recording, tmp_path):
     home = tmp_path / "home"
