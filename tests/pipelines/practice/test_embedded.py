@@ -130,7 +130,7 @@ def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
+def test_practice_publishes_a_verified_version_and_continues_from_it(recording, tmp_path):
     home = tmp_path / "home"
     stages_seen = []
     request = PracticeRequest(
@@ -159,14 +159,14 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     assert [s for s, _ in stages_seen if s in markers][:1] == ["ingest"]
     assert list(dict.fromkeys(s for s, _ in stages_seen)) == [s.name for s in IMITATION.steps()]
 
-    # "Interrupted" after 10 steps: the same practice with 20 steps continues from the checkpoint.
+    # The next practice continues the deu: v2 starts from v1's weights in a work dir of its own and
+    # trains its 20 steps (an interrupted practice resuming in its work dir: tests/faults/).
     again = run_practice("imitation", PracticeRequest("violin", audio=[recording], learner_profile=TINY), home)
     second = store.get("violin", again.version).manifest
     assert second.version == 2 and second.parent_version == 1 and again.parent_version == 1
-    workdirs = sorted((home / "practice" / "violin").iterdir())
-    assert len(workdirs) == 2
-    train_info = json.loads((workdirs[-1] / "train" / "train.json").read_text())
-    assert train_info
+    assert Path(again.work_dir) != workdir and Path(again.work_dir).parent == workdir.parent
+    train_info = json.loads((Path(again.work_dir) / "train" / "train.json").read_text())
+    assert (train_info["start_step"], train_info["step"], train_info["steps_run"]) == (0, 20, 20)
 
 
 @pytest.mark.slow
