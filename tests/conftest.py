@@ -11,6 +11,7 @@ stale guard then fails CI instead of quietly passing it.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail the run on any skip that tests/allowed_skips.txt does not allow (the default when CI is set)",
     )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The bad-input sweep's count of generated cases per door (tests/support/_bad_input.py)."""
+    sweep = sys.modules.get("_bad_input")
+    if sweep is not None and sweep.CASES:
+        terminalreporter.section(f"bad-input sweep: {sum(sweep.CASES.values())} generated cases")
+        terminalreporter.write_line(", ".join(f"{door} {n}" for door, n in sorted(sweep.CASES.items())))
 
 
 def pytest_configure(config: pytest.Config) -> None:
