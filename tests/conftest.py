@@ -64,11 +64,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """The bad-input sweep's count of generated cases per door (tests/support/_bad_input.py)."""
+    """The bad-input sweep's generated cases per door, the fault injection's kill points per target."""
     sweep = sys.modules.get("_bad_input")
     if sweep is not None and sweep.CASES:
         terminalreporter.section(f"bad-input sweep: {sum(sweep.CASES.values())} generated cases")
         terminalreporter.write_line(", ".join(f"{door} {n}" for door, n in sorted(sweep.CASES.items())))
+    faults = sys.modules.get("_faults")  # tests/support/_faults.py, when the fault injection ran
+    if faults is not None and faults.KILLS:
+        terminalreporter.section(f"fault injection: {sum(faults.KILLS.values())} kill points survived")
+        terminalreporter.write_line(", ".join(f"{target} {n}" for target, n in sorted(faults.KILLS.items())))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -61,6 +61,22 @@ class _Marker:
         write_json(self.path, {"outputs": outputs, "inputs": wiring, "seconds": seconds})
 
 
+def _interruptible(binding: Callable[..., dict], inputs: dict[str, Any]) -> dict:
+    """``binding(**inputs)``, a Ctrl-C inside TensorFlow's C++ code kept a KeyboardInterrupt.
+
+    TensorFlow's pybind layer re-raises an interrupt that lands inside it as a RuntimeError
+    ("pybind11::error_already_set: MISMATCH ... REPLACED BY KeyboardInterrupt"; found by killing
+    a practice with SIGINT during the TFLite export, tests/pipelines/practice/test_faults.py).
+    It is still the ama's interrupt: the same command resumes.
+    """
+    try:
+        return binding(**inputs)
+    except RuntimeError as exc:
+        if "KeyboardInterrupt" in str(exc):
+            raise KeyboardInterrupt(str(exc).splitlines()[0]) from None
+        raise
+
+
 def execute_graph(
     graph: PipelineGraph,
     params: Mapping[str, Any],
@@ -112,7 +128,7 @@ def execute_graph(
             reused = done is not None
             if done is None:
                 started = time.perf_counter()
-                done = binding(**{name: value(source) for name, source in node.inputs.items()})
+                done = _interruptible(binding, {name: value(source) for name, source in node.inputs.items()})
                 missing = [n for n in (*node.outputs, *filter(None, [node.returns])) if n not in done]
                 if missing:
                     raise GraphError(f"step {node.name!r}: its in-process binding returned no {', '.join(missing)}")

@@ -117,6 +117,22 @@ def test_execute_graph_follows_the_wiring_branches_and_resumes(tmp_path):
     assert log.read_text().splitlines()[-1] == "even 8 x"
 
 
+def test_a_ctrl_c_tensorflow_rewrapped_is_still_an_interrupt_and_the_step_runs_again(tmp_path):
+    class Interrupted(_Bindings):
+        def odd(self, number):  # what TensorFlow's pybind layer raises for a Ctrl-C inside its C++ code
+            raise RuntimeError(
+                "pybind11::error_already_set: MISMATCH of original and normalized active exception types: "
+                "ORIGINAL InvalidArgumentError REPLACED BY KeyboardInterrupt: <EMPTY MESSAGE>"
+            )
+
+    log = tmp_path / "log.txt"
+    with pytest.raises(KeyboardInterrupt, match="REPLACED BY KeyboardInterrupt"):
+        execute_graph(_TOY, {"seed": 3}, Interrupted(log), tmp_path / "w")
+    assert (tmp_path / "w" / "make.done.json").is_file() and not (tmp_path / "w" / "odd.done.json").exists()
+    assert execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w")[0] == 7  # resumed
+    assert log.read_text().splitlines() == ["make 3", "odd 6"]
+
+
 def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
     class Missing:
         def make(self, seed):
