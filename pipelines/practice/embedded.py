@@ -20,6 +20,7 @@ through the store's atomic commit (and the registry's publish) in the last step.
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -62,16 +63,21 @@ class _Marker:
 
 
 def _interruptible(binding: Callable[..., dict], inputs: dict[str, Any]) -> dict:
-    """``binding(**inputs)``, a Ctrl-C inside TensorFlow's C++ code kept a KeyboardInterrupt.
+    """``binding(**inputs)``, with every form of a Ctrl-C raised as the KeyboardInterrupt
+    :func:`~.run.run_practice` documents (the CLI then says "run the same command again").
 
-    TensorFlow's pybind layer re-raises an interrupt that lands inside it as a RuntimeError
-    ("pybind11::error_already_set: MISMATCH ... REPLACED BY KeyboardInterrupt"; found by killing
-    a practice with SIGINT during the TFLite export, tests/pipelines/practice/test_faults.py).
-    It is still the ama's interrupt: the same command resumes.
+    Found by killing practices with SIGINT (tests/pipelines/practice/test_faults.py): the trainer
+    turns an interrupt into :class:`~pipelines.training.TrainingInterrupted` (a RuntimeError, after
+    saving a checkpoint), and TensorFlow's pybind layer re-raises one that lands inside its C++
+    code (the TFLite export) as a RuntimeError "... REPLACED BY KeyboardInterrupt". Both escaped
+    the CLI as a traceback.
     """
     try:
         return binding(**inputs)
     except RuntimeError as exc:
+        trainer = sys.modules.get("pipelines.training.trainer")  # loaded (with TensorFlow) when a step trained
+        if trainer is not None and isinstance(exc, trainer.TrainingInterrupted):
+            raise KeyboardInterrupt(str(exc)) from None
         if "KeyboardInterrupt" in str(exc):
             raise KeyboardInterrupt(str(exc).splitlines()[0]) from None
         raise

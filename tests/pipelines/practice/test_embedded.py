@@ -21,6 +21,7 @@ from pipelines.demo import bowed_string, practice_score
 from pipelines.kfp_pipelines import compile_practice_pipeline, compiled_wiring
 from pipelines.practice import InProcessSteps, PracticeRequest, execute_graph, run_practice
 from pipelines.stages.graph import GRAPHS, IMITATION, Branch, Const, GraphError, Out, Param, PipelineGraph, Step
+from pipelines.training import TrainingInterrupted
 
 TINY = {
     "sample_rate": 16000,
@@ -131,6 +132,16 @@ def test_a_ctrl_c_tensorflow_rewrapped_is_still_an_interrupt_and_the_step_runs_a
     assert (tmp_path / "w" / "make.done.json").is_file() and not (tmp_path / "w" / "odd.done.json").exists()
     assert execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w")[0] == 7  # resumed
     assert log.read_text().splitlines() == ["make 3", "odd 6"]
+
+
+def test_an_interrupted_training_is_a_keyboard_interrupt_for_the_practice(tmp_path):
+    class Interrupted(_Bindings):
+        def odd(self, number):
+            raise TrainingInterrupted(7, tmp_path / "checkpoints")
+
+    with pytest.raises(KeyboardInterrupt, match="training interrupted at step 7"):
+        execute_graph(_TOY, {"seed": 3}, Interrupted(tmp_path / "log.txt"), tmp_path / "w")
+    assert not (tmp_path / "w" / "odd.done.json").exists()
 
 
 def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
