@@ -102,7 +102,7 @@ def manifest_to_dict(manifest: personality_pb2.PersonalityManifest) -> dict:
 
 
 def _parse_manifest(path: Path) -> tuple[personality_pb2.PersonalityManifest, str]:
-    manifest_path = path / MANIFEST_NAME
+    manifest_path = contained_path(path, MANIFEST_NAME)  # a manifest linked from outside is refused too
     if not manifest_path.is_file():
         if not path.exists():
             raise BundleNotFoundError(f"{path}: no such personality bundle")
@@ -341,6 +341,10 @@ def unpack_bundle(archive: bytes, destination: str | Path, *, expected_digest: s
         if destination.exists():
             raise BundleWriteError(f"{destination}: a bundle already exists there (bundles are immutable)")
         os.rename(staging, destination)
+    except BundleCorruptError as exc:  # named by the hidden staging folder: name the destination instead
+        shutil.rmtree(staging, ignore_errors=True)
+        where = exc.path.replace(str(staging), str(destination)) if exc.path else None
+        raise BundleCorruptError(str(exc).replace(str(staging), str(destination)), where) from None
     except tarfile.FilterError as exc:  # an absolute path, a ``..`` or a link leaving the archive
         shutil.rmtree(staging, ignore_errors=True)
         raise BundleCorruptError(f"{destination}: personality archive entry refused: {exc}") from None

@@ -20,6 +20,7 @@ through the store's atomic commit (and the registry's publish) in the last step.
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -59,6 +60,27 @@ class _Marker:
         from pipelines.stages._artifacts import write_json
 
         write_json(self.path, {"outputs": outputs, "inputs": wiring, "seconds": seconds})
+
+
+def _interruptible(binding: Callable[..., dict], inputs: dict[str, Any]) -> dict:
+    """``binding(**inputs)``, with every form of a Ctrl-C raised as the KeyboardInterrupt
+    :func:`~.run.run_practice` documents (the CLI then says "run the same command again").
+
+    Found by killing practices with SIGINT (tests/pipelines/practice/test_faults.py): the trainer
+    turns an interrupt into :class:`~pipelines.training.TrainingInterrupted` (a RuntimeError, after
+    saving a checkpoint), and TensorFlow's pybind layer re-raises one that lands inside its C++
+    code (the TFLite export) as a RuntimeError "... REPLACED BY KeyboardInterrupt". Both escaped
+    the CLI as a traceback.
+    """
+    try:
+        return binding(**inputs)
+    except RuntimeError as exc:
+        trainer = sys.modules.get("pipelines.training.trainer")  # loaded (with TensorFlow) when a step trained
+        if trainer is not None and isinstance(exc, trainer.TrainingInterrupted):
+            raise KeyboardInterrupt(str(exc)) from None
+        if "KeyboardInterrupt" in str(exc):
+            raise KeyboardInterrupt(str(exc).splitlines()[0]) from None
+        raise
 
 
 def execute_graph(
@@ -112,7 +134,7 @@ def execute_graph(
             reused = done is not None
             if done is None:
                 started = time.perf_counter()
-                done = binding(**{name: value(source) for name, source in node.inputs.items()})
+                done = _interruptible(binding, {name: value(source) for name, source in node.inputs.items()})
                 missing = [n for n in (*node.outputs, *filter(None, [node.returns])) if n not in done]
                 if missing:
                     raise GraphError(f"step {node.name!r}: its in-process binding returned no {', '.join(missing)}")

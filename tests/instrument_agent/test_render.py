@@ -134,7 +134,6 @@ def test_timbre_transfer_rejects_bad_recordings(tmp_path, bundle):
 
 
 def test_timbre_transfer_of_a_recording(tmp_path, bundle):
-    pytest.importorskip("instrument_agent.features")
     sr = 16000
     t = np.arange(int(1.5 * sr)) / sr
     voice = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.1 * np.sin(2 * np.pi * 440 * t)

@@ -110,3 +110,25 @@ def test_an_archive_with_a_link_leaving_it_is_refused(bundle, tmp_path):
         tar.addfile(info)
     with pytest.raises(BundleCorruptError, match="refused"):
         unpack_bundle(archive.getvalue(), tmp_path / "unpacked" / "v1")
+
+
+def test_a_manifest_that_is_a_link_to_a_file_outside_is_refused(bundle, tmp_path):
+    # Found by the bad-input sweep: the manifest itself was followed through a link.
+    outside = tmp_path / "manifest-copy.pb"
+    outside.write_bytes((bundle.path / "manifest.pb").read_bytes())
+    (bundle.path / "manifest.pb").unlink()
+    os.symlink(outside, bundle.path / "manifest.pb")
+    with pytest.raises(BundleCorruptError, match="symbolic link") as info:
+        read_bundle(bundle.path)
+    assert "manifest.pb" in str(info.value)
+
+
+def test_a_refused_archive_names_its_destination_not_the_staging_folder(bundle, tmp_path):
+    # Found by the bad-input sweep: the error named the hidden, already removed, staging folder.
+    archive = bytearray(pack_bundle(bundle))
+    archive[archive.find((bundle.path / "decoder.npz").read_bytes()) + 7] ^= 0xFF  # decoder.npz no longer matches
+    destination = tmp_path / "unpacked" / "v1"
+    with pytest.raises(BundleCorruptError) as info:
+        unpack_bundle(bytes(archive), destination)
+    assert str(destination / "decoder.npz") in str(info.value) and ".unpack-" not in str(info.value)
+    assert info.value.path == str(destination / "decoder.npz")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
-import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-keras = pytest.importorskip("keras")
-
-from pipelines.ddsp._gru import gru_recurrence  # noqa: E402
+from pipelines.ddsp._gru import gru_recurrence
 
 
 def test_states_and_gradients_match_keras_gru():

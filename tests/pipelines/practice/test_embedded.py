@@ -6,7 +6,6 @@ leaves the store's last good version alone."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 from pathlib import Path
@@ -22,11 +21,7 @@ from pipelines.demo import bowed_string, practice_score
 from pipelines.kfp_pipelines import compile_practice_pipeline, compiled_wiring
 from pipelines.practice import InProcessSteps, PracticeRequest, execute_graph, run_practice
 from pipelines.stages.graph import GRAPHS, IMITATION, Branch, Const, GraphError, Out, Param, PipelineGraph, Step
-
-_HAS_CORE = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
-_needs_core = pytest.mark.skipif(
-    not _HAS_CORE, reason="the DDSP core (pipelines.training, pipelines.export) is not built yet"
-)
+from pipelines.training import TrainingInterrupted
 
 TINY = {
     "sample_rate": 16000,
@@ -123,6 +118,32 @@ def test_execute_graph_follows_the_wiring_branches_and_resumes(tmp_path):
     assert log.read_text().splitlines()[-1] == "even 8 x"
 
 
+def test_a_ctrl_c_tensorflow_rewrapped_is_still_an_interrupt_and_the_step_runs_again(tmp_path):
+    class Interrupted(_Bindings):
+        def odd(self, number):  # what TensorFlow's pybind layer raises for a Ctrl-C inside its C++ code
+            raise RuntimeError(
+                "pybind11::error_already_set: MISMATCH of original and normalized active exception types: "
+                "ORIGINAL InvalidArgumentError REPLACED BY KeyboardInterrupt: <EMPTY MESSAGE>"
+            )
+
+    log = tmp_path / "log.txt"
+    with pytest.raises(KeyboardInterrupt, match="REPLACED BY KeyboardInterrupt"):
+        execute_graph(_TOY, {"seed": 3}, Interrupted(log), tmp_path / "w")
+    assert (tmp_path / "w" / "make.done.json").is_file() and not (tmp_path / "w" / "odd.done.json").exists()
+    assert execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w")[0] == 7  # resumed
+    assert log.read_text().splitlines() == ["make 3", "odd 6"]
+
+
+def test_an_interrupted_training_is_a_keyboard_interrupt_for_the_practice(tmp_path):
+    class Interrupted(_Bindings):
+        def odd(self, number):
+            raise TrainingInterrupted(7, tmp_path / "checkpoints")
+
+    with pytest.raises(KeyboardInterrupt, match="training interrupted at step 7"):
+        execute_graph(_TOY, {"seed": 3}, Interrupted(tmp_path / "log.txt"), tmp_path / "w")
+    assert not (tmp_path / "w" / "odd.done.json").exists()
+
+
 def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
     class Missing:
         def make(self, seed):
@@ -135,9 +156,8 @@ def test_a_step_without_binding_or_output_is_a_graph_error(tmp_path):
         execute_graph(_TOY, {"seed": 1}, object(), tmp_path / "w")
 
 
-@_needs_core
 @pytest.mark.slow
-def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
+def test_practice_publishes_a_verified_version_and_continues_from_it(recording, tmp_path):
     home = tmp_path / "home"
     stages_seen = []
     request = PracticeRequest(
@@ -166,17 +186,16 @@ def test_practice_publishes_a_verified_version_and_resumes(recording, tmp_path):
     assert [s for s, _ in stages_seen if s in markers][:1] == ["ingest"]
     assert list(dict.fromkeys(s for s, _ in stages_seen)) == [s.name for s in IMITATION.steps()]
 
-    # "Interrupted" after 10 steps: the same practice with 20 steps continues from the checkpoint.
+    # The next practice continues the deu: v2 starts from v1's weights in a work dir of its own and
+    # trains its 20 steps (an interrupted practice resuming in its work dir: tests/faults/).
     again = run_practice("imitation", PracticeRequest("violin", audio=[recording], learner_profile=TINY), home)
     second = store.get("violin", again.version).manifest
     assert second.version == 2 and second.parent_version == 1 and again.parent_version == 1
-    workdirs = sorted((home / "practice" / "violin").iterdir())
-    assert len(workdirs) == 2
-    train_info = json.loads((workdirs[-1] / "train" / "train.json").read_text())
-    assert train_info
+    assert Path(again.work_dir) != workdir and Path(again.work_dir).parent == workdir.parent
+    train_info = json.loads((Path(again.work_dir) / "train" / "train.json").read_text())
+    assert (train_info["start_step"], train_info["step"], train_info["steps_run"]) == (0, 20, 20)
 
 
-@_needs_core
 @pytest.mark.slow
 def test_failed_practice_keeps_the_last_good_version(recording, tmp_path):
     home = tmp_path / "home"
