@@ -67,6 +67,22 @@ def _json(value: Any, empty: Any) -> Any:
     return empty if value is None else value
 
 
+def _adopted(session: Session, deu: str, practice_id: str, workdir: Path) -> dict | None:
+    """The registry's latest version when this very practice (its id and work directory)
+    published it before being stopped short of marking its step done; else None."""
+    from instrument_agent.personality import UnknownDeuError
+
+    try:
+        latest = session.registry.latest_version(deu)
+    except UnknownDeuError:
+        return None
+    bundle = session.fetch(deu, latest)
+    record = bundle.manifest.practice
+    if record.practice_id != practice_id or record.params.get("work_dir") != str(workdir):
+        return None
+    return {"version": latest, "digest": bundle.digest, "metrics": dict(bundle.manifest.metrics)}
+
+
 def _published(session: Session, deu: str, local_version: int) -> dict:
     """Publish ``deu`` v``local_version`` of the session's store: the publishing steps' outputs."""
     bundle = session.store.get(deu, local_version)
@@ -159,6 +175,9 @@ class InProcessSteps:
     ) -> dict:
         from pipelines import stages
 
+        adopted = _adopted(self.session, deu, practice_id, self.workdir)
+        if adopted is not None:
+            return adopted
         if int(parent_version):
             self.session.fetch(deu, int(parent_version))
         pushed = stages.push(
@@ -192,6 +211,9 @@ class InProcessSteps:
     ) -> dict:
         from pipelines import stages
 
+        adopted = _adopted(self.session, deu, practice_id, self.workdir)
+        if adopted is not None:
+            return adopted
         parent = self.session.fetch(deu, int(parent_version))
         bundle = stages.derive(
             self.session.store,

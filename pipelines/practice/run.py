@@ -64,7 +64,7 @@ def _registry_params(cache_dir: Path) -> dict[str, str]:
     return {"feature_cache_dir": str(cache_dir), "registry_uri": "", "mlflow_tracking_uri": ""}
 
 
-def _imitation(request: PracticeRequest, session: Session, cache_dir: Path) -> _Plan:
+def _imitation(request: PracticeRequest, session: Session, cache_dir: Path, parent: int | None = None) -> _Plan:
     from pipelines.stages._artifacts import learner_profile
 
     uris = [str(u) for u in request.audio]
@@ -72,9 +72,10 @@ def _imitation(request: PracticeRequest, session: Session, cache_dir: Path) -> _
         raise ValueError("imitation needs at least one audio file")
     uris = _check_local(uris)
     profile = learner_profile(request.learner_profile)
-    parent = (
-        0 if request.new else session.parent(request.deu, request.base_version, required=bool(request.base_version))
-    )
+    if parent is None:
+        parent = (
+            0 if request.new else session.parent(request.deu, request.base_version, required=bool(request.base_version))
+        )
     digest = hashlib.sha256(f"imitation\0{request.deu}\0{parent}\0".encode())
     for uri in uris:
         digest.update(_file_or_uri_digest(uri).encode())
@@ -101,11 +102,12 @@ def _changes(value) -> dict[str, Any]:
     return {k: v for k, v in dict(value or {}).items() if v is not None}
 
 
-def _tuning(request: PracticeRequest, session: Session, cache_dir: Path) -> _Plan:
+def _tuning(request: PracticeRequest, session: Session, cache_dir: Path, parent: int | None = None) -> _Plan:
     learner, player = _changes(request.learner_profile), _changes(request.player_profile)
     if not learner and not player:
         raise NothingToTuneError(f"tuning {request.deu!r}: give at least one learnerProfile or playerProfile change")
-    parent = session.parent(request.deu, request.base_version, required=True)
+    if parent is None:
+        parent = session.parent(request.deu, request.base_version, required=True)
     key = hashlib.sha256(f"tuning\0{request.deu}\0{parent}\0{json.dumps(learner, sort_keys=True)}\0".encode())
     key.update(json.dumps(player or None, sort_keys=True).encode())
     key = key.hexdigest()
@@ -120,7 +122,7 @@ def _tuning(request: PracticeRequest, session: Session, cache_dir: Path) -> _Pla
     return _Plan(params, key, parent, {})
 
 
-def _feedback(request: PracticeRequest, session: Session, cache_dir: Path) -> _Plan:
+def _feedback(request: PracticeRequest, session: Session, cache_dir: Path, parent: int | None = None) -> _Plan:
     from pipelines.feedback import Region, regions_from_json
 
     if not request.performance:
@@ -129,7 +131,8 @@ def _feedback(request: PracticeRequest, session: Session, cache_dir: Path) -> _P
     regions = list(request.regions)
     if not all(isinstance(r, Region) for r in regions):
         regions = regions_from_json(regions)
-    parent = session.parent(request.deu, request.base_version, required=True)
+    if parent is None:
+        parent = session.parent(request.deu, request.base_version, required=True)
     key = hashlib.sha256(f"feedback\0{request.deu}\0{parent}\0{_file_or_uri_digest(performance)}\0".encode())
     key.update(json.dumps([[r.to_dict() for r in regions], request.feedback_steps], sort_keys=True).encode())
     key = key.hexdigest()
@@ -145,6 +148,36 @@ def _feedback(request: PracticeRequest, session: Session, cache_dir: Path) -> _P
 
 
 _PLANS = {"imitation": _imitation, "tuning": _tuning, "feedback": _feedback}
+
+
+def _interrupted_publish(kind: str, request: PracticeRequest, session: Session, cache_dir: Path, plan: _Plan):
+    """The plan and work directory of this same practice when it already published the deu's
+    latest version but was stopped before its push step was marked done; else None.
+
+    Between the store's atomic commit and the step's marker, a kill leaves a published version
+    whose practice does not know it. The rerun's own plan then has that version as its parent
+    (another work directory: the key holds the parent), and would practise again. The version's
+    record names the work directory it came from: when that is where this request, planned from
+    the version's own parent, would have worked, the rerun resumes there and its push adopts the
+    version instead of publishing a second one.
+    """
+    from instrument_agent.personality import UnknownDeuError
+
+    if request.base_version or request.work_dir is not None:
+        return None
+    try:
+        latest = session.registry.latest_version(request.deu)
+    except UnknownDeuError:
+        return None
+    manifest = session.fetch(request.deu, latest).manifest
+    recorded = manifest.practice.params.get("work_dir", "")
+    if not recorded or any((Path(recorded) / f"{step}.done.json").is_file() for step in ("push", "derive")):
+        return None
+    earlier = _PLANS[kind](request, session, cache_dir, parent=int(manifest.parent_version))
+    workdir = practice_workdir(session.home, request.deu, earlier.key, kind=kind)
+    if str(workdir) != recorded or manifest.practice.practice_id != earlier.params["practice_id"]:
+        return None
+    return earlier, workdir
 
 
 def run_practice(
@@ -187,6 +220,9 @@ def run_practice(
         plan = _PLANS[kind](request, session, cache_dir)
         workdir = Path(request.work_dir) if request.work_dir is not None else None
         workdir = workdir or practice_workdir(session.home, request.deu, plan.key, kind=kind)
+        interrupted = _interrupted_publish(kind, request, session, cache_dir, plan)
+        if interrupted is not None:
+            plan, workdir = interrupted
         version, outputs = run_graph_in_process(
             GRAPHS[kind],
             plan.params,

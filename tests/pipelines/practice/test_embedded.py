@@ -197,6 +197,29 @@ def test_practice_publishes_a_verified_version_and_continues_from_it(recording, 
 
 
 @pytest.mark.slow
+def test_a_practice_stopped_between_its_publish_and_its_marker_adopts_its_version_when_rerun(recording, tmp_path):
+    home = tmp_path / "home"
+    store = PersonalityStore(home)
+
+    def practise():
+        return run_practice("imitation", PracticeRequest("violin", audio=[recording], learner_profile=TINY), home)
+
+    first = practise()
+    (Path(first.work_dir) / "push.done.json").unlink()  # what a SIGKILL right after the store's commit leaves
+    again = practise()  # the same command: the version it published is found, not practised a second time
+    assert (again.version, again.digest, again.work_dir) == (1, first.digest, first.work_dir)
+    assert [info.version for info in store.versions("violin")] == [1]
+    assert (Path(first.work_dir) / "push.done.json").is_file()
+
+    second = practise()  # with the push marked, the same command practises on from v1
+    assert (second.version, second.parent_version) == (2, 1) and second.work_dir != first.work_dir
+    (Path(second.work_dir) / "push.done.json").unlink()
+    third = practise()  # v2 was published from v1's practice: adopted, not a v3
+    assert (third.version, third.digest, third.parent_version) == (2, second.digest, 1)
+    assert [info.version for info in store.versions("violin")] == [1, 2]
+
+
+@pytest.mark.slow
 def test_failed_practice_keeps_the_last_good_version(recording, tmp_path):
     home = tmp_path / "home"
     good = run_practice(
