@@ -19,7 +19,7 @@ import typer
 
 from instrument_agent.cli.groups import studio_group
 from instrument_agent.cli.options import CaOpt, DeuArg, JsonOpt, SampleRateOpt, StudioOpt, TlsOpt, TokenOpt, VersionOpt
-from instrument_agent.cli.output import console, fail, progress_bar
+from instrument_agent.cli.output import console, progress_bar
 from instrument_agent.cli.personalities import personalities_table
 from instrument_agent.cli.studios import resolve_studio
 
@@ -37,14 +37,9 @@ def list_command(
     ca: CaOpt = None,
 ) -> None:
     """Your personalities in the studio: every version, with its lineage and practice."""
-    from instrument_agent.client.studio_client import StudioClientError
-
     target = resolve_studio(studio, token, tls=tls, ca=ca)
-    try:
-        with target.client() as client:
-            rows = client.list_personalities(deu)
-    except StudioClientError as exc:
-        fail(exc)
+    with target.session() as client:
+        rows = client.list_personalities(deu)
     if as_json:
         keys = ("deu", "version", "parent_version", "practice", "created", "digest")
         console.print_json(json.dumps([{key: getattr(row, key) for key in keys} for row in rows]))
@@ -68,28 +63,24 @@ def download_command(
     """Download a personality (resumable, every file's digest verified) into the local store."""
     import tempfile
 
-    from instrument_agent.client.studio_client import StudioClientError
     from instrument_agent.personality import PersonalityError
     from instrument_agent.personality.store import PersonalityStore
 
     target = resolve_studio(studio, token, tls=tls, ca=ca)
-    try:
-        with target.client() as client, progress_bar() as bar:
-            task = bar.add_task(f"{deu}", total=None)
+    with target.session(PersonalityError) as client, progress_bar() as bar:
+        task = bar.add_task(f"{deu}", total=None)
 
-            def report(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            if out is not None:
-                bundle = client.download(deu, out, version=version or 0, progress=report)
-            else:
-                store = PersonalityStore()
-                with tempfile.TemporaryDirectory(dir=store.home if store.home.exists() else None) as tmp:
-                    got = client.download(deu, Path(tmp) / "bundle", version=version or 0, progress=report)
-                    files = {e.path: got.path / e.path for e in got.manifest.files}
-                    bundle = store.commit(deu, got.manifest, files, version=got.version) if install else got
-    except (StudioClientError, PersonalityError) as exc:
-        fail(exc)
+        if out is not None:
+            bundle = client.download(deu, out, version=version or 0, progress=report)
+        else:
+            store = PersonalityStore()
+            with tempfile.TemporaryDirectory(dir=store.home if store.home.exists() else None) as tmp:
+                got = client.download(deu, Path(tmp) / "bundle", version=version or 0, progress=report)
+                files = {e.path: got.path / e.path for e in got.manifest.files}
+                bundle = store.commit(deu, got.manifest, files, version=got.version) if install else got
     console.print(f"[green]{bundle.deu} v{bundle.version}[/green] {bundle.digest[:12]} → {bundle.path}")
 
 
@@ -108,16 +99,11 @@ def perform_command(
     import os
     import uuid
 
-    from instrument_agent.client.studio_client import StudioClientError
-
     target = resolve_studio(studio, token, tls=tls, ca=ca)
-    try:
-        with target.client() as client:
-            response = client.perform_file(
-                midi, deu=deu, version=version or 0, sample_rate=sample_rate or 48000, timeout=None
-            )
-    except (StudioClientError, OSError) as exc:
-        fail(exc)
+    with target.session(OSError) as client:
+        response = client.perform_file(
+            midi, deu=deu, version=version or 0, sample_rate=sample_rate or 48000, timeout=None
+        )
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}")
     tmp.write_bytes(response.audio)
     os.replace(tmp, out)
@@ -135,14 +121,9 @@ def account_command(
     """Your plan in the studio, its limits, and what you used this month (GetUsage)."""
     from rich.table import Table
 
-    from instrument_agent.client.studio_client import StudioClientError
-
     target = resolve_studio(studio, token, tls=tls, ca=ca)
-    try:
-        with target.client() as client:
-            report = client.usage(month)
-    except StudioClientError as exc:
-        fail(exc)
+    with target.session() as client:
+        report = client.usage(month)
     rows = [
         {"meter": m.meter, "used": m.used, "unit": m.unit, "limit": m.limit if m.limited else None}
         for m in report.meters

@@ -238,8 +238,6 @@ def practice_command(
     tls: TlsOpt = False,
     ca: CaOpt = None,
 ) -> None:
-    from instrument_agent.client.studio_client import StudioClientError
-
     inputs = practice_inputs(
         practice_type,
         audio=audio or (),
@@ -253,29 +251,27 @@ def practice_command(
         bad=bad or (),
     )
     target = resolve_studio(studio, token, tls=tls, ca=ca)
-    try:
-        with target.client() as client, progress_bar() as bar:
-            task = bar.add_task("uploading", total=None)
-            ticket = client.practice(
-                deu,
-                inputs.practice_type.value,
-                **inputs.client_arguments(),
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-        console.print(f"practice [bold]{ticket.practice_id}[/bold] queued ({ticket.bytes_received} bytes uploaded)")
-        if watch:
-            follow(target, ticket.practice_id)
-    except StudioClientError as exc:
-        fail(exc)
+    with target.session() as client, progress_bar() as bar:
+        task = bar.add_task("uploading", total=None)
+        ticket = client.practice(
+            deu,
+            inputs.practice_type.value,
+            **inputs.client_arguments(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(f"practice [bold]{ticket.practice_id}[/bold] queued ({ticket.bytes_received} bytes uploaded)")
+    if watch:
+        follow(target, ticket.practice_id)
 
 
 def follow(target: StudioTarget, practice_id: str) -> None:
-    """Print each change of the practice until it ends; exit 1 unless it succeeded."""
+    """Print each change of the practice until it ends; exit 1 unless it succeeded (2 if the studio
+    fails: :meth:`~instrument_agent.cli.studios.StudioTarget.session`)."""
     from instrument_agent.proto import studio_pb2
 
     name = studio_pb2.PracticeProgress.Phase.Name
     last = p = None
-    with target.client() as client:
+    with target.session() as client:
         for p in client.watch(practice_id, timeout=None):
             line = f"{name(p.phase):<9} {p.stage:<9} step {p.step}/{p.total_steps} loss {p.loss:.4f} {p.message}"
             if line != last:
@@ -299,12 +295,7 @@ def watch_command(
     ca: CaOpt = None,
 ) -> None:
     """Follow a practice until it ends (exit 1 if it failed)."""
-    from instrument_agent.client.studio_client import StudioClientError
-
-    try:
-        follow(resolve_studio(studio, token, tls=tls, ca=ca), practice_id)
-    except StudioClientError as exc:
-        fail(exc)
+    follow(resolve_studio(studio, token, tls=tls, ca=ca), practice_id)
 
 
 def register(app: typer.Typer) -> None:

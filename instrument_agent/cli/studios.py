@@ -9,6 +9,8 @@ the old spelling, stays as a hidden alias.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -17,7 +19,7 @@ import typer
 
 from instrument_agent.cli.groups import studio_group
 from instrument_agent.cli.options import CaOpt, JsonOpt, TlsOpt, TokenOpt
-from instrument_agent.cli.output import console
+from instrument_agent.cli.output import console, fail
 
 if TYPE_CHECKING:
     from instrument_agent.client.studio_client import StudioClient
@@ -45,6 +47,18 @@ class StudioTarget:
         return StudioClient(
             self.address, token=self.token, tls=self.tls, root_certificates=self.root_certificates, timeout=timeout
         )
+
+    @contextmanager
+    def session(self, *also: type[Exception]) -> Iterator[StudioClient]:
+        """One command's :meth:`client`, closed on the way out: a ``StudioClientError`` (or one of
+        ``also``) raised inside ends the command with its one-line message (:func:`fail`, exit 2)."""
+        from instrument_agent.client.studio_client import StudioClientError
+
+        try:
+            with self.client() as client:
+                yield client
+        except (StudioClientError, *also) as exc:
+            fail(exc)
 
 
 def resolve_studio(

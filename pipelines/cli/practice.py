@@ -32,6 +32,10 @@ __all__ = ["RUNNERS", "practice_app"]
 
 RUNNERS = ("embedded", "job")
 
+# The two options every practice command takes from the studio operator's Job (its practice record's fields).
+PracticeIdOpt = Annotated[str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")]
+RunnerOpt = Annotated[str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")]
+
 practice_app = typer.Typer(
     help=(
         "Practice sessions that make a new personality version of a deu: "
@@ -87,12 +91,8 @@ def imitation(
     base_version: Annotated[
         Optional[int], typer.Option("--base-version", help="The version to continue (default: the latest).")
     ] = None,
-    practice_id: Annotated[
-        str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")
-    ] = "",
-    runner: Annotated[
-        str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")
-    ] = "embedded",
+    practice_id: PracticeIdOpt = "",
+    runner: RunnerOpt = "embedded",
     steps: Annotated[Optional[int], typer.Option(help="Optimiser steps.")] = None,
     sample_rate: Annotated[Optional[int], typer.Option(help="Model sample rate, Hz (16000..48000).")] = None,
     frame_rate: Annotated[
@@ -180,12 +180,8 @@ def tuning(
     version: Annotated[
         int, typer.Option("--version", "--base-version", help="The version to tune (0 = the latest).")
     ] = 0,
-    practice_id: Annotated[
-        str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")
-    ] = "",
-    runner: Annotated[
-        str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")
-    ] = "embedded",
+    practice_id: PracticeIdOpt = "",
+    runner: RunnerOpt = "embedded",
 ) -> None:
     """Change a deu's profiles: a playerProfile change is a new version at once; a learnerProfile
     change re-runs its last practice on the same audio (cached features) with the new parameters."""
@@ -232,12 +228,8 @@ def feedback(
         Optional[int], typer.Option("--version", "--base-version", help="The judged version (default: the latest).")
     ] = None,
     steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 60,
-    practice_id: Annotated[
-        str, typer.Option("--practice-id", help="Recorded in the new version's practice record.")
-    ] = "",
-    runner: Annotated[
-        str, typer.Option("--runner", help="Recorded as the practice's runner: embedded | job.")
-    ] = "embedded",
+    practice_id: PracticeIdOpt = "",
+    runner: RunnerOpt = "embedded",
 ) -> None:
     """Tell the deu what you liked and disliked in a performance; its playerProfile moves toward the liked sound."""
     from rich.progress import Progress

@@ -11,40 +11,36 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from instrument_agent.personality import Bundle
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
+
+if TYPE_CHECKING:
+    from pipelines.feedback import Judgement
 
 __all__ = ["FeedbackResult", "feedback"]
 
 
 @dataclass(frozen=True)
 class FeedbackResult:
-    """A feedback practice's new version (in the stage's store) and what moved it.
+    """A feedback practice's new version (in the stage's store) and the judgement that moved it.
 
     Attributes:
         deu, version, digest: the new version in the store the stage committed to.
         parent_version: the judged version.
-        knobs, previous_knobs: knob → value after and before (dB/oct, dB).
-        liked, disliked: mean descriptors of the liked and disliked regions (None: none disliked).
-        loss_start, loss_end: the objective before and after.
+        judgement: the knobs after and before, the liked and disliked descriptors, the objective
+            (:class:`pipelines.feedback.Judgement`).
     """
 
     deu: str
     version: int
     digest: str
     parent_version: int
-    knobs: dict[str, float]
-    previous_knobs: dict[str, float]
-    liked: dict[str, float]
-    disliked: dict[str, float] | None
-    loss_start: float
-    loss_end: float
-    regions: list = field(default_factory=list)
+    judgement: Judgement
 
     def outputs(self) -> dict[str, Any]:
         """The step's report (JSON-able): what KFP writes as the ``report`` artifact."""
@@ -52,11 +48,11 @@ class FeedbackResult:
             "version": self.version,
             "digest": self.digest,
             "parent_version": self.parent_version,
-            "knobs": self.knobs,
-            "previous_knobs": self.previous_knobs,
-            "liked": self.liked,
-            "disliked": self.disliked,
-            "loss": [self.loss_start, self.loss_end],
+            "knobs": self.judgement.knobs,
+            "previous_knobs": self.judgement.previous_knobs,
+            "liked": self.judgement.liked,
+            "disliked": self.judgement.disliked,
+            "loss": [self.judgement.loss_start, self.judgement.loss_end],
         }
 
 
@@ -103,16 +99,4 @@ def feedback(
     record.data_digests.append(hashlib.sha256(Path(performance).read_bytes()).hexdigest())
     record.params.update(judgement.record_params(performance_uri or str(performance)))
     derived = store.derive(parent, player_profile=judgement.player_profile, practice=record)
-    return FeedbackResult(
-        deu=parent.deu,
-        version=derived.version,
-        digest=derived.digest,
-        parent_version=parent.version,
-        knobs=judgement.knobs,
-        previous_knobs=judgement.previous_knobs,
-        liked=judgement.liked,
-        disliked=judgement.disliked,
-        loss_start=judgement.loss_start,
-        loss_end=judgement.loss_end,
-        regions=list(regions),
-    )
+    return FeedbackResult(parent.deu, derived.version, derived.digest, parent.version, judgement)

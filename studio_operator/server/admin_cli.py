@@ -17,6 +17,8 @@ it is the ``token file`` command; ``serve --tokens`` imports such a file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -52,6 +54,17 @@ def _open(database: str | None, home: Path | None, plans: Path | None = None) ->
     return AccountStore(engine, PlanBook.load(plans)), Ledger(engine)
 
 
+@contextmanager
+def _accounts(database: str | None, home: Path | None, plans: Path | None = None) -> Iterator[AccountStore]:
+    """The database's accounts for one command: a ``ValueError`` they raise inside (an unknown ama or
+    plan, a taken name...) ends the command with its one-line message (:func:`fail`, exit 2)."""
+    accounts, _ = _open(database, home, plans)
+    try:
+        yield accounts
+    except ValueError as exc:
+        fail(exc)
+
+
 def _expiry(days: float | None) -> dt.datetime | None:
     return dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
 
@@ -68,11 +81,8 @@ def amas_add(
     plans: PlansOpt = None,
 ) -> None:
     """Create an ama (then issue it a token: amadeus studio token issue AMA)."""
-    accounts, _ = _open(database, home, plans)
-    try:
+    with _accounts(database, home, plans) as accounts:
         accounts.add_ama(ama, plan)
-    except ValueError as exc:
-        fail(exc)
     console.print(f"ama {ama} on plan {plan or accounts.plans.default}")
 
 
@@ -97,11 +107,8 @@ def amas_disable(
     home: HomeOpt = None,
 ) -> None:
     """Disable an ama: its tokens stop working on every replica (its data and ledger stay)."""
-    accounts, _ = _open(database, home)
-    try:
+    with _accounts(database, home) as accounts:
         accounts.set_disabled(ama, not enable)
-    except ValueError as exc:
-        fail(exc)
     console.print(f"ama {ama} {'enabled' if enable else 'disabled'}")
 
 
@@ -114,11 +121,8 @@ def amas_plan(
     plans: PlansOpt = None,
 ) -> None:
     """Move an ama to another plan (the new limits apply to the next call)."""
-    accounts, _ = _open(database, home, plans)
-    try:
+    with _accounts(database, home, plans) as accounts:
         accounts.set_plan(ama, plan)
-    except ValueError as exc:
-        fail(exc)
     console.print(f"ama {ama} on plan {plan}")
 
 
@@ -131,11 +135,8 @@ def amas_import(
     plans: PlansOpt = None,
 ) -> None:
     """Copy a tokens file into the database (the migration from tokens.yaml; idempotent)."""
-    accounts, _ = _open(database, home, plans)
-    try:
+    with _accounts(database, home, plans) as accounts:
         added = accounts.import_tokens_file(tokens, plan)
-    except ValueError as exc:
-        fail(exc)
     console.print(f"imported {added} token(s) from {tokens}")
 
 
@@ -163,11 +164,8 @@ def token_issue(
     home: HomeOpt = None,
 ) -> None:
     """A new token for the ama (its other tokens stay valid); printed once."""
-    accounts, _ = _open(database, home)
-    try:
+    with _accounts(database, home) as accounts:
         console.print(accounts.issue_token(ama, expires_at=_expiry(days)))
-    except ValueError as exc:
-        fail(exc)
 
 
 @token_app.command("rotate")
@@ -178,11 +176,8 @@ def token_rotate(
     home: HomeOpt = None,
 ) -> None:
     """Revoke every token of the ama and issue a new one (printed once)."""
-    accounts, _ = _open(database, home)
-    try:
+    with _accounts(database, home) as accounts:
         console.print(accounts.rotate_token(ama, expires_at=_expiry(days)))
-    except ValueError as exc:
-        fail(exc)
 
 
 @token_app.command("revoke")
@@ -193,11 +188,8 @@ def token_revoke(
     home: HomeOpt = None,
 ) -> None:
     """Revoke the ama's tokens (or one); every replica refuses them within its refresh interval."""
-    accounts, _ = _open(database, home)
-    try:
+    with _accounts(database, home) as accounts:
         count = accounts.revoke(ama, token)
-    except ValueError as exc:
-        fail(exc)
     console.print(f"revoked {count} token(s) of {ama}")
 
 

@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from instrument_agent.engine import Engine
+from instrument_agent.personality import Bundle
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
 from studio_operator.server.backend import PracticeWatcher, StudioBackend
 from studio_operator.server.backends.embedded.practices import new_practice_id
@@ -48,6 +50,13 @@ _LIMITS = {
     "render_audio_seconds": ("render_minutes", 60.0),
     "stored_bytes": ("stored_bytes", 1.0),
 }
+
+
+def _engine_for(bundle: Bundle, request: studio_pb2.PerformSetup | studio_pb2.PerformFileRequest) -> Engine:
+    """The bundle's engine as a Perform setup or a PerformFile request asks: its sample rate (0: the default),
+    its player profile when it sets one (merged over the bundle's), its noise seed."""
+    player_profile = request.player_profile if request.HasField("player_profile") else None
+    return make_engine(bundle, request.sample_rate, player_profile, request.seed)
 
 
 class StudioServicer(studio_pb2_grpc.StudioServicer):
@@ -221,13 +230,7 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         await asyncio.to_thread(self.quotas.check_render, ama, plan)
         rendered, started = 0, time.perf_counter()
         with self.resolver.open(ama, setup.personality) as bundle:
-            engine = await asyncio.to_thread(
-                make_engine,
-                bundle,
-                setup.sample_rate,
-                setup.player_profile if setup.HasField("player_profile") else None,
-                setup.seed,
-            )
+            engine = await asyncio.to_thread(_engine_for, bundle, setup)
             session = PerformSession(engine, setup.block_size)
             yield studio_pb2.PerformResponse(
                 ready=studio_pb2.PerformReady(
@@ -269,13 +272,7 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         cancelled = threading.Event()
         started = time.perf_counter()
         with self.resolver.open(ama, request.personality) as bundle:
-            engine = await asyncio.to_thread(
-                make_engine,
-                bundle,
-                request.sample_rate,
-                request.player_profile if request.HasField("player_profile") else None,
-                request.seed,
-            )
+            engine = await asyncio.to_thread(_engine_for, bundle, request)
             try:
                 if self.tf_serving is not None:
                     audio = await asyncio.to_thread(self.tf_serving.render, bundle, performance, engine, ama)

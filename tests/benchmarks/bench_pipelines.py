@@ -24,29 +24,20 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-TINY = dict(
-    steps=20,
-    hidden_size=64,
-    gru_units=64,
-    n_harmonics=30,
-    n_noise_bands=33,
-    example_seconds=1.0,
-    batch_size=4,
-    reverb=False,
-    f0_method="yin",
-    holdout_fraction=0.2,
-    checkpoint_every=1000,
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
+from _pipelines_support import tiny_learner_profile, write_bowed_string  # noqa: E402
+
+# The tests' tiny practice, larger: long enough that the machinery's overhead is a ratio, not the whole run.
+TINY = tiny_learner_profile(
+    steps=20, hidden_size=64, gru_units=64, n_harmonics=30, n_noise_bands=33, batch_size=4, checkpoint_every=1000
 )
 
 
 def bench_overhead(work: Path) -> None:
-    from pipelines.demo.score import practice_score
-    from pipelines.demo.voice import bowed_string
     from pipelines.kfp_pipelines import run_local
     from pipelines.practice import PracticeRequest, run_practice
 
-    audio = work / "bowed.wav"
-    soundfile.write(str(audio), bowed_string(practice_score(12.0, seed=7), 22050, seed=7), 22050)
+    audio = write_bowed_string(work / "bowed.wav", 12.0, sample_rate=22050, seed=7)
     os.environ["AMADEUS_HOME"] = str(work / "embedded-home")
     started = time.perf_counter()
     run_practice(

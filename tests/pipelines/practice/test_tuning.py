@@ -9,28 +9,14 @@ import json
 import time
 
 import pytest
-import soundfile
+from _pipelines_support import tiny_learner_profile, write_bowed_string
 
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from pipelines.demo.score import practice_score
-from pipelines.demo.voice import bowed_string
 from pipelines.kfp_pipelines import run_local
 from pipelines.practice import NothingToTuneError, PracticeRequest, run_practice
 
-TINY = dict(
-    steps=3,
-    hidden_size=32,
-    gru_units=32,
-    n_harmonics=20,
-    n_noise_bands=17,
-    example_seconds=1.0,
-    batch_size=2,
-    reverb=False,
-    f0_method="yin",
-    holdout_fraction=0.2,
-    checkpoint_every=100,
-)
+TINY = tiny_learner_profile()
 
 
 def test_player_change_is_instant_and_keeps_the_model(make_bundle, tmp_path, monkeypatch):
@@ -68,8 +54,7 @@ def test_in_process_tuning_of_the_player_profile_derives_without_training(make_b
 def test_learner_change_reruns_the_practice_on_the_recorded_audio_with_cached_features(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("AMADEUS_HOME", str(home))
-    audio = tmp_path / "bowed.wav"
-    soundfile.write(str(audio), bowed_string(practice_score(5.0, seed=5), 16000, seed=5), 16000)
+    audio = write_bowed_string(tmp_path / "bowed.wav", 5.0, sample_rate=16000, seed=5)
     cache = tmp_path / "cache"
     imitated = run_practice("imitation", PracticeRequest("cello", audio=[audio], learner_profile=TINY, cache_dir=cache))
     first = PersonalityStore(home).get("cello", imitated.version).manifest

@@ -18,7 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["attempt_started", "practice_seconds", "reap_measured"]
+__all__ = ["attempt_started", "practice_seconds", "process_exists", "reap_measured"]
 
 _FILE = "attempts.jsonl"
 
@@ -76,7 +76,9 @@ def _started(directory: Path, pid: int) -> float | None:
     return starts[-1] if starts else None
 
 
-def _alive(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0; another user's counts). A zombie counts too: a runner
+    that exited but is not reaped yet is still to be measured (:func:`reap_measured` reads its usage)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -90,7 +92,7 @@ def practice_seconds(directory: Path) -> float | None:
     """Elapsed seconds over every attempt (0.0: no runner ever started; None: one is still running)."""
     rows = _rows(directory)
     ended = {r["pid"] for r in rows if "elapsed_s" in r}
-    if any("started" in r and r["pid"] not in ended and _alive(int(r["pid"])) for r in rows):
+    if any("started" in r and r["pid"] not in ended and process_exists(int(r["pid"])) for r in rows):
         return None
     total = sum(float(r["elapsed_s"]) for r in rows if "elapsed_s" in r)
     try:
