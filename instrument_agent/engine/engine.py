@@ -21,6 +21,7 @@ from instrument_agent.synth import (
 
 from .curves import CurveSource
 from .envelope import Envelope
+from .expression import GLIDE_S, ExpressionHandler, is_expression
 from .frames import FrameStepper
 from .limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, EngineConfigError
 from .rendering import SpanRenderer
@@ -33,7 +34,7 @@ _CUT_S = 0.005  # fade of a stolen or cut voice
 _END = "end"  # event: a curve voice's curves are over
 
 
-class Engine(FrameStepper, SpanRenderer):
+class Engine(FrameStepper, SpanRenderer, ExpressionHandler):
     """Plays a personality's decoder + synth from MIDI events or control curves.
 
     Args:
@@ -129,6 +130,7 @@ class Engine(FrameStepper, SpanRenderer):
         self._profile = profile
         self._mapping = ControlMapping.from_profile(profile, self._reference_db)
         self._envelope = Envelope.from_profile(profile.envelope, self.sample_rate)
+        self._glide_len = GLIDE_S * self.sample_rate
         self._gain = float(db_to_amplitude(profile.gain_db))
         self._noise_gain = float(db_to_amplitude(profile.noise_gain_db))
         self._reverb_mix = float(profile.reverb_mix)
@@ -150,7 +152,11 @@ class Engine(FrameStepper, SpanRenderer):
         """Silence and forget everything (voices, MIDI state, reverb tail); time restarts at 0."""
         mpe = self._profile.mpe
         self._midi = MidiState(member_bend_range=mpe.pitch_bend_range, master_bend_range=mpe.master_pitch_bend_range)
-        self._events: list[tuple[int, int, object]] = []
+        self._events: list[tuple[int, int, object]] = []  # notes, curves and messages that may start/end one
+        self._expression: list[tuple[int, int, object]] = []  # messages that only move sounding notes
+        self._span_glides: dict[int, list] = {}  # slot -> [glide before the span, glides started in it]
+        self._dirty: set[int] = set()  # slots whose decoder inputs expression moved since the last frame step
+        self._by_channel = None  # (live slots, zones, {channel: slots}) for expression messages
         self._seq = itertools.count()
         self._voice_serial = itertools.count()
         self.time = 0
@@ -212,9 +218,12 @@ class Engine(FrameStepper, SpanRenderer):
     def send(self, message: mido.Message, at: int | None = None) -> None:
         """Queue a MIDI message to act at absolute sample ``at`` (default: now).
 
-        Messages for a time already rendered act at the start of the next block.
+        Messages for a time already rendered act at the start of the next block. Expression
+        (bend, pressure, CC74, ...: :mod:`~instrument_agent.engine.expression`) acts at its sample
+        without cutting the span being rendered.
         """
-        heapq.heappush(self._events, (self.time if at is None else int(at), next(self._seq), message))
+        queue = self._expression if is_expression(message) else self._events
+        heapq.heappush(queue, (self.time if at is None else int(at), next(self._seq), message))
 
     def play_curves(self, f0_hz: np.ndarray, loudness_db: np.ndarray, at: int | None = None) -> None:
         """Start a voice driven by per-control-frame curves (timbre transfer).
@@ -243,7 +252,12 @@ class Engine(FrameStepper, SpanRenderer):
         starts = []
         midi_changed = False
         b = self._bank
-        while self._events and self._events[0][0] <= t:
+        expression = self._expression
+        while (self._events and self._events[0][0] <= t) or (expression and expression[0][0] <= t):
+            if expression and expression[0][0] <= t and (not self._events or expression[0] < self._events[0]):
+                _, _, message = heapq.heappop(expression)
+                self._apply_expression([(t, message)])
+                continue
             _, _, item = heapq.heappop(self._events)
             if isinstance(item, CurveSource):
                 starts.append(item)
@@ -267,7 +281,7 @@ class Engine(FrameStepper, SpanRenderer):
         if midi_changed:
             live = [s for s in b.live().tolist() if not b.curve[s]]
             if live:
-                self._refresh(live)
+                self._refresh(live, t)
         if starts:
             self._start_voices(starts, t)
 
@@ -295,11 +309,12 @@ class Engine(FrameStepper, SpanRenderer):
             tilt[idx] = mapping.tilt(vals[:, 2])
         return f0, ld, tilt
 
-    def _refresh(self, slots: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Re-read the inputs of ``slots`` (after MIDI events or a profile change).
+    def _refresh(self, slots: list[int], t: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Re-read the inputs of ``slots`` (after MIDI events or a profile change) at sample ``t`` (default: now).
 
-        A MIDI voice's pitch takes the new value at once (its oscillator f0);
-        its loudness and timbre reach the decoder at the next control frame.
+        A MIDI voice's oscillator glides to a new pitch from ``t``
+        (:mod:`~instrument_agent.engine.expression`); its loudness and timbre reach the
+        decoder at the next control frame.
         Returns the values (:meth:`_values`).
         """
         b = self._bank
@@ -319,6 +334,7 @@ class Engine(FrameStepper, SpanRenderer):
         b.in_ld[m_idx] = ld[midi]
         b.f0_prev[m_idx] = f0[midi]
         b.f0_cur[m_idx] = f0[midi]
+        self._glide_slots(m_idx, f0[midi], self.time if t is None else t)
         return f0, ld, tilt
 
     def _end_voice(self, slot: int, t: int, *, cut: bool) -> None:
@@ -360,7 +376,10 @@ class Engine(FrameStepper, SpanRenderer):
             self._noise.reset([s])
             slots.append(s)
         idx = np.asarray(slots, dtype=np.intp)
-        f0, ld, _ = self._refresh(slots)
+        f0, ld, _ = self._refresh(slots, t)
+        b.glide_at[idx], b.glide_from[idx], b.glide_to[idx] = -np.inf, f0, f0  # no glide into a new note
+        for s in slots:
+            self._span_glides.pop(s, None)
         enc = self.decoder.encode(f0, ld)
         midi = ~b.curve[idx]
         b.enc[idx[midi]] = enc[midi]

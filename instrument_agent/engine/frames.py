@@ -8,7 +8,7 @@ import numpy as np
 
 from instrument_agent.synth import FilteredNoise, harmonic_amplitudes
 
-from .speculation import FrameJob, Speculation
+from .speculation import JOB_STAGES, FrameJob, Speculation
 
 __all__ = ["FrameStepper"]
 
@@ -64,8 +64,9 @@ class FrameStepper:
 
     def _speculate(self, blocks_left: int) -> None:
         """Advance the next boundary's step ahead (:mod:`~instrument_agent.engine.speculation`)."""
-        if self._mapping_dirty:
+        if self._mapping_dirty or (self._speculation.job is None and blocks_left > JOB_STAGES):
             return
+        self._flush_expression()
         idx = self._bank.live()
         job = self._speculation.due(self._frame + 1, idx, self._bank.stamp[idx], blocks_left)
         if job is not None:
@@ -98,6 +99,7 @@ class FrameStepper:
         of those frames and makes the last one the current frame.
         """
         b = self._bank
+        self._flush_expression()
         if self._mapping_dirty:
             self._mapping_dirty = False
             b.stamp += 1  # the new mapping or noise gain voids a speculated step

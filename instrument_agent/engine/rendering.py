@@ -10,9 +10,11 @@ oscillators and envelopes are computed for the whole span
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
-from instrument_agent.synth import FilteredNoise, harmonic_pieces
+from instrument_agent.synth import FilteredNoise, harmonic_track
 
 __all__ = ["MAX_SPAN_FRAMES", "SpanRenderer"]
 
@@ -41,6 +43,16 @@ class SpanRenderer:
             if self._events:
                 stop = min(stop, max(self._events[0][0], t + 1))
             stop = min(stop, self._bank.next_end(t + 1))
+            expression = self._expression
+            if expression and expression[0][0] < stop:
+                # No boundary inside the span (its step must not see a later message); the next one
+                # must see it: the span ends at the next boundary.
+                stop = min(stop, self._boundary_after(t))
+                moves = []
+                while expression and expression[0][0] < stop:
+                    at, _, message = heapq.heappop(expression)
+                    moves.append((at, message))
+                self._apply_expression(moves)
             self._render_span(t, stop, out)
             t = stop
         if self._reverb is not None:
@@ -53,6 +65,13 @@ class SpanRenderer:
         if blocks_left >= 1 and self._bank.live().size:
             self._speculate(blocks_left)
         return out * np.float32(self._gain)
+
+    def _boundary_after(self, t: int) -> int:
+        """The first control-frame boundary after sample ``t``."""
+        k = int(t * self.frame_rate // self.sample_rate)
+        while self._boundary(k) <= t:
+            k += 1
+        return self._boundary(k)
 
     def _render_span(self, start: int, stop: int, out: np.ndarray) -> None:
         """Render ``[start, stop)`` (no event inside; it may cross control-frame boundaries)."""
@@ -93,8 +112,13 @@ class SpanRenderer:
             d_amps, d_f0 = a_cur - a_prev, f_cur - f_prev
             amps_start, amps_end = (a_prev + d_amps * np.float32(w0))[None], (a_prev + d_amps * np.float32(w1))[None]
             f0_start, f0_end = (f_prev + d_f0 * w0)[None], (f_prev + d_f0 * w1)[None]
-        harm, b.phase[idx] = harmonic_pieces(
-            b.phase[idx], f0_start, f0_end, amps_start, amps_end, lengths, self.sample_rate
+        harm, b.phase[idx] = harmonic_track(
+            b.phase[idx],
+            self._f0_track(idx, start, stop, f0_start, f0_end, lengths),
+            amps_start,
+            amps_end,
+            lengths,
+            self.sample_rate,
         )
         harm += self._noise.process_pieces(idx, b.white(idx, stop - start), spectra, lengths, n_fft)
         target = out[start - self.time : stop - self.time]
@@ -105,7 +129,25 @@ class SpanRenderer:
             t = np.arange(start, stop, dtype=np.float64)
             gains = env.levels(b.on[idx], b.off[idx], b.off_level[idx], b.release_len[idx], t).astype(np.float32)
             target += np.einsum("vn,vn->n", gains, harm)
+        self._span_glides.clear()
         # Free voices whose release ended.
         done = (b.off[idx] + b.release_len[idx]) <= stop
         for s in idx[done].tolist():
             b.free(s)
+
+    def _f0_track(self, idx, start, stop, f0_start, f0_end, lengths) -> np.ndarray:
+        """[V, n] float64 oscillator f0 of voices ``idx``: MIDI voices' glides, curve voices' f0
+        moving linearly over each piece from ``f0_start`` [P, V] to ``f0_end`` [P, V]."""
+        curve = self._bank.curve[idx]
+        track = np.empty((idx.size, stop - start))
+        if not curve.all():
+            track[~curve] = self._midi_track(idx[~curve], start, stop)
+        if curve.any():
+            rows = np.flatnonzero(curve)
+            lo = 0
+            for p, n in enumerate(lengths):
+                j = np.arange(n, dtype=np.float64) / n
+                a, d = f0_start[p][rows], f0_end[p][rows] - f0_start[p][rows]
+                track[rows, lo : lo + n] = a[:, None] + d[:, None] * j[None, :]
+                lo += n
+        return track
