@@ -163,7 +163,11 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler):
         self._frame = 0
         self._bank = None
         self._grow(max(2 * self.max_voices, 4))
-        self._reverb = Reverb(self._reverb_ir) if self._reverb_ir is not None and self._reverb_ir.size else None
+        self._reverb = (
+            Reverb(self._reverb_ir, partition=None, max_partition=None)
+            if self._reverb_ir is not None and self._reverb_ir.size
+            else None
+        )
 
     def _grow(self, capacity: int) -> None:
         if self._bank is None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from instrument_agent.synth import FilteredNoise, harmonic_amplitudes
 
-from .speculation import JOB_STAGES, FrameJob, Speculation
+from .speculation import FrameJob, Speculation
 
 __all__ = ["FrameStepper"]
 
@@ -64,9 +64,10 @@ class FrameStepper:
 
     def _speculate(self, blocks_left: int) -> None:
         """Advance the next boundary's step ahead (:mod:`~instrument_agent.engine.speculation`)."""
-        if self._mapping_dirty or (self._speculation.job is None and blocks_left > JOB_STAGES):
+        # Not while expression moves voices: their inputs would change again before the boundary
+        # and void the job (measured: a re-read per block then cost more than the step saved).
+        if self._mapping_dirty or self._dirty:
             return
-        self._flush_expression()
         idx = self._bank.live()
         job = self._speculation.due(self._frame + 1, idx, self._bank.stamp[idx], blocks_left)
         if job is not None:
