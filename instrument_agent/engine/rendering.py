@@ -44,16 +44,22 @@ class SpanRenderer:
                 stop = min(stop, max(self._events[0][0], t + 1))
             stop = min(stop, self._bank.next_end(t + 1))
             expression = self._expression
+            after: list = []
             if expression and expression[0][0] < stop:
-                # No boundary inside the span (its step must not see a later message); the next one
-                # must see it: the span ends at the next boundary.
-                stop = min(stop, self._boundary_after(t))
-                moves = []
+                # At most one boundary inside the span: its step sees the messages before it, the
+                # messages after it act after the step (a block crossing a boundary stays one span).
+                first = self._boundary_after(t)
+                if first < stop:
+                    stop = min(stop, self._boundary_after(first))
+                before = []
+                while expression and expression[0][0] < min(first, stop):
+                    at, _, message = heapq.heappop(expression)
+                    before.append((at, message))
+                self._apply_expression(before)
                 while expression and expression[0][0] < stop:
                     at, _, message = heapq.heappop(expression)
-                    moves.append((at, message))
-                self._apply_expression(moves)
-            self._render_span(t, stop, out)
+                    after.append((at, message))
+            self._render_span(t, stop, out, after)
             t = stop
         if self._reverb is not None:
             wet = self._reverb.process(out)
@@ -73,8 +79,9 @@ class SpanRenderer:
             k += 1
         return self._boundary(k)
 
-    def _render_span(self, start: int, stop: int, out: np.ndarray) -> None:
-        """Render ``[start, stop)`` (no event inside; it may cross control-frame boundaries)."""
+    def _render_span(self, start: int, stop: int, out: np.ndarray, after: list | None = None) -> None:
+        """Render ``[start, stop)`` (no note event inside; it may cross control-frame boundaries);
+        ``after``: expression messages inside the span that act after its boundary's step."""
         b = self._bank
         bounds = []
         k = self._frame
@@ -84,6 +91,7 @@ class SpanRenderer:
         frames = len(bounds)
         if not idx.size:
             self._frame += frames
+            self._apply_expression(after or [])
             return
         # Pieces: the rest of the current frame, whole frames, the start of the last one.
         lengths = [e - s for s, e in zip([start] + bounds, bounds + [stop], strict=True)]
@@ -95,6 +103,7 @@ class SpanRenderer:
         f_prev, f_cur = b.f0_prev[idx], b.f0_cur[idx]
         if frames:
             new_amps, new_f0, new_spectra = self._advance(idx, frames, n_fft)
+            self._apply_expression(after or [])
             last0, last1 = bounds[-1], self._boundary(k + frames + 1)
             w1 = (stop - last0) / (last1 - last0)  # position of the span's end in the last frame
             amps = np.concatenate([a_cur[None], new_amps])  # values at each piece's frame end

@@ -61,6 +61,7 @@ class _Level:
         p = self.size
         self._input = np.zeros(p, dtype=np.float32)  # the last complete partition + the incomplete one
         self._ring = np.zeros((self.parts, p + 1), dtype=np.complex64)  # the last K window spectra
+        self._products = np.empty_like(self._ring)
         self._pos = -1  # ring slot of the newest window
         self._pending = np.zeros(p, dtype=np.float32)  # output not yet emitted (of the current partition)
 
@@ -74,15 +75,21 @@ class _Level:
             return out
         data = np.concatenate([self._input, x])
         complete = (data.size - p) // p  # input partitions this block completes
-        windows = np.lib.stride_tricks.sliding_window_view(data[: (complete + 1) * p], 2 * p)[::p]  # [C, 2P]
+        if complete == 1:
+            windows = data[None, : 2 * p]  # previous + completed partition
+        else:
+            parts = data[: (complete + 1) * p].reshape(complete + 1, p)
+            windows = np.concatenate([parts[:-1], parts[1:]], axis=1)  # [C, 2P]
         spectra = np.fft.rfft(windows, axis=-1)  # [C, P+1]
         k = self.parts
         acc = np.empty((complete, p + 1), dtype=np.complex64)
+        products = self._products
         for c in range(complete):
             self._pos = pos = (self._pos + 1) % k
             self._ring[pos] = spectra[c]
             start = (k - 1 - pos) % k
-            np.sum(self._ring * self._doubled[start : start + k], axis=0, out=acc[c])
+            np.multiply(self._ring, self._doubled[start : start + k], out=products)
+            np.sum(products, axis=0, out=acc[c])
         produced = np.fft.irfft(acc, n=2 * p, axis=-1)[:, p:]  # the next C output partitions
         ready = np.concatenate([self._pending, produced.reshape(-1)]).astype(np.float32, copy=False)
         self._pending = ready[n:]
