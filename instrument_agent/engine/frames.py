@@ -112,7 +112,7 @@ class FrameStepper:
             b.stamp += 1  # the new mapping or noise gain voids a speculated step
             live = b.live()
             if live.size:
-                self._refresh(live.tolist())
+                self._refresh(live.tolist(), self._boundary(self._frame + 1))  # a new transpose glides from the step
         voices = idx.size
         spectra = None
         job = self._speculation.take(self._frame + 1, idx, b.stamp[idx], frames)

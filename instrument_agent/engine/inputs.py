@@ -39,9 +39,9 @@ class InputReader:
         return f0, ld, tilt
 
     def _refresh(self, slots: list[int], t: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Re-read the inputs of ``slots`` (after MIDI events or a profile change) at sample ``t`` (default: now).
+        """Re-read the inputs of ``slots`` (after MIDI events or a profile change, or at a freeze: ``t`` None).
 
-        A MIDI voice's oscillator glides to a new pitch from ``t``
+        A MIDI voice's oscillator glides to a new pitch from sample ``t`` (None: no glide)
         (:mod:`~instrument_agent.engine.expression`); its loudness and timbre reach the
         decoder at the next control frame.
         Returns the values (:meth:`_values`).
@@ -63,5 +63,6 @@ class InputReader:
         b.in_ld[m_idx] = ld[midi]
         b.f0_prev[m_idx] = f0[midi]
         b.f0_cur[m_idx] = f0[midi]
-        self._glide_slots(m_idx, f0[midi], self.time if t is None else t)
+        if t is not None:  # (an expression message has set its glide at its own sample already)
+            self._glide_slots(m_idx, f0[midi], t)
         return f0, ld, tilt
