@@ -1,11 +1,11 @@
 """One codebase's figures for bench_performance (run as a script with that codebase first on sys.path).
 
-    python tests/benchmarks/_performance_child.py BUNDLE SECONDS REPEATS [CASE ...]
+    python tests/benchmarks/_performance_child.py BUNDLE SECONDS [CASE ...]
 
 It uses only the engine API both the current and the old code have (``read_bundle``,
 ``Engine.from_bundle``, ``send(message, at=sample)``, ``render(n)``) and prints one JSON
-object: per case, the per-block compute (this thread's CPU time, and wall time) as a
-fraction of the block period, or the × real time of an offline render.
+object: per case, the per-block compute of one run (this thread's CPU time, and wall time)
+as fractions of the block period, or the × real time of an offline render.
 Cases: ``stream:BACKEND:VOICES:BLOCK`` and ``offline:KIND:VOICES:RATE`` (KIND ``held``/``mpe``).
 """
 
@@ -66,19 +66,11 @@ def _stream_once(bundle, backend: str, voices: int, block: int, seconds: float) 
     return np.asarray(cpu), np.asarray(wall)
 
 
-def stream(bundle, backend: str, voices: int, block: int, seconds: float, repeats: int) -> dict[str, object]:
-    """Per-block compute as a fraction of the block period: p50/p99/max of each of ``repeats`` runs,
-    and of the per-block minimum over the runs (the same performance gives every run the same
-    work block for block; other processes and the hypervisor only add to a block's time)."""
+def stream(bundle, backend: str, voices: int, block: int, seconds: float) -> dict[str, list[float]]:
+    """Per-block CPU and wall time as fractions of the block period (one run)."""
+    cpu, wall = _stream_once(bundle, backend, voices, block, seconds)
     period = block / 48000
-    runs = [_stream_once(bundle, backend, voices, block, seconds) for _ in range(repeats)]
-    cpu = np.stack([c for c, _ in runs]) / period
-    wall = np.stack([w for _, w in runs]) / period
-
-    def stats(x: np.ndarray) -> dict[str, float]:
-        return {"p50": float(np.percentile(x, 50)), "p99": float(np.percentile(x, 99)), "max": float(x.max())}
-
-    return {"runs": [stats(c) for c in cpu], "min": stats(cpu.min(axis=0)), "wall": [stats(w) for w in wall]}
+    return {"cpu": [round(float(c), 4) for c in cpu / period], "wall": [round(float(w), 4) for w in wall / period]}
 
 
 def offline(bundle, kind: str, voices: int, sample_rate: int, seconds: float, block: int = 8192) -> dict[str, float]:
@@ -99,14 +91,14 @@ def offline(bundle, kind: str, voices: int, sample_rate: int, seconds: float, bl
 
 def main() -> None:
     bundle = read_bundle(sys.argv[1])
-    seconds, repeats = float(sys.argv[2]), int(sys.argv[3])
+    seconds = float(sys.argv[2])
     results = {}
-    for case in sys.argv[4:]:
+    for case in sys.argv[3:]:
         what, a, b, c = case.split(":")
         if what == "stream":
-            results[case] = stream(bundle, a, int(b), int(c), seconds, repeats)
+            results[case] = stream(bundle, a, int(b), int(c), seconds)
         else:
-            results[case] = [offline(bundle, a, int(b), int(c), 2 * seconds) for _ in range(repeats)]
+            results[case] = offline(bundle, a, int(b), int(c), 2 * seconds)
     print(json.dumps(results))
 
 
