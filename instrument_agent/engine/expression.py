@@ -113,7 +113,10 @@ class ExpressionHandler:
     def _apply_expression(self, events: list[tuple[int, object]]) -> None:
         """Apply expression messages ``(sample, message)`` in order: pitch glides at their samples;
         the voices they move are re-read for the decoder when the next frame's inputs freeze (:meth:`_freeze`)."""
-        mapping, midi, b, dirty = self._mapping, self._midi, self._bank, self._dirty
+        if not events:
+            return
+        midi, b, dirty = self._midi, self._bank, self._dirty
+        transpose = self._mapping.transpose - 69.0  # the mapping's f0, in Python floats (one note at a time)
         freeze_at = self._freeze_time(self._frame + 1) if self._frozen <= self._frame else np.inf
         for t, message in events:
             if t >= freeze_at:  # the next frame's inputs are those before this message
@@ -123,7 +126,7 @@ class ExpressionHandler:
             slots = self._voices_of(message.channel)
             if message.type == "pitchwheel":
                 for s in slots:
-                    self._glide(s, t, float(mapping.f0_hz(midi.note_values(b.source[s])[0])))
+                    self._glide(s, t, 440.0 * 2.0 ** ((midi.note_values(b.source[s])[0] + transpose) / 12.0))
             dirty.update(slots)
 
     def _freeze_time(self, k: int) -> int:

@@ -10,6 +10,8 @@ segments gives the same audio (up to float rounding).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -203,12 +205,12 @@ def harmonic_track(
     amps_start = np.asarray(amps_start, dtype=np.float32)
     damps = np.asarray(amps_end, dtype=np.float32) - amps_start  # [P, V, H]
     n_harm = amps_start.shape[-1]
-    k64 = np.arange(1, n_harm + 1, dtype=np.float64)
+    k64 = _harmonic_numbers(n_harm).astype(np.float64)
     f_lo, f_hi = f0.min(axis=1), f0.max(axis=1)
     playing = (((amps_start != 0) | (damps != 0)).any(axis=0)) & (k64 * f_lo[:, None] < nyquist)  # [V, H]
     used = np.where(playing.any(axis=1), n_harm - np.argmax(playing[:, ::-1], axis=1), 0)  # [V] harmonics used
     out = np.zeros((voices, total), dtype=np.float32)
-    starts = np.cumsum([0] + lengths)
+    starts = list(itertools.accumulate(lengths, initial=0))
     frac32 = np.concatenate([_ramps(n)[3] for n in lengths]) if len(lengths) > 1 else _ramps(lengths[0])[3]
     coef = np.stack([amps_start, damps], axis=2)  # [P, V, 2, H]
     coef *= playing[None, :, None, :]
@@ -223,6 +225,8 @@ def harmonic_track(
 def _groups(used: np.ndarray) -> list[tuple[np.ndarray, int]]:
     """Voices (indices) grouped by harmonics used: each group computes its largest count, and a new
     group starts at a voice using under half of it (fewer groups: each costs ~15 µs of calls)."""
+    if used.size == 1:
+        return [(np.zeros(1, dtype=np.intp), int(used[0]))] if used[0] else []
     order = np.argsort(-used, kind="stable")
     groups, current, top = [], [], 0
     for v in order.tolist():
@@ -254,7 +258,7 @@ def _render_group(out, group, x, k, coef, f0, frac32, starts, nyquist) -> None:
         sines = table[: voices * n_used * (c1 - c0)].reshape(voices, n_used, c1 - c0)
         np.multiply(k, x[:, None, c0:c1], out=sines)
         np.sin(sines, out=sines)
-        for p in range(int(np.searchsorted(starts, c0, side="right")) - 1, pieces):
+        for p in range(bisect.bisect_right(starts, c0) - 1, pieces):
             lo, hi = max(int(starts[p]), c0), min(int(starts[p + 1]), c1)
             if lo >= hi:
                 break
