@@ -75,8 +75,19 @@ def _child(code: Path, bundle: Path, seconds: float, cases: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _median_range(values: list[float], scale: float = 100.0, fmt: str = "{:.0f}") -> str:
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _median_range(values: list[float], scale: float = 100.0, fmt: str | None = None) -> str:
     v = np.asarray(values) * scale
+    fmt = fmt or ("{:.0f}" if v.min() >= 10 else "{:.2g}")
     return f"{fmt.format(np.median(v))} [{fmt.format(v.min())}–{fmt.format(v.max())}]"
 
 
@@ -146,7 +157,7 @@ def main() -> None:
             runs[name].append(_child(code, bundle.path, seconds, stream_cases + offline_cases))
             loads.append(os.getloadavg()[0])
     print(
-        f"Amadeus agent performance: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Amadeus agent performance: {_cpu_name()}, {os.cpu_count()} cores, "
         f"one core used; load average {min(loads):.1f}..{max(loads):.1f} during the runs; "
         f"{args.repeats} runs per figure, median [min–max]; CPU time of the engine's thread\n"
     )
