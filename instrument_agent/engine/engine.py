@@ -15,13 +15,14 @@ from instrument_agent.synth import (
     FilteredNoise,
     NoiseFilterDesign,
     Reverb,
-    harmonic_tilt_gains,
     resample_impulse_response,
 )
 
 from .curves import CurveSource
 from .envelope import Envelope
+from .expression import GLIDE_S, INPUT_LEAD_S, ExpressionHandler, is_expression
 from .frames import FrameStepper
+from .inputs import InputReader
 from .limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, EngineConfigError
 from .rendering import SpanRenderer
 from .speculation import Speculation
@@ -33,7 +34,7 @@ _CUT_S = 0.005  # fade of a stolen or cut voice
 _END = "end"  # event: a curve voice's curves are over
 
 
-class Engine(FrameStepper, SpanRenderer):
+class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
     """Plays a personality's decoder + synth from MIDI events or control curves.
 
     Args:
@@ -129,6 +130,9 @@ class Engine(FrameStepper, SpanRenderer):
         self._profile = profile
         self._mapping = ControlMapping.from_profile(profile, self._reference_db)
         self._envelope = Envelope.from_profile(profile.envelope, self.sample_rate)
+        self._glide_len = GLIDE_S * self.sample_rate
+        frame_len = self.sample_rate // self.frame_rate
+        self._lead = min(int(round(INPUT_LEAD_S * self.sample_rate)), frame_len // 2)
         self._gain = float(db_to_amplitude(profile.gain_db))
         self._noise_gain = float(db_to_amplitude(profile.noise_gain_db))
         self._reverb_mix = float(profile.reverb_mix)
@@ -150,14 +154,23 @@ class Engine(FrameStepper, SpanRenderer):
         """Silence and forget everything (voices, MIDI state, reverb tail); time restarts at 0."""
         mpe = self._profile.mpe
         self._midi = MidiState(member_bend_range=mpe.pitch_bend_range, master_bend_range=mpe.master_pitch_bend_range)
-        self._events: list[tuple[int, int, object]] = []
+        self._events: list[tuple[int, int, object]] = []  # notes, curves and messages that may start/end one
+        self._expression: list[tuple[int, int, object]] = []  # messages that only move sounding notes
+        self._span_glides: dict[int, list] = {}  # slot -> [glide before the span, glides started in it]
+        self._dirty: set[int] = set()  # slots whose decoder inputs expression moved since the last freeze
+        self._frozen = 0  # the last frame whose decoder inputs are frozen
+        self._by_channel = None  # (live slots, zones, {channel: slots}) for expression messages
         self._seq = itertools.count()
         self._voice_serial = itertools.count()
         self.time = 0
         self._frame = 0
         self._bank = None
         self._grow(max(2 * self.max_voices, 4))
-        self._reverb = Reverb(self._reverb_ir) if self._reverb_ir is not None and self._reverb_ir.size else None
+        self._reverb = (
+            Reverb(self._reverb_ir, partition=None, max_partition=None)
+            if self._reverb_ir is not None and self._reverb_ir.size
+            else None
+        )
 
     def _grow(self, capacity: int) -> None:
         if self._bank is None:
@@ -191,9 +204,9 @@ class Engine(FrameStepper, SpanRenderer):
     @property
     def latency_samples(self) -> int:
         """Worst-case delay from a pressure or CC change to the decoder seeing it: one control
-        frame (its sound then moves over the next frame). Note-ons and pitch bends act at
-        their own sample."""
-        return int(np.ceil(self.sample_rate / self.frame_rate))
+        frame plus the input lead (:data:`~instrument_agent.engine.expression.INPUT_LEAD_S`; its
+        sound then moves over the next frame). Note-ons and pitch bends act at their own sample."""
+        return int(np.ceil(self.sample_rate / self.frame_rate)) + self._lead
 
     def _boundary(self, k: int) -> int:
         return int(round(k * self.sample_rate / self.frame_rate))
@@ -212,9 +225,12 @@ class Engine(FrameStepper, SpanRenderer):
     def send(self, message: mido.Message, at: int | None = None) -> None:
         """Queue a MIDI message to act at absolute sample ``at`` (default: now).
 
-        Messages for a time already rendered act at the start of the next block.
+        Messages for a time already rendered act at the start of the next block. Expression
+        (bend, pressure, CC74, ...: :mod:`~instrument_agent.engine.expression`) acts at its sample
+        without cutting the span being rendered.
         """
-        heapq.heappush(self._events, (self.time if at is None else int(at), next(self._seq), message))
+        queue = self._expression if is_expression(message) else self._events
+        heapq.heappush(queue, (self.time if at is None else int(at), next(self._seq), message))
 
     def play_curves(self, f0_hz: np.ndarray, loudness_db: np.ndarray, at: int | None = None) -> None:
         """Start a voice driven by per-control-frame curves (timbre transfer).
@@ -243,7 +259,12 @@ class Engine(FrameStepper, SpanRenderer):
         starts = []
         midi_changed = False
         b = self._bank
-        while self._events and self._events[0][0] <= t:
+        expression = self._expression
+        while (self._events and self._events[0][0] <= t) or (expression and expression[0][0] <= t):
+            if expression and expression[0][0] <= t and (not self._events or expression[0] < self._events[0]):
+                _, _, message = heapq.heappop(expression)
+                self._apply_expression([(t, message)])
+                continue
             _, _, item = heapq.heappop(self._events)
             if isinstance(item, CurveSource):
                 starts.append(item)
@@ -267,60 +288,11 @@ class Engine(FrameStepper, SpanRenderer):
         if midi_changed:
             live = [s for s in b.live().tolist() if not b.curve[s]]
             if live:
-                self._refresh(live)
+                self._refresh(live, t)
         if starts:
             self._start_voices(starts, t)
 
     # -- voices ------------------------------------------------------------
-    def _values(self, slots: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """[V] f0 (Hz), loudness (dB) and tilt (dB/octave) of ``slots`` now, through the mapping."""
-        f0 = np.empty(len(slots))
-        ld = np.empty(len(slots))
-        tilt = np.empty(len(slots))
-        mapping = self._mapping
-        notes = []
-        for i, s in enumerate(slots):
-            src = self._bank.source[s]
-            if isinstance(src, CurveSource):
-                f0[i], ld[i] = src.values(self._frame, mapping)
-                tilt[i] = mapping.harmonic_tilt
-            else:
-                notes.append((i, src))
-        if notes:
-            idx = np.array([i for i, _ in notes])
-            vals = np.array([self._midi.note_values(n) for _, n in notes])  # pitch, pressure, timbre, volume_db
-            vel = np.array([n.velocity for _, n in notes])
-            f0[idx] = mapping.f0_hz(vals[:, 0])
-            ld[idx] = mapping.loudness_db(vel, vals[:, 1], vals[:, 3])
-            tilt[idx] = mapping.tilt(vals[:, 2])
-        return f0, ld, tilt
-
-    def _refresh(self, slots: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Re-read the inputs of ``slots`` (after MIDI events or a profile change).
-
-        A MIDI voice's pitch takes the new value at once (its oscillator f0);
-        its loudness and timbre reach the decoder at the next control frame.
-        Returns the values (:meth:`_values`).
-        """
-        b = self._bank
-        idx = np.asarray(slots, dtype=np.intp)
-        f0, ld, tilt = self._values(slots)
-        new_tilt = tilt != b.tilt[idx]
-        if new_tilt.any():
-            b.tilt[idx[new_tilt]] = tilt[new_tilt]
-            b.tilt_gain[idx[new_tilt]] = harmonic_tilt_gains(self.n_harmonics, tilt[new_tilt])
-            b.stamp[idx[new_tilt]] += 1
-        midi = ~b.curve[idx]
-        m_idx = idx[midi]
-        changed = (f0[midi] != b.in_f0[m_idx]) | (ld[midi] != b.in_ld[m_idx])
-        b.enc_ok[m_idx[changed]] = False
-        b.stamp[m_idx[changed]] += 1
-        b.in_f0[m_idx] = f0[midi]
-        b.in_ld[m_idx] = ld[midi]
-        b.f0_prev[m_idx] = f0[midi]
-        b.f0_cur[m_idx] = f0[midi]
-        return f0, ld, tilt
-
     def _end_voice(self, slot: int, t: int, *, cut: bool) -> None:
         b = self._bank
         level = float(
@@ -360,7 +332,10 @@ class Engine(FrameStepper, SpanRenderer):
             self._noise.reset([s])
             slots.append(s)
         idx = np.asarray(slots, dtype=np.intp)
-        f0, ld, _ = self._refresh(slots)
+        f0, ld, _ = self._refresh(slots, t)
+        b.glide_at[idx], b.glide_from[idx], b.glide_to[idx] = -np.inf, f0, f0  # no glide into a new note
+        for s in slots:
+            self._span_glides.pop(s, None)
         enc = self.decoder.encode(f0, ld)
         midi = ~b.curve[idx]
         b.enc[idx[midi]] = enc[midi]

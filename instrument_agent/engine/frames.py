@@ -64,8 +64,12 @@ class FrameStepper:
 
     def _speculate(self, blocks_left: int) -> None:
         """Advance the next boundary's step ahead (:mod:`~instrument_agent.engine.speculation`)."""
-        if self._mapping_dirty:
+        # Once the next frame's inputs are frozen (:mod:`~instrument_agent.engine.expression`):
+        # expression after that point moves the frame after, so it does not void the job.
+        if self._mapping_dirty or self.time < self._freeze_time(self._frame + 1):
             return
+        if self._frozen <= self._frame:
+            self._freeze()
         idx = self._bank.live()
         job = self._speculation.due(self._frame + 1, idx, self._bank.stamp[idx], blocks_left)
         if job is not None:
@@ -76,9 +80,11 @@ class FrameStepper:
         """Run the next stage of a frame step: the decoder's stages, then amplitudes and
         noise filters, then filter spectra."""
         if job.controls is None:
-            if job.steps is None:
+            if job.steps is None:  # a stage of its own: encoding moving voices is the largest part
                 job.enc, job.f0, job.encoded = self._frame_inputs(job.idx, job.frame, 1, commit=False)
                 job.steps = self.decoder.stages(job.enc, self._bank.state[job.idx])
+                job.stage += 1
+                return
             try:
                 next(job.steps)
             except StopIteration as done:
@@ -98,12 +104,15 @@ class FrameStepper:
         of those frames and makes the last one the current frame.
         """
         b = self._bank
+        if self._frozen <= self._frame:
+            self._freeze()
+        self._frozen = max(self._frozen, self._frame + frames)
         if self._mapping_dirty:
             self._mapping_dirty = False
             b.stamp += 1  # the new mapping or noise gain voids a speculated step
             live = b.live()
             if live.size:
-                self._refresh(live.tolist())
+                self._refresh(live.tolist(), self._boundary(self._frame + 1))  # a new transpose glides from the step
         voices = idx.size
         spectra = None
         job = self._speculation.take(self._frame + 1, idx, b.stamp[idx], frames)

@@ -20,7 +20,7 @@ from instrument_agent.decoder import STEP_STAGES, FrameSteps
 
 __all__ = ["JOB_STAGES", "FrameJob", "Speculation"]
 
-JOB_STAGES = STEP_STAGES + 2  # the decoder's stages, then controls, then filter spectra
+JOB_STAGES = STEP_STAGES + 3  # encoding, the decoder's stages, then controls, then filter spectra
 
 
 @dataclass(eq=False)
@@ -58,15 +58,15 @@ class Speculation:
     def due(self, frame: int, idx: np.ndarray, stamps: np.ndarray, blocks_left: int) -> FrameJob | None:
         """The job to advance in this block (started now if due), or None.
 
-        A job starts as late as one stage per block allows (less exposed to events), once
-        per frame, and not in the frame after one whose job was voided (inputs that change
-        every block would void every job).
+        A job starts once the frame's inputs are frozen (the caller's check), once per frame,
+        and not in the frame after one whose job was voided (a voice starting or ending in
+        every frame would void every job).
         """
         job = self.job
         if job is not None and job.matches(frame, idx, stamps):
             return job
         attempts = job.attempts + 1 if job is not None and job.frame == frame else 1
-        if blocks_left > JOB_STAGES or attempts > 1 or self.voided == frame - 1:
+        if attempts > 1 or self.voided == frame - 1:
             return None
         self.job = FrameJob(frame=frame, idx=idx, stamps=stamps.copy(), attempts=attempts)
         return self.job
@@ -75,6 +75,8 @@ class Speculation:
     def stages_now(job: FrameJob, blocks_left: int) -> int:
         """Stages to run in this block so the job is done by the boundary."""
         stages = JOB_STAGES - job.stage
+        if job.stage == 0 and blocks_left > 1:
+            return 1  # encoding is about half the step: a block of its own
         return min(stages, -(-stages // blocks_left))
 
     def take(self, frame: int, idx: np.ndarray, stamps: np.ndarray, frames: int) -> FrameJob | None:

@@ -54,6 +54,9 @@ class VoiceBank:
     noise_buf: np.ndarray = _rows(np.float32, "noise")  # [S, NOISE_BUFFER] white noise drawn ahead
     noise_pos: np.ndarray = _rows(np.int64, fill=NOISE_BUFFER)  # next unread sample of noise_buf
     spec_ok: np.ndarray = _rows(bool, fill=False)  # the engine's cached filter spectrum is current
+    glide_at: np.ndarray = _rows(np.float64, fill=-np.inf)  # sample the oscillator's last glide started
+    glide_from: np.ndarray = _rows(np.float64)  # Hz at its start
+    glide_to: np.ndarray = _rows(np.float64)  # Hz it reaches (the MIDI pitch now)
     _live: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod

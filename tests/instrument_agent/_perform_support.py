@@ -152,39 +152,6 @@ def build_tflite(npz_path: Path, shape: DecoderShape, out_path: Path) -> Path:
     return out_path
 
 
-class StepDecoder:
-    """The :class:`~instrument_agent.decoder.Decoder` Protocol for a decoder that only has
-    ``step(f0_hz [V], loudness_db [V], state [V, G])`` (the benchmarks' TensorFlow SavedModel
-    baseline): ``encode`` keeps f0 and loudness raw, ``run`` steps frame by frame."""
-
-    encoded_size = 2
-
-    def __init__(self, decoder):
-        self._decoder = decoder
-        self.shape = decoder.shape
-        self.backend = getattr(decoder, "backend", "step")
-
-    def initial_state(self, voices: int) -> np.ndarray:
-        return np.zeros((voices, self.shape.gru_units), dtype=np.float32)
-
-    def encode(self, f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
-        return np.stack([np.asarray(f0_hz, np.float32), np.asarray(loudness_db, np.float32)], axis=-1)
-
-    def run(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        controls = []
-        for frame in inputs:
-            c, state = self._decoder.step(frame[:, 0], frame[:, 1], state)
-            controls.append(c)
-        return np.stack(controls), state
-
-    def stages(self, inputs: np.ndarray, state: np.ndarray):
-        return self.run(inputs, state)
-        yield  # a generator that does not pause
-
-    def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._decoder.step(f0_hz, loudness_db, state)
-
-
 # -- measurements -----------------------------------------------------------
 def block_size_tolerance(reference: np.ndarray, n_harmonics: int = SMALL.n_harmonics) -> float:
     """Largest difference float32 allows between two renders of the same events with other
