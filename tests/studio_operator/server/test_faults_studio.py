@@ -1,24 +1,33 @@
-"""Fault injection: the ``amadeus studio serve`` process SIGKILLed while a client downloads a
-personality, at seeded byte offsets, and restarted on the same home and port. Each download
-resumes from the client's ``.part`` file (it asks for the rest only), the finished archive
-matches the studio's sha256 and unpacks to the listed digest, and the studio home holds
-nothing half-written (the ama's store verifies)."""
+"""Fault injection: the ``amadeus studio serve`` process SIGKILLed at seeded points while a client
+downloads a personality, while a client uploads a practice's audio and while a practice runs,
+then restarted on the same home and port.
+
+* A download resumes from the client's ``.part`` file (it asks for the rest only); the archive
+  matches the studio's sha256 and unpacks to the listed digest.
+* A practice re-sent with the same ``client_request_id`` is the same practice, its audio whole.
+* A practice whose studio died while it ran finishes once, publishing one version.
+
+After each, the ama's store verifies and nothing half-written is left under the studio home."""
 
 from __future__ import annotations
 
 import random
+import time
+from collections import deque
 
+import grpc
 import pytest
 from _faults import KILLS, ServedStudio
-from _studio_support import TOKENS, install, write_tokens
+from _studio_support import TOKENS, install, tone_wav, write_tokens
 
 from instrument_agent.client.studio_client import StudioClient, StudioClientError
 from instrument_agent.personality import unpack_bundle
 from instrument_agent.personality.store import PersonalityStore
+from instrument_agent.proto import studio_pb2
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300)]
 
-SEED, DOWNLOAD_KILLS, CHUNK = 5, 6, 4096
+SEED, DOWNLOAD_KILLS, UPLOAD_KILLS, PRACTICE_KILLS, CHUNK = 5, 6, 2, 1, 4096
 
 
 class _Killed(Exception):
@@ -70,3 +79,81 @@ def test_studio_killed_during_downloads_resumes_by_offset(tmp_path, cello_bundle
         studio.stop()
     assert killed == DOWNLOAD_KILLS
     KILLS["studio during a download"] += killed
+
+
+def _half_written(tenant) -> list[str]:
+    """Staging left under the ama's home: incoming uploads, temporary store files."""
+    return sorted(str(p.relative_to(tenant)) for p in tenant.rglob("*") if p.name.startswith((".incoming-", ".tmp")))
+
+
+def _retry(call, *args, attempts: int = 20, **kwargs):
+    """What a client does after its studio restarted: try again while it is UNAVAILABLE."""
+    for _ in range(attempts - 1):
+        try:
+            return call(*args, **kwargs)
+        except StudioClientError as exc:
+            if exc.code != grpc.StatusCode.UNAVAILABLE:
+                raise
+            time.sleep(0.25)
+    return call(*args, **kwargs)
+
+
+def _final(client: StudioClient, practice_id: str) -> studio_pb2.PracticeProgress:
+    (last,) = deque(client.watch(practice_id, timeout=120), maxlen=1)
+    return last
+
+
+def test_studio_killed_during_uploads_and_practices_finishes_each_once(tmp_path, cello_bundle):
+    rng = random.Random(SEED + 1)
+    home = tmp_path / "studio"
+    tenant = home / "tenants" / "alice"
+    store = PersonalityStore(tenant)
+    install(cello_bundle, store)
+    performance = tone_wav(tmp_path / "take.wav", seconds=6.0)
+    size = performance.stat().st_size
+    studio = ServedStudio(home, write_tokens(tmp_path / "tokens.yaml"), tmp_path / "studio.log").start()
+    client = StudioClient(studio.address, token=TOKENS["alice"], timeout=60)
+    killed = {"upload": 0, "practice": 0}
+    try:
+        for round_ in range(UPLOAD_KILLS + PRACTICE_KILLS):
+            during = "upload" if round_ < UPLOAD_KILLS else "practice"
+            before = [v.version for v in store.versions("cello")]
+            request = dict(
+                performance=performance, regions=[(0.5, 2.5, "good"), (3.5, 5.5, "bad")], request_id=f"take-{round_}"
+            )
+            cut = rng.randrange(CHUNK, size - CHUNK)
+
+            def progress(done: int, total: int, cut=cut, during=during) -> None:
+                if during == "upload" and done >= cut:
+                    studio.kill()
+                    raise _Killed
+
+            try:
+                ticket = client.practice("cello", "feedback", chunk_size=CHUNK, progress=progress, **request)
+            except (_Killed, StudioClientError):
+                assert during == "upload"
+            else:
+                assert during == "practice"
+                time.sleep(rng.uniform(0.0, 2.0))  # the practice runs
+                studio.kill()
+            killed[during] += 1
+            client.close()
+            studio.start()  # same home, same port
+            client = StudioClient(studio.address, token=TOKENS["alice"], timeout=60)
+            resent = _retry(client.practice, "cello", "feedback", chunk_size=CHUNK, **request)
+            if during == "practice":
+                assert resent.practice_id == ticket.practice_id  # the same practice, not a second one
+            final = _final(client, resent.practice_id)
+            assert final.phase == studio_pb2.PracticeProgress.SUCCEEDED, final.message
+            uploaded = tenant / "practices" / resent.practice_id / "uploads" / performance.name
+            assert uploaded.read_bytes() == performance.read_bytes()  # the audio arrived whole
+            assert [v.version for v in store.versions("cello")] == [*before, final.version]  # one version
+            for version in [*before, final.version]:
+                store.get("cello", version)  # verifies
+            assert _half_written(tenant) == []
+    finally:
+        client.close()
+        studio.stop()
+    assert killed == {"upload": UPLOAD_KILLS, "practice": PRACTICE_KILLS}
+    KILLS["studio during an upload"] += killed["upload"]
+    KILLS["studio during a practice"] += killed["practice"]
