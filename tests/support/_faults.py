@@ -1,5 +1,7 @@
 """Fault injection: run a real ``amadeus`` process and kill it (SIGKILL or SIGINT) at a point
-chosen by a seeded RNG: after a line of its progress output, plus a delay.
+chosen by a seeded RNG: after a line of its progress output, plus a delay (:func:`run_and_kill`),
+or once a condition on what it wrote is met (:func:`kill_when`). :class:`ServedStudio` is an
+``amadeus studio serve`` process that can be SIGKILLed and restarted on the same home and port.
 
 :data:`KILLS` counts the kill points survived per target; the root conftest prints them.
 """
