@@ -272,6 +272,7 @@ class StudioClient:
                 raise wrap_rpc_error(exc) from None
         if _sha256(part) != info.packed_sha256:
             part.unlink(missing_ok=True)
+            meta.unlink(missing_ok=True)  # nothing left to resume (it stayed behind for good)
             raise StudioClientError(f"{archive}: downloaded bundle does not match the studio's sha256; download again")
         os.replace(part, archive)
         meta.unlink(missing_ok=True)

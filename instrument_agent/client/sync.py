@@ -23,6 +23,7 @@ and leave the current personality playing.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -189,6 +190,26 @@ def _is_disk_full(exc: BaseException) -> bool:
     return False
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_orphan_staging(downloads: Path) -> None:
+    """Remove the unpacked copies left by a sync that was killed while publishing (found by the
+    fault injection: a SIGKILL skips the ``finally`` that removes them, and they stayed for good).
+    A copy is named after its sync's process id; those of a live process are another sync's."""
+    for staging in downloads.glob(".unpacked-*"):
+        pid = staging.name.rsplit("-", 2)[-2]
+        if not pid.isdigit() or not _pid_alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 class Syncer:
     """Syncs personalities from the selected studio into the local store.
 
@@ -220,6 +241,7 @@ class Syncer:
         """
         registration = self.state.studio()
         report = SyncReport(studio=registration.name)
+        _remove_orphan_staging(self.downloads)
         try:
             client = self.open_client(registration)
             try:
@@ -260,6 +282,9 @@ class Syncer:
                     f"(digest {local[version].digest[:12]}…) than studio {studio!r} ({digest[:12]}…)"
                 )
             store.get(deu, version)  # verify before switching to it
+            # A sync killed after storing this version left its archive (found by the fault injection).
+            for leftover in self.downloads.glob(f"{deu}-v{version:06d}-{digest[:16]}.tar*"):
+                leftover.unlink(missing_ok=True)
             if current is not None and current.digest == digest:
                 return SyncedDeu(deu, version, digest, "up-to-date")
             self.state.set_current(deu, version, digest, studio)
@@ -309,7 +334,7 @@ class Syncer:
         return archive, resumed, size - resumed
 
     def _publish(self, store: PersonalityStore, archive: Path, deu: str, version: int, digest: str):
-        staging = self.downloads / f".unpacked-{deu}-v{version}-{uuid.uuid4().hex[:8]}"
+        staging = self.downloads / f".unpacked-{deu}-v{version}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             try:
                 unpacked = unpack_bundle(archive.read_bytes(), staging, expected_digest=digest)

@@ -1,5 +1,7 @@
 """Sync from a studio: newest version downloaded, verified, stored at the studio's version
-number and switched to; resumes a cut download; rejects a corrupt one; survives a full disk."""
+number and switched to; resumes a cut download and rejects a corrupt one (the real client
+against a real studio server); survives a full disk (a store-backed source, as a real tmpfs
+fills)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ from instrument_agent.client.sync import (
     Syncer,
 )
 from instrument_agent.personality.store import PersonalityStore
+from studio_operator.server import StudioConfig, StudioServer
+from studio_operator.server.tenants import hash_token
+
+TOKEN = "alice-sync-token-0123456789abcdef"
 
 
 @pytest.fixture
@@ -72,31 +78,83 @@ def test_older_versions_are_kept(tmp_path, studio, agent_state):
     assert agent_state.load().current["cello"].version == 3
 
 
-def test_cut_download_resumes_from_where_it_stopped(studio, agent_state):
-    source = StoreSource(studio, chunk_size=1024, cut_after=3 * 1024)
-    syncer = Syncer(agent_state, open_client=lambda reg: source)
-    with pytest.raises(StudioUnreachableError, match="stopped after 3072 bytes.*resumes"):
-        syncer.sync()
+@pytest.fixture
+def real_studio(tmp_path):
+    """``(alice's store, start)``: a real studio server (in this process, on loopback) where alice
+    owns cello v1; ``start()`` starts one on its home. Versions added with ``reverb_seconds=20``
+    pack to over 1 MiB: two chunks, so a download can stop between them."""
+    home = tmp_path / "studio"
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(f"tokens:\n  - ama: alice\n    sha256: {hash_token(TOKEN)}\n")
+    store = PersonalityStore(home / "tenants" / "alice")
+    _install(store, make_personality(tmp_path, seed=0))
+    servers = []
+
+    def start():
+        config = StudioConfig(home=home, host="127.0.0.1", port=0, metrics_port=0, tokens=tokens)
+        servers.append(StudioServer(config).start())
+        return servers[-1]
+
+    yield store, start
+    for server in servers:
+        server.stop(grace=0.5)
+
+
+def _install(store: PersonalityStore, bundle):
+    files = {entry.path: bundle.path / entry.path for entry in bundle.manifest.files}
+    return store.commit("cello", bundle.manifest, files)
+
+
+def _interrupt_after_first_chunk(deu: str, done: int, total: int) -> None:
+    if done < total:
+        raise KeyboardInterrupt  # Ctrl-C while downloading
+
+
+def test_cut_download_resumes_from_where_it_stopped(tmp_path, real_studio, agent_state):
+    store, start = real_studio
+    big = _install(store, make_personality(tmp_path, seed=1, reverb_seconds=20.0))
+    server = start()
+    agent_state.remove_studio("home")
+    agent_state.add_studio("home", server.address, token=TOKEN)
+    syncer = Syncer(agent_state)
+    with pytest.raises(KeyboardInterrupt):
+        syncer.sync(progress=_interrupt_after_first_chunk)
     [part] = (agent_state.data_path / "downloads").glob("*.tar.part")
-    assert part.stat().st_size == 3 * 1024
+    kept = part.stat().st_size
+    assert kept == 1 << 20  # the studio's first chunk, whole
     assert "cello" not in agent_state.load().current
-    source.cut_after = None
-    report = syncer.sync()
-    assert source.offsets == [0, 3 * 1024]  # the second download asked for the rest only
-    assert report.deus[0].resumed_from == 3 * 1024
-    assert report.deus[0].action == "downloaded"
+    seen = []
+    report = syncer.sync(progress=lambda deu, done, total: seen.append((done, total)))
+    [synced] = report.deus
+    assert (synced.version, synced.action, synced.resumed_from) == (big.version, "downloaded", kept)
+    assert synced.bytes_downloaded == seen[-1][1] - kept  # the rest only was asked for
+    assert seen[0][0] == seen[0][1]  # its one chunk completed the archive
     assert not part.exists()
-    PersonalityStore(agent_state.data_path).get("cello", 2)
+    assert PersonalityStore(agent_state.data_path).get("cello", big.version).digest == big.digest
 
 
-def test_corrupt_download_is_rejected_and_current_kept(tmp_path, studio, agent_state):
-    Syncer(agent_state, open_client=lambda reg: StoreSource(studio)).sync()
-    make_personality(tmp_path, seed=3)  # v3 on the studio
+def test_corrupt_download_is_rejected_and_current_kept(tmp_path, real_studio, agent_state):
+    """The kept part of a cut download is damaged on disk (one byte flipped): the resumed
+    archive fails the studio's sha256, is discarded, and the current personality stays."""
+    store, start = real_studio
+    server = start()
+    agent_state.remove_studio("home")
+    agent_state.add_studio("home", server.address, token=TOKEN)
+    syncer = Syncer(agent_state)
+    syncer.sync()
+    big = _install(store, make_personality(tmp_path, seed=3, reverb_seconds=20.0))
+    with pytest.raises(KeyboardInterrupt):
+        syncer.sync(progress=_interrupt_after_first_chunk)
+    [part] = (agent_state.data_path / "downloads").glob("*.tar.part")
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
     with pytest.raises(SyncCorruptError, match="corrupt"):
-        Syncer(agent_state, open_client=lambda reg: StoreSource(studio, corrupt=True)).sync()
-    assert agent_state.load().current["cello"].version == 2
-    assert [v.version for v in PersonalityStore(agent_state.data_path).versions("cello")] == [2]
+        syncer.sync()
+    assert agent_state.load().current["cello"].version == 1
+    assert [v.version for v in PersonalityStore(agent_state.data_path).versions("cello")] == [1]
     assert list((agent_state.data_path / "downloads").iterdir()) == []  # the bad archive is gone
+    assert syncer.sync().deus[0].version == big.version  # and the next sync downloads it whole
 
 
 def test_unreachable_and_refused_token_give_clear_errors(studio, agent_state):

@@ -1,13 +1,12 @@
 """Helpers for the agent and sync tests: a studio-side personality source backed by a
-real local store (the edge that stands in for the gRPC studio when no server runs),
-and ways to cut or corrupt its downloads."""
+real local store (the edge that stands in for the gRPC studio when no server runs), and a
+way to corrupt its downloads (a cut download and a damaged one are tested against a real
+studio server in tests/instrument_agent/test_sync.py)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import grpc
 
 from instrument_agent.client.studio_client import StudioClientError
 from instrument_agent.personality import pack_bundle, sha256_bytes
@@ -21,16 +20,12 @@ class StoreSource:
     Args:
         store: the studio's store.
         chunk_size: bytes per BundleChunk.
-        cut_after: raise UNAVAILABLE once this many bytes were sent in one download (None: never).
         corrupt: flip one byte in the middle of the archive as it is sent.
     """
 
-    def __init__(
-        self, store: PersonalityStore, *, chunk_size: int = 4096, cut_after: int | None = None, corrupt: bool = False
-    ):
+    def __init__(self, store: PersonalityStore, *, chunk_size: int = 4096, corrupt: bool = False):
         self.store = store
         self.chunk_size = chunk_size
-        self.cut_after = cut_after
         self.corrupt = corrupt
         self.offsets: list[int] = []  # every download's starting offset
         self.closed = 0
@@ -74,15 +69,11 @@ class StoreSource:
         part = archive.with_name(archive.name + ".part")
         offset = part.stat().st_size if part.exists() else 0
         self.offsets.append(offset)
-        sent = 0
         with open(part, "ab") as handle:
             for start in range(offset, len(data), self.chunk_size):
-                if self.cut_after is not None and sent >= self.cut_after:
-                    raise StudioClientError("studio: UNAVAILABLE: Socket closed", grpc.StatusCode.UNAVAILABLE)
                 piece = data[start : start + self.chunk_size]
                 handle.write(piece)
                 handle.flush()
-                sent += len(piece)
                 if progress is not None:
                     progress(start + len(piece), len(data))
         if sha256_bytes(part.read_bytes()) != packed:

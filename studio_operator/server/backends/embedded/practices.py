@@ -125,6 +125,17 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+def _remove_orphan_staging(root: Path) -> None:
+    """Remove the uploads left in staging by a studio killed while receiving them (found by the
+    fault injection: they stayed for good). A staging directory is named after its studio's host
+    and process id; those of a live process, or of another host, belong to another studio."""
+    host = socket.gethostname()
+    for staging in root.glob(f".incoming-{host}-*"):
+        pid = staging.name[len(f".incoming-{host}-") :].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 class PracticeWorkspace:
     """The practices of every tenant under one studio home."""
 
@@ -147,7 +158,8 @@ class PracticeWorkspace:
         """A fresh hidden staging directory for an incoming practice."""
         root = self.root(ama)
         root.mkdir(parents=True, exist_ok=True)
-        path = root / f".incoming-{uuid.uuid4().hex}"
+        _remove_orphan_staging(root)
+        path = root / f".incoming-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
         (path / "uploads").mkdir(parents=True)
         return path
 
