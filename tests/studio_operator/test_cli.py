@@ -18,7 +18,16 @@ def test_the_studio_joins_the_agent_studio_group():
     agent_studio.register(app)
     register(app)
     assert [group.name for group in app.registered_groups] == ["studio", "operator"]
-    assert set(_commands(app)["studio"].commands) == {"list", "download", "perform", "account", "serve", "token", "amas", "usage"}
+    assert set(_commands(app)["studio"].commands) == {
+        "list",
+        "download",
+        "perform",
+        "account",
+        "serve",
+        "token",
+        "amas",
+        "usage",
+    }
 
 
 def test_registered_alone_the_studio_makes_the_group():
@@ -26,5 +35,14 @@ def test_registered_alone_the_studio_makes_the_group():
     register(app)
     agent_studio.register(app)  # a later agent module finds it
     assert [group.name for group in app.registered_groups] == ["studio", "operator"]
-    assert set(_commands(app)["studio"].commands) == {"serve", "token", "amas", "usage", "list", "download", "perform", "account"}
+    assert set(_commands(app)["studio"].commands) == {
+        "serve",
+        "token",
+        "amas",
+        "usage",
+        "list",
+        "download",
+        "perform",
+        "account",
+    }
     assert set(_commands(app)["operator"].commands) == {"run"}

@@ -4,6 +4,7 @@ message-size limits, graceful shutdown."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import urllib.request
 
 import grpc
@@ -43,7 +44,13 @@ def test_metrics_are_served_over_http(studio, client_for):
     client_for("alice").list_personalities()
     with pytest.raises(StudioClientError):
         client_for("bob").get_personality("cello")
-    text = urllib.request.urlopen(f"http://127.0.0.1:{studio.metrics_port}/metrics", timeout=5).read().decode()
+    # The interceptor counts a call once its status has gone out, so the client can get there first.
+    deadline, wanted = time.monotonic() + 5.0, 'amadeus_studio_requests_total{code="NOT_FOUND",method="GetPersonality"}'
+    while True:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{studio.metrics_port}/metrics", timeout=5).read().decode()
+        if wanted in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert 'amadeus_studio_requests_total{code="OK",method="ListPersonalities"} 1.0' in text
     assert 'amadeus_studio_requests_total{code="NOT_FOUND",method="GetPersonality"} 1.0' in text
     assert 'amadeus_studio_request_seconds_count{method="ListPersonalities"} 1.0' in text
