@@ -26,11 +26,12 @@ following its pitch and loudness; --octave-shift / --loudness-shift adjust it li
 
     amadeus play --deu cello humming.wav -o cello.wav --octave-shift -1 --loudness-shift 6
 
-[bold]Live[/bold]: opens the virtual MIDI input port "Amadeus <deu>" (connect your DAW or controller to
-it; on Windows create a loopMIDI port and pass --midi-port) and plays to the default audio
-device, printing the latency it adds. Ctrl-C stops.
+[bold]Live[/bold]: with a JACK (or PipeWire-JACK) server running, registers the JACK client "Amadeus <deu>"
+(MIDI in, stereo out, latency reported to the DAW; --midi-port connects a JACK MIDI output to it);
+otherwise opens the virtual MIDI input port "Amadeus <deu>" (on Windows create a loopMIDI port and
+pass --midi-port) and plays to the default audio device. Prints the latency it adds. Ctrl-C stops.
 
-    amadeus play --deu cello --live [--block-size 128]
+    amadeus play --deu cello --live [--backend auto|jack|portaudio] [--block-size 128]
 
 The playerProfile of the personality (gain, tilt, noise, reverb, transpose, envelope, MPE
 ranges, polyphony) is applied as the sound is made; change it with a tuning practice, no
@@ -65,7 +66,8 @@ def register(app: typer.Typer) -> None:
             Optional[int],
             typer.Option(
                 "--block-size",
-                help="Live: samples per audio block, 32..2048 (smaller = less latency; default 256). Offline output does not depend on it.",
+                help="Live: samples per audio block, 32..2048 (smaller = less latency; default 256). "
+                "Offline output does not depend on it.",
             ),
         ] = None,
         octave_shift: Annotated[
@@ -85,6 +87,13 @@ def register(app: typer.Typer) -> None:
                 "--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one."
             ),
         ] = None,
+        audio_backend: Annotated[
+            str,
+            typer.Option(
+                "--backend",
+                help="Live: auto (JACK when a JACK/PipeWire-JACK server runs, else PortAudio), jack or portaudio.",
+            ),
+        ] = "auto",
         backend: Annotated[
             str,
             typer.Option(
@@ -101,7 +110,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give either a MIDI/audio file to render or --live", param_hint="SOURCE / --live")
         bundle = PersonalityStore().get(deu, version)
         if live:
-            _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend)
+            _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend, audio_backend)
             return
         from instrument_agent.render import OFFLINE_BLOCK
 
@@ -134,32 +143,24 @@ def register(app: typer.Typer) -> None:
         )
         if result.peak > 1.0:
             console.print(
-                "[yellow]the output peaks above full scale (stored as float WAV); lower gain_db in the playerProfile[/yellow]"
+                "[yellow]the output peaks above full scale (stored as float WAV); "
+                "lower gain_db in the playerProfile[/yellow]"
             )
 
 
-def _play_live(bundle, console, sample_rate: int, block_size: int, midi_port: str | None, backend: str) -> None:
-    import time
+def _play_live(
+    bundle, console, sample_rate: int, block_size: int, midi_port: str | None, backend: str, audio_backend: str
+) -> None:
+    from instrument_agent.live.performance import play_live
 
-    from instrument_agent.engine import Engine
-    from instrument_agent.live.portaudio import LiveError, LivePerformance, port_name
-
-    engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend)
-    performance = LivePerformance(engine, bundle.deu, block_size=block_size, midi_port=midi_port)
-    try:
-        report = performance.start()
-    except LiveError as exc:  # carries the full explanation (no device, no MIDI backend, Windows)
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    console.print(
-        f"[green]playing[/green] {bundle.deu} v{bundle.version} from MIDI port '{midi_port or port_name(bundle.deu)}' at {sample_rate} Hz"
+    code = play_live(
+        bundle,
+        console.print,
+        sample_rate=sample_rate,
+        block_size=block_size,
+        midi_port=midi_port,
+        decoder=backend,
+        backend=audio_backend,
     )
-    console.print(report.describe())
-    try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        performance.stop()
-        console.print(f"stopped ({performance.overruns} audio under/overruns)")
+    if code:
+        raise typer.Exit(code)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import queue
 import sys
+import threading
 from dataclasses import dataclass
 
 import mido
@@ -94,6 +95,8 @@ class LivePerformance:
         self._midi_in = None
         self._stream = None
         self.overruns = 0
+        self.ended = threading.Event()  # set by stop(); the same face as JackPerformance
+        self.ended_reason = ""
 
     # -- the two callbacks (also driven directly by tests) ---------------------
     def on_midi(self, event, data=None) -> None:
@@ -167,7 +170,8 @@ class LivePerformance:
             raise AudioDeviceError(f"sounddevice is not installed ({exc}); pip install 'amadeus[agent]'") from None
         except OSError as exc:
             raise AudioDeviceError(
-                f"no audio output: the PortAudio library is missing ({exc}); on Debian/Ubuntu: sudo apt-get install libportaudio2"
+                f"no audio output: the PortAudio library is missing ({exc}); "
+                "on Debian/Ubuntu: sudo apt-get install libportaudio2"
             ) from None
         try:
             sounddevice.query_devices(kind="output")
@@ -214,3 +218,5 @@ class LivePerformance:
             self._midi_in.close_port()
             self._midi_in.delete()
             self._midi_in = None
+        self.ended_reason = self.ended_reason or "stopped"
+        self.ended.set()
