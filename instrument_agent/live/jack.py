@@ -101,6 +101,7 @@ class JackHost:
         self.ended = threading.Event()
         self.first_frame: int | None = None  # JACK frame time of the source's sample 0
         self.missed_frames = 0  # frames of periods JACK skipped for us (xruns); the source was kept in step
+        self.cycle_frame = 0  # JACK frame time of the period being played (last_frame_time)
         self.periods_played: deque[int] = deque(maxlen=1 << 14)  # JACK frame of each period played, latest last
         self._next_frame: int | None = None
         # CPU time of each period's render (thread time: preemption excluded; skipped periods' catch-up not counted)
@@ -137,18 +138,25 @@ class JackHost:
         return self.status()
 
     def stop(self) -> None:
-        """Deactivate and close the client (nothing to do once the server is gone)."""
+        """Deactivate (while the server runs) and close the client; safe to call twice.
+
+        The client is closed even after the server went away: libjack still holds its
+        shared memory and threads, and leaving them to ``jack.Client.__del__`` at garbage
+        collection crashed the process (SIGSEGV) once another server had started
+        (tests/instrument_agent/live/test_jack.py::test_server_going_away_leaves_the_process_healthy).
+        """
         client, self._client = self._client, None
         if client is None:
             return
         if not self.ended.is_set():
             try:
                 client.deactivate()
-                client.close()
             except jack.JackError:
                 pass
         self.ended_reason = self.ended_reason or "stopped"
         self.ended.set()
+        client.close()  # jack_client_close: ignores a dead server's errors
+        self._jack = None
 
     # -- JACK callbacks --------------------------------------------------------
     def _process(self, frames: int) -> None:
@@ -165,6 +173,7 @@ class JackHost:
             except Exception:  # noqa: BLE001 - reported by the period's own render below
                 pass
         self._next_frame = now + frames
+        self.cycle_frame = now
         self.periods_played.append(now)
         events = []
         for offset, data in self._midi_in.incoming_midi_events():
