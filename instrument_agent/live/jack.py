@@ -257,6 +257,13 @@ class JackHost:
             self._client.connect(matches[0], self._midi_in)
         return matches[0]
 
+    def disconnect_midi(self) -> None:
+        """Disconnect every MIDI output from our input (a DAW connects to it again itself)."""
+        if self._client is None or self.ended.is_set():
+            return
+        for current in self._midi_in.connections:
+            self._client.disconnect(current, self._midi_in)
+
     def status(self) -> JackStatus:
         running = self._client is not None and not self.ended.is_set()
         playback = (0, 0)
