@@ -29,6 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from instrument_agent.dsp import DB_RANGE
+
 __all__ = [
     "DB_RANGE",
     "F0_METHODS",
@@ -42,8 +44,6 @@ __all__ = [
     "register_f0_method",
 ]
 
-DB_RANGE = 80.0
-"""Loudness floor below full scale, dB (DDSP's ``DB_RANGE``)."""
 
 F0_FMIN_HZ = 32.70  # C1
 F0_FMAX_HZ = 2093.0  # C7
@@ -140,7 +140,8 @@ def compute_loudness(
 
 # -- f0 ----------------------------------------------------------------------
 F0Method = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]
-"""``fn(audio [n] float32, sample_rate, frame_rate) -> (f0_hz [>=T] with NaN where unvoiced, confidence [>=T] in 0..1)``."""
+"""``fn(audio [n] float32, sample_rate, frame_rate) -> (f0_hz [>=T], confidence [>=T])``: f0 in Hz with NaN
+where unvoiced, confidence in 0..1."""
 
 
 def _librosa():

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from google.protobuf import json_format
 
 from instrument_agent.proto import personality_pb2
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+_Profile = TypeVar("_Profile", bound="Message")
 
 __all__ = [
     "ProfileError",
@@ -117,14 +122,14 @@ def default_player_profile() -> personality_pb2.PlayerProfile:
     return json_format.ParseDict(_PLAYER_DEFAULTS, PlayerProfile())
 
 
-def profile_to_dict(profile) -> dict[str, Any]:
+def profile_to_dict(profile: Message) -> dict[str, Any]:
     """A profile as a plain dict with snake_case keys (for YAML, MLflow params, logs)."""
     return json_format.MessageToDict(
         profile, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
 
 
-def merge_profile(base, overrides: Mapping[str, Any] | None, *, source: str = "overrides"):
+def merge_profile(base: _Profile, overrides: Mapping[str, Any] | None, *, source: str = "overrides") -> _Profile:
     """Return a copy of ``base`` with ``overrides`` (field name → value) applied.
 
     Nested messages merge field by field; repeated fields are replaced.
@@ -136,7 +141,7 @@ def merge_profile(base, overrides: Mapping[str, Any] | None, *, source: str = "o
     clean = {k: v for k, v in (overrides or {}).items() if v is not None}
     if not clean:
         return merged
-    for key, value in clean.items():
+    for key in clean:
         field = merged.DESCRIPTOR.fields_by_name.get(key) or merged.DESCRIPTOR.fields_by_camelcase_name.get(key)
         if field is None:
             known = ", ".join(sorted(merged.DESCRIPTOR.fields_by_name))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.dsp import hz_to_midi
 from instrument_agent.engine import MIN_BLOCK, Engine
 from instrument_agent.midi import MidiPerformance, NoteRangeError, read_midi
 
@@ -222,19 +223,12 @@ def auto_adjust(f0_hz: np.ndarray, loudness_db: np.ndarray, feature_stats) -> tu
         return 0.0, 0.0
     octaves = 0.0
     if feature_stats.f0_midi_mean:
-        mean_midi = float(np.mean(12.0 * np.log2(f0[voiced] / 440.0) + 69.0))
+        mean_midi = float(np.mean(hz_to_midi(f0[voiced])))
         octaves = float(np.round((feature_stats.f0_midi_mean - mean_midi) / 12.0))
     shift_db = 0.0
     if feature_stats.loudness_db_mean:
         shift_db = float(feature_stats.loudness_db_mean - np.mean(np.asarray(loudness_db)[voiced]))
     return octaves, shift_db
-
-
-def _resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Band-limited resampling of a whole recording by FFT (numpy only)."""
-    n_out = int(round(audio.size * to_rate / from_rate))
-    spectrum = np.fft.rfft(audio.astype(np.float64))
-    return (np.fft.irfft(spectrum, n=n_out) * (n_out / audio.size)).astype(np.float32)
 
 
 def _extract_features(
@@ -271,16 +265,14 @@ def transfer_timbre_file(
     ``sample_rate`` defaults to the recording's rate (clipped to 16..48 kHz).
     Raises :class:`AudioInputError` for an unreadable, empty or silent recording.
     """
-    import soundfile
+    from instrument_agent.audio import AudioFileError, read_mono, resample
 
     audio_path = Path(audio_path)
-    if not audio_path.is_file():
-        raise AudioInputError(audio_path, "no such audio file")
     try:
-        audio, file_rate = soundfile.read(str(audio_path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
-        raise AudioInputError(audio_path, f"not a readable audio file ({exc})") from None
-    audio = audio.mean(axis=1)
+        recording = read_mono(audio_path)
+    except AudioFileError as exc:
+        raise AudioInputError(audio_path, exc.problem) from None
+    audio, file_rate = recording.audio, recording.sample_rate
     if audio.size < file_rate // 10:
         raise AudioInputError(audio_path, "recording is shorter than 0.1 s")
     engine = Engine.from_bundle(
@@ -291,7 +283,7 @@ def transfer_timbre_file(
     )
     model_rate = engine.model_sample_rate
     if file_rate != model_rate:
-        audio = _resample(audio, file_rate, model_rate)
+        audio = resample(audio, file_rate, model_rate)
     from instrument_agent.profiles import resolve_learner_profile
 
     method = resolve_learner_profile(bundle.manifest.learner_profile).f0_method

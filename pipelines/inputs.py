@@ -35,47 +35,43 @@ def is_remote(uri: str | Path) -> bool:
     return str(uri).startswith("s3://")
 
 
-def _client(endpoint: str, config):
-    import urllib3
-    from minio import Minio
+def _connection(endpoint: str, config):
+    from pipelines.registry import Backoff, S3Connection
 
-    parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-    http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=5.0, read=120.0),
-        retries=urllib3.Retry(total=2, connect=2, read=1, backoff_factor=0.2, redirect=0),
-    )
-    return Minio(
-        parsed.netloc,
+    # A practice's inputs are fetched once at its start: three quick attempts, then the error
+    # naming the endpoint (the registry's own publishes keep the longer default backoff).
+    return S3Connection(
+        endpoint,
         access_key=config.access_key,
         secret_key=config.secret_key,
         region=config.region,
-        secure=parsed.scheme == "https",
-        http_client=http,
+        backoff=Backoff(attempts=3, base_delay=0.2, max_delay=1.0),
     )
 
 
-def _fetch_one(client, endpoint: str, uri: str, target: Path) -> Path:
-    import urllib3
+def _fetch_one(connection, uri: str, target: Path) -> Path:
     from minio.error import S3Error
+
+    from pipelines.registry import RegistryUnavailableError
 
     parsed = urlparse(uri)
     bucket, key = parsed.netloc, parsed.path.lstrip("/")
     if not bucket or not key:
         raise PracticeInputError(uri, "expected s3://bucket/key")
+    endpoint = connection.endpoint
     partial = target.with_name(f".{target.name}.part")
     try:
-        size = client.stat_object(bucket, key).size
-        client.fget_object(bucket, key, str(partial))
+        size = connection.call(f"stat of {uri}", lambda: connection.client.stat_object(bucket, key).size)
+        connection.call(f"download of {uri}", lambda: connection.client.fget_object(bucket, key, str(partial)))
     except S3Error as exc:
         partial.unlink(missing_ok=True)
         if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound"):
             what = "no such bucket" if exc.code == "NoSuchBucket" else "no such object"
             raise PracticeInputError(uri, f"{what} at the S3 endpoint {endpoint}") from None
         raise PracticeInputError(uri, f"the S3 endpoint {endpoint} refused it ({exc.code}: {exc.message})") from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except RegistryUnavailableError as exc:
         partial.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc  # urllib3's MaxRetryError wraps the connection error
-        raise PracticeInputError(uri, f"the S3 endpoint {endpoint} is unreachable ({type(reason).__name__})") from None
+        raise PracticeInputError(uri, str(exc)) from None
     got = partial.stat().st_size
     if got != size:
         partial.unlink(missing_ok=True)
@@ -100,7 +96,7 @@ def fetch_inputs(uris: Sequence[str | Path], folder: str | Path, *, config=None)
     from pipelines.registry import RegistryConfig
 
     paths: list[str] = []
-    client = endpoint = None
+    connection = None
     for i, uri in enumerate(map(str, uris)):
         if not is_remote(uri):
             path = Path(uri.removeprefix("file://"))
@@ -108,15 +104,15 @@ def fetch_inputs(uris: Sequence[str | Path], folder: str | Path, *, config=None)
                 raise PracticeInputError(uri, "no such file")
             paths.append(str(path))
             continue
-        if client is None:
+        if connection is None:
             config = config or RegistryConfig.from_env()
             endpoint = config.s3_endpoint
             if not endpoint:
                 raise PracticeInputError(
                     uri, "no S3 endpoint configured: set AMADEUS_S3_ENDPOINT (the S3/MinIO API URL)"
                 )
-            client = _client(endpoint, config)
+            connection = _connection(endpoint, config)
             os.makedirs(folder, exist_ok=True)
         name = Path(urlparse(uri).path).name or "object"
-        paths.append(str(_fetch_one(client, endpoint, uri, Path(folder) / f"{i:03d}-{name}")))
+        paths.append(str(_fetch_one(connection, uri, Path(folder) / f"{i:03d}-{name}")))
     return paths

@@ -1,28 +1,21 @@
-"""Command groups of the studio side: ``amadeus operator …`` and ``amadeus studio …``.
+"""The studio side of the ``amadeus`` command line, registered through the ``amadeus.cli``
+entry point: ``amadeus studio serve | token`` (into the agent's ``studio`` group, next to its
+client commands) and ``amadeus operator run``.
 
-Registered into the ``amadeus`` app through the ``amadeus.cli`` entry point;
-each subpackage contributes its own ``register(app)`` and imports its heavy
-dependencies only inside the commands.
+Only typer and rich at import time; the server, grpc and kopf load inside the commands.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from studio_operator.operator import cli as operator_cli
+from studio_operator.server import cli as server_cli
 
 __all__ = ["register"]
 
-_SUBCOMMAND_MODULES = ("studio_operator.operator.cli", "studio_operator.server.cli")
-
 
 def register(app: typer.Typer) -> None:
-    """Add the operator and studio server command groups to ``app``."""
-    for name in _SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.register(app)
+    """Add ``studio serve|token`` and the ``operator`` group to the ``amadeus`` app."""
+    server_cli.register(app)
+    operator_cli.register(app)

@@ -31,7 +31,17 @@ _EXPORTS = {
     "UploadError": "web",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "Agent",
+    "AgentServer",
+    "PlayerError",
+    "PlayerHost",
+    "Playing",
+    "PracticeBoard",
+    "PracticeRow",
+    "UploadError",
+]
 
 
 def __getattr__(name: str) -> Any:

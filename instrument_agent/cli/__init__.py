@@ -1,6 +1,24 @@
-"""The ``amadeus`` command line (:mod:`.app`): the agent's commands, and the command groups
-that the heavier packages contribute through the ``amadeus.cli`` entry points."""
+"""The ``amadeus`` command line: the typer app is :data:`instrument_agent.cli.app.app`, its
+console entry point :func:`main`.
 
-from instrument_agent.cli.app import app, main
+Importing this package builds nothing: ``main`` loads :mod:`.app` (which registers the agent's
+commands and the plugins of the ``amadeus.cli`` entry points) on first use. So a plugin can
+import the light helpers here (:mod:`.groups`, :mod:`.options`, :mod:`.output`) at module level
+without an import circle, whichever of the two is imported first.
+"""
 
-__all__ = ["app", "main"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from instrument_agent.cli.app import main
+
+__all__ = ["main"]
+
+
+def __getattr__(name: str) -> Any:
+    if name != "main":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module("instrument_agent.cli.app").main

@@ -1,135 +1,83 @@
-"""The ``amadeus`` command line.
+"""The ``amadeus`` command line: one typer app, built once.
 
-The agent's own commands (``personalities``, ``play``, ``agent``) work with
-only ``amadeus[agent]`` installed. Studio-side command groups (``practice``,
-``demo``, ``pipelines``, ``studio``, ``operator``) are contributed through the
-``amadeus.cli`` entry-point group and import their heavy dependencies only
-when run.
+The agent's own command modules (listed in :data:`AGENT_COMMANDS`) work with only
+``amadeus[agent]`` installed; each exposes ``register(app)``. The heavier packages contribute
+theirs through the ``amadeus.cli`` entry points (``pipelines.cli:register``,
+``studio_operator.cli:register``), which import their heavy dependencies only when a command
+runs. :func:`main` turns the errors a user can fix into one line.
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 # The engine's matrices are small: multi-threaded BLAS measured ~10x slower on them
 # than one thread. Must be set before numpy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from importlib import metadata
-from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from instrument_agent.personality import PersonalityError, manifest_to_dict
-from instrument_agent.personality.store import PersonalityStore
+from instrument_agent.cli import agent, personalities, play, studio, studio_practice, studios
+from instrument_agent.cli.output import err_console
 
-__all__ = ["app", "main"]
+__all__ = ["AGENT_COMMANDS", "PLUGIN_GROUP", "app", "build_app", "main"]
 
-app = typer.Typer(
-    name="amadeus",
-    help=(
-        "Amadeus: a learning instrument. A deu (instrument) has a personality (a DDSP model "
-        "with learner and player profiles) that you shape through practice sessions and play "
-        "in performance sessions from (MPE) MIDI or audio.\n\n"
-        "Data lives under $AMADEUS_HOME (default: your user data directory)."
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+PLUGIN_GROUP = "amadeus.cli"
+_PROJECT_PACKAGES = ("instrument_agent", "pipelines", "studio_operator")
+
+# In the order they appear in the help; each module's ``register(app)`` adds its commands.
+AGENT_COMMANDS = (personalities, play, agent, studios, studio, studio_practice)
+
+_HELP = (
+    "Amadeus: a learning instrument. A deu (instrument) has a personality (a DDSP model "
+    "with learner and player profiles) that you shape through practice sessions and play "
+    "in performance sessions from (MPE) MIDI or audio.\n\n"
+    "Data lives under $AMADEUS_HOME (default: your user data directory)."
 )
-personalities_app = typer.Typer(
-    help="List, inspect and verify the personalities in the local store.", no_args_is_help=True
-)
-app.add_typer(personalities_app, name="personalities")
-
-console = Console()
-err_console = Console(stderr=True)
 
 
-@personalities_app.command("list")
-def personalities_list(
-    deu: Annotated[Optional[str], typer.Argument(help="Only this deu's versions.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
-    """Every version of every deu (or of one deu), with its lineage and practice."""
-    store = PersonalityStore()
-    rows = [info for name in ([deu] if deu else store.deus()) for info in store.versions(name)]
-    if deu and not rows:
-        store.latest_version(deu)  # raises a clear UnknownDeuError
-    if as_json:
-        console.print_json(json.dumps([row.to_dict() for row in rows]))
-        return
-    table = Table(title=f"Personalities in {store.root}")
-    for column in ("deu", "version", "parent", "practice", "created", "digest"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            row.deu, str(row.version), str(row.parent_version or "-"), row.practice, row.created, row.digest[:12]
-        )
-    console.print(table if rows else f"No personalities yet in {store.root}. Start with: amadeus demo")
+def load_plugins(app: typer.Typer) -> None:
+    """Register the command groups other packages contribute (entry points ``amadeus.cli``).
 
-
-@personalities_app.command("show")
-def personalities_show(
-    deu: Annotated[str, typer.Argument(help="The deu's name.")],
-    version: Annotated[Optional[int], typer.Option("--version", "-v", help="Version number (default: latest).")] = None,
-) -> None:
-    """Verify one personality and print its manifest (profiles, metrics, lineage, files)."""
-    bundle = PersonalityStore().get(deu, version)
-    console.print_json(
-        json.dumps({"path": str(bundle.path), "digest": bundle.digest, **manifest_to_dict(bundle.manifest)})
-    )
-
-
-@personalities_app.command("verify")
-def personalities_verify(
-    deu: Annotated[Optional[str], typer.Argument(help="Only this deu (default: all).")] = None,
-) -> None:
-    """Re-hash every file of every version; exit 1 if any bundle was changed or truncated."""
-    store = PersonalityStore()
-    failures = 0
-    for name in [deu] if deu else store.deus():
-        for info in store.versions(name):
-            try:
-                store.get(name, info.version)
-                console.print(f"[green]ok[/green]   {name} v{info.version} {info.digest[:12]}")
-            except PersonalityError as exc:
-                failures += 1
-                console.print(f"[red]FAIL[/red] {name} v{info.version}: {exc}")
-    raise typer.Exit(1 if failures else 0)
-
-
-def _load_plugins() -> None:
-    """Register the command groups other packages contribute (entry points ``amadeus.cli``)."""
-    for entry in metadata.entry_points(group="amadeus.cli"):
+    A plugin is skipped quietly when its own module is absent from this build, or when a
+    third-party package it needs is not installed (``amadeus[agent]`` has no studio extra);
+    one that fails to import for another reason (a bug) is named on stderr, and the rest of
+    the CLI still works."""
+    for entry in metadata.entry_points(group=PLUGIN_GROUP):
         try:
-            entry.load()(app)
-        except ImportError as exc:  # a package whose light dependencies are missing
-            if exc.name and entry.value.split(":")[0].startswith(exc.name):
-                continue  # that package's CLI module does not exist in this build
-            err_console.print(f"[dim]amadeus: commands from {entry.name} unavailable ({exc})[/dim]")
-
-
-def _register_agent_commands() -> None:
-    for module in ("instrument_agent.cli.play", "instrument_agent.cli.agent"):
-        try:
-            register = __import__(module, fromlist=["register"]).register
+            register = entry.load()
         except ImportError as exc:
-            if exc.name == module:
-                continue  # not built yet
-            err_console.print(f"[dim]amadeus: commands from {module} unavailable ({exc})[/dim]")
+            missing = (exc.name or "").partition(".")[0]
+            if isinstance(exc, ModuleNotFoundError) and missing and missing not in _PROJECT_PACKAGES:
+                continue  # an extra that is not installed
+            if exc.name and entry.module.startswith(exc.name):
+                continue  # that package is not part of this build
+            err_console.print(f"[dim]amadeus: commands from {entry.name} unavailable ({escape(str(exc))})[/dim]")
             continue
         register(app)
 
 
-_register_agent_commands()
-_load_plugins()
+def build_app(*, plugins: bool = True) -> typer.Typer:
+    """A new ``amadeus`` app with the agent's commands and (``plugins``) the contributed ones."""
+    app = typer.Typer(
+        name="amadeus", help=_HELP, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="rich"
+    )
+    for module in AGENT_COMMANDS:
+        module.register(app)
+    if plugins:
+        load_plugins(app)
+    return app
+
+
+app = build_app()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning expected errors into one clear line."""
+    from instrument_agent.personality import PersonalityError
+
     # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise on a CLI.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -137,11 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, standalone_mode=False)
         if isinstance(result, int):
             return result
-    except PersonalityError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        return 2
-    except ValueError as exc:  # ProfileError and friends carry a full sentence
-        err_console.print(f"[red]error:[/red] {exc}")
+    except (PersonalityError, ValueError) as exc:  # ProfileError, AgentStateError and friends carry a full sentence
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/yellow]: run the same command again to resume from the last checkpoint")
@@ -155,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:
         # Usage errors: typer ships its own click, so match by behaviour, not by class.
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            return exc.exit_code
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
         raise
     return 0

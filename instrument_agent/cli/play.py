@@ -10,7 +10,12 @@ from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["register"]
+from instrument_agent.cli.options import BlockSizeOpt, DeuOpt, SampleRateOpt, VersionOpt
+from instrument_agent.cli.output import err_console, fail
+
+__all__ = ["PANEL", "register"]
+
+PANEL = "Performance"
 
 _MIDI_SUFFIXES = {".mid", ".midi", ".smf"}
 
@@ -21,8 +26,9 @@ _HELP = """Play a deu: a MIDI file or a recording to a WAV file, or live from a 
     amadeus play --deu cello song.mid -o song.wav [--version 3] [--sample-rate 48000]
 
 [bold]Timbre transfer[/bold]: a monophonic recording (voice, another instrument) played by the deu,
-following its pitch and loudness; --octave-shift / --loudness-shift adjust it like DDSP-VST,
---auto picks both from the personality's training data:
+following its pitch and loudness, at the recording's sample rate unless --sample-rate says;
+--octave-shift / --loudness-shift adjust it like DDSP-VST, --auto picks both from the
+personality's training data:
 
     amadeus play --deu cello humming.wav -o cello.wav --octave-shift -1 --loudness-shift 6
 
@@ -30,6 +36,7 @@ following its pitch and loudness; --octave-shift / --loudness-shift adjust it li
 (MIDI in, stereo out, latency reported to the DAW; --midi-port connects a JACK MIDI output to it);
 otherwise opens the virtual MIDI input port "Amadeus <deu>" (on Windows create a loopMIDI port and
 pass --midi-port) and plays to the default audio device. Prints the latency it adds. Ctrl-C stops.
+See docs/daw.md to pair it with a DAW.
 
     amadeus play --deu cello --live [--backend auto|jack|portaudio] [--block-size 128]
 
@@ -38,114 +45,91 @@ ranges, polyphony) is applied as the sound is made; change it with a tuning prac
 retraining needed."""
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``play`` command to the ``amadeus`` app."""
+def play_command(
+    deu: DeuOpt,
+    source: Annotated[
+        Optional[Path],
+        typer.Argument(help="A MIDI file (.mid) to render, or an audio file for timbre transfer.", show_default=False),
+    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="WAV file to write (offline modes).")] = None,
+    version: VersionOpt = None,
+    sample_rate: SampleRateOpt = None,
+    block_size: BlockSizeOpt = None,
+    octave_shift: Annotated[
+        float, typer.Option("--octave-shift", help="Timbre transfer: shift the pitch by octaves.")
+    ] = 0.0,
+    loudness_shift: Annotated[
+        float, typer.Option("--loudness-shift", help="Timbre transfer: shift the loudness, dB.")
+    ] = 0.0,
+    auto: Annotated[
+        bool,
+        typer.Option("--auto", help="Timbre transfer: also shift octave and loudness towards the training data."),
+    ] = False,
+    live: Annotated[bool, typer.Option("--live", help="Play live from a MIDI port to the audio device.")] = False,
+    midi_port: Annotated[
+        Optional[str],
+        typer.Option(
+            "--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one."
+        ),
+    ] = None,
+    audio_backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="Live: auto (JACK when a JACK/PipeWire-JACK server runs, else PortAudio), jack or portaudio.",
+        ),
+    ] = "auto",
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--decoder", help="Decoder runtime: auto (numpy, measured fastest inside the engine), numpy or tflite."
+        ),
+    ] = "auto",
+) -> None:
+    from instrument_agent.personality.store import PersonalityStore
 
-    @app.command("play", help=_HELP, rich_help_panel="Performance")
-    def play(
-        deu: Annotated[str, typer.Option("--deu", help="The deu (instrument) to play.")],
-        source: Annotated[
-            Optional[Path],
-            typer.Argument(
-                help="A MIDI file (.mid) to render, or an audio file for timbre transfer.", show_default=False
-            ),
-        ] = None,
-        output: Annotated[
-            Optional[Path], typer.Option("--output", "-o", help="WAV file to write (offline modes).")
-        ] = None,
-        version: Annotated[
-            Optional[int], typer.Option("--version", "-v", help="Personality version (default: latest).")
-        ] = None,
-        sample_rate: Annotated[
-            Optional[int],
-            typer.Option(
-                "--sample-rate", help="Output rate, 16000..48000 Hz (default 48000; timbre transfer: the recording's)."
-            ),
-        ] = None,
-        block_size: Annotated[
-            Optional[int],
-            typer.Option(
-                "--block-size",
-                help="Live: samples per audio block, 32..2048 (smaller = less latency; default 256). "
-                "Offline output does not depend on it.",
-            ),
-        ] = None,
-        octave_shift: Annotated[
-            float, typer.Option("--octave-shift", help="Timbre transfer: shift the pitch by octaves.")
-        ] = 0.0,
-        loudness_shift: Annotated[
-            float, typer.Option("--loudness-shift", help="Timbre transfer: shift the loudness, dB.")
-        ] = 0.0,
-        auto: Annotated[
-            bool,
-            typer.Option("--auto", help="Timbre transfer: also shift octave and loudness towards the training data."),
-        ] = False,
-        live: Annotated[bool, typer.Option("--live", help="Play live from a MIDI port to the audio device.")] = False,
-        midi_port: Annotated[
-            Optional[str],
-            typer.Option(
-                "--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one."
-            ),
-        ] = None,
-        audio_backend: Annotated[
-            str,
-            typer.Option(
-                "--backend",
-                help="Live: auto (JACK when a JACK/PipeWire-JACK server runs, else PortAudio), jack or portaudio.",
-            ),
-        ] = "auto",
-        backend: Annotated[
-            str,
-            typer.Option(
-                "--decoder", help="Decoder runtime: auto (numpy, measured fastest inside the engine), numpy or tflite."
-            ),
-        ] = "auto",
-    ) -> None:
-        from rich.console import Console
+    console = err_console
+    if live == (source is not None):
+        raise typer.BadParameter("give either a MIDI/audio file to render or --live", param_hint="SOURCE / --live")
+    bundle = PersonalityStore().get(deu, version)
+    if live:
+        _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend, audio_backend)
+        return
+    from instrument_agent.render import OFFLINE_BLOCK
 
-        from instrument_agent.personality.store import PersonalityStore
+    block_size = block_size or OFFLINE_BLOCK  # offline: big blocks are 3.5x faster, same samples
+    if output is None:
+        raise typer.BadParameter("name the WAV file to write with -o/--output", param_hint="--output")
+    assert source is not None  # not live: a file to render
+    if source.suffix.lower() in _MIDI_SUFFIXES:
+        from instrument_agent.render import render_midi_file
 
-        console = Console(stderr=True)
-        if live == (source is not None):
-            raise typer.BadParameter("give either a MIDI/audio file to render or --live", param_hint="SOURCE / --live")
-        bundle = PersonalityStore().get(deu, version)
-        if live:
-            _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend, audio_backend)
-            return
-        from instrument_agent.render import OFFLINE_BLOCK
-
-        block_size = block_size or OFFLINE_BLOCK  # offline: big blocks are 3.5x faster, same samples
-        if output is None:
-            raise typer.BadParameter("name the WAV file to write with -o/--output", param_hint="--output")
-        if source.suffix.lower() in _MIDI_SUFFIXES:
-            from instrument_agent.render import render_midi_file
-
-            result = render_midi_file(
-                bundle, source, output, sample_rate=sample_rate or 48000, block_size=block_size, backend=backend
-            )
-        else:
-            from instrument_agent.render import transfer_timbre_file
-
-            result = transfer_timbre_file(
-                bundle,
-                source,
-                output,
-                sample_rate=sample_rate,
-                octave_shift=octave_shift,
-                loudness_shift_db=loudness_shift,
-                auto=auto,
-                block_size=block_size,
-                backend=backend,
-            )
-        console.print(
-            f"[green]wrote[/green] {result.path} ({result.seconds:.1f} s of audio in {result.compute_seconds:.1f} s, "
-            f"{result.realtime_factor:.0f}× real time, peak {result.peak:.2f})"
+        result = render_midi_file(
+            bundle, source, output, sample_rate=sample_rate or 48000, block_size=block_size, backend=backend
         )
-        if result.peak > 1.0:
-            console.print(
-                "[yellow]the output peaks above full scale (stored as float WAV); "
-                "lower gain_db in the playerProfile[/yellow]"
-            )
+    else:
+        from instrument_agent.render import transfer_timbre_file
+
+        result = transfer_timbre_file(
+            bundle,
+            source,
+            output,
+            sample_rate=sample_rate,
+            octave_shift=octave_shift,
+            loudness_shift_db=loudness_shift,
+            auto=auto,
+            block_size=block_size,
+            backend=backend,
+        )
+    console.print(
+        f"[green]wrote[/green] {result.path} ({result.seconds:.1f} s of audio in {result.compute_seconds:.1f} s, "
+        f"{result.realtime_factor:.0f}× real time, peak {result.peak:.2f})"
+    )
+    if result.peak > 1.0:
+        console.print(
+            "[yellow]the output peaks above full scale (stored as float WAV); "
+            "lower gain_db in the playerProfile[/yellow]"
+        )
 
 
 def _play_live(
@@ -164,3 +148,8 @@ def _play_live(
     )
     if code:
         raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``play`` command to the ``amadeus`` app."""
+    app.command("play", help=_HELP, rich_help_panel=PANEL)(play_command)

@@ -20,8 +20,15 @@ import queue
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
-
+from instrument_agent.client.perform_stream import (
+    END,
+    PerformStream,
+    StudioClientError,
+    midi_event,
+    personality_source,
+    stream_messages,
+    wrap_rpc_error,
+)
 from instrument_agent.proto import personality_pb2, studio_pb2
 
 __all__ = ["DEFAULT_CHUNK", "PerformStream", "StudioClient", "StudioClientError", "midi_event"]
@@ -29,107 +36,6 @@ __all__ = ["DEFAULT_CHUNK", "PerformStream", "StudioClient", "StudioClientError"
 DEFAULT_CHUNK = 1 << 20
 Kind = personality_pb2.PracticeRecord.Kind
 _KINDS = {"imitation": Kind.IMITATION, "tuning": Kind.TUNING, "feedback": Kind.FEEDBACK}
-_END = object()
-
-
-class StudioClientError(Exception):
-    """A studio call failed. ``code`` is the ``grpc.StatusCode`` (or None for a local problem)."""
-
-    def __init__(self, message: str, code=None):
-        super().__init__(message)
-        self.code = code
-
-
-def _wrap(exc) -> StudioClientError:
-    code = exc.code() if hasattr(exc, "code") else None
-    details = exc.details() if hasattr(exc, "details") else str(exc)
-    name = code.name if code is not None else "ERROR"
-    return StudioClientError(f"studio: {name}: {details}", code)
-
-
-def _stream(call) -> Iterator:
-    """Yield a server-streaming call's messages, mapping gRPC errors; cancel the call when the consumer stops."""
-    import grpc
-
-    try:
-        yield from call
-    except grpc.RpcError as exc:
-        raise _wrap(exc) from None
-    finally:
-        call.cancel()
-
-
-def midi_event(sample: int, message) -> studio_pb2.MidiEvent:
-    """A MidiEvent from a ``mido.Message`` (or raw bytes) at output sample ``sample``."""
-    data = bytes(message.bytes()) if hasattr(message, "bytes") else bytes(message)
-    return studio_pb2.MidiEvent(sample=int(sample), data=data)
-
-
-def _source(deu: str | None, version: int, digest: str, bundle: bytes | None) -> studio_pb2.PersonalitySource:
-    if bundle is not None:
-        return studio_pb2.PersonalitySource(bundle=bundle)
-    if not deu:
-        raise StudioClientError("name a deu (or pass an inline bundle)")
-    return studio_pb2.PersonalitySource(ref=studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest))
-
-
-class PerformStream:
-    """A live Perform stream: send timed MIDI events, receive audio blocks.
-
-    ``ready`` is the server's PerformReady. Each :meth:`play` returns the
-    requested blocks as one [blocks * block_size] float32 array.
-    """
-
-    def __init__(self, call, requests: queue.Queue, ready: studio_pb2.PerformReady):
-        self._call = call
-        self._requests = requests
-        self._responses = iter(call)
-        self.ready = ready
-        self.last_voices = 0
-
-    def _block(self) -> studio_pb2.AudioBlock:
-        import grpc
-
-        try:
-            response = next(self._responses)
-        except StopIteration:
-            raise StudioClientError("studio: the Perform stream ended early") from None
-        except grpc.RpcError as exc:
-            raise _wrap(exc) from None
-        self.last_voices = response.audio.active_voices
-        return response.audio
-
-    def play(self, events: Iterable[studio_pb2.MidiEvent] = (), blocks: int = 1) -> np.ndarray:
-        """Queue ``events`` (absolute samples), then render ``blocks`` blocks; [n] float32."""
-        self._requests.put(studio_pb2.PerformRequest(play=studio_pb2.PerformEvents(events=list(events), blocks=blocks)))
-        return (
-            np.concatenate([np.frombuffer(self._block().samples, "<f4") for _ in range(blocks)])
-            if blocks
-            else np.zeros(0, np.float32)
-        )
-
-    def finish(self, events: Iterable[studio_pb2.MidiEvent] = ()) -> np.ndarray:
-        """Queue ``events``, render the tail (releases, reverb) and close the stream; [n] float32."""
-        self._requests.put(studio_pb2.PerformRequest(play=studio_pb2.PerformEvents(events=list(events), finish=True)))
-        out = []
-        while True:
-            block = self._block()
-            out.append(np.frombuffer(block.samples, "<f4"))
-            if block.last:
-                break
-        self.close()
-        return np.concatenate(out)
-
-    def close(self) -> None:
-        """End the stream (the server cleans up at once)."""
-        self._call.cancel()
-        self._requests.put(_END)  # lets the request-sending thread end
-
-    def __enter__(self) -> PerformStream:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class StudioClient:
@@ -190,7 +96,7 @@ class StudioClient:
         try:
             return method(request, metadata=self._metadata, timeout=timeout or self.timeout)
         except grpc.RpcError as exc:
-            raise _wrap(exc) from None
+            raise wrap_rpc_error(exc) from None
 
     # -- practice ------------------------------------------------------------
     def practice(
@@ -262,14 +168,14 @@ class StudioClient:
         try:
             return self._stub.Practice(requests(), metadata=self._metadata, timeout=self.timeout)
         except grpc.RpcError as exc:
-            raise _wrap(exc) from None
+            raise wrap_rpc_error(exc) from None
 
     def watch(
         self, practice_id: str, *, follow: bool = True, timeout: float | None = None
     ) -> Iterator[studio_pb2.PracticeProgress]:
         """The practice's state, then (``follow``) every change until it ends."""
 
-        yield from _stream(
+        yield from stream_messages(
             self._stub.WatchPractice(
                 studio_pb2.WatchPracticeRequest(practice_id=practice_id, follow=follow),
                 metadata=self._metadata,
@@ -283,6 +189,10 @@ class StudioClient:
             self._unary(self._stub.ListPersonalities, studio_pb2.ListPersonalitiesRequest(deu=deu)).personalities
         )
 
+    def usage(self, month: str = "") -> studio_pb2.UsageReport:
+        """Your plan, its limits and what you used in ``month`` (``YYYY-MM``; "" = this month)."""
+        return self._unary(self._stub.GetUsage, studio_pb2.GetUsageRequest(month=month))
+
     def get_personality(self, deu: str, version: int = 0, digest: str = "") -> studio_pb2.PersonalityInfo:
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
         return self._unary(self._stub.GetPersonality, studio_pb2.GetPersonalityRequest(ref=ref))
@@ -293,7 +203,7 @@ class StudioClient:
         """The raw chunks of the packed bundle from byte ``offset`` (for callers that store them themselves)."""
 
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
-        yield from _stream(
+        yield from stream_messages(
             self._stub.DownloadPersonality(
                 studio_pb2.DownloadPersonalityRequest(ref=ref, offset=offset, chunk_size=chunk_size),
                 metadata=self._metadata,
@@ -359,7 +269,7 @@ class StudioClient:
                             progress(chunk.offset + len(chunk.data), chunk.total_size)
                         last = chunk
             except grpc.RpcError as exc:
-                raise _wrap(exc) from None
+                raise wrap_rpc_error(exc) from None
         if _sha256(part) != info.packed_sha256:
             part.unlink(missing_ok=True)
             raise StudioClientError(f"{archive}: downloaded bundle does not match the studio's sha256; download again")
@@ -409,7 +319,7 @@ class StudioClient:
         """Render a MIDI file (bytes or a path) in the studio; the response holds WAV (or raw float32) bytes."""
         data = midi if isinstance(midi, bytes) else Path(midi).read_bytes()
         request = studio_pb2.PerformFileRequest(
-            personality=_source(deu, version, digest, bundle),
+            personality=personality_source(deu, version, digest, bundle),
             midi=data,
             sample_rate=sample_rate,
             seed=seed,
@@ -436,7 +346,10 @@ class StudioClient:
         import grpc
 
         setup = studio_pb2.PerformSetup(
-            personality=_source(deu, version, digest, bundle), sample_rate=sample_rate, block_size=block_size, seed=seed
+            personality=personality_source(deu, version, digest, bundle),
+            sample_rate=sample_rate,
+            block_size=block_size,
+            seed=seed,
         )
         if player_profile is not None:
             setup.player_profile.CopyFrom(player_profile)
@@ -444,7 +357,7 @@ class StudioClient:
         requests.put(studio_pb2.PerformRequest(setup=setup))
 
         def iterate():
-            while (item := requests.get()) is not _END:
+            while (item := requests.get()) is not END:
                 yield item
 
         call = self._stub.Perform(iterate(), metadata=self._metadata, timeout=timeout)
@@ -453,8 +366,8 @@ class StudioClient:
         except StopIteration:
             raise StudioClientError("studio: the Perform stream ended before it was ready") from None
         except grpc.RpcError as exc:
-            requests.put(_END)
-            raise _wrap(exc) from None
+            requests.put(END)
+            raise wrap_rpc_error(exc) from None
         return PerformStream(call, requests, first.ready)
 
 

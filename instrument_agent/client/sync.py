@@ -155,11 +155,13 @@ def translate_rpc_error(exc: BaseException, studio: str, address: str) -> BaseEx
     if name in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
         return StudioAuthError(
             f"studio {studio!r} at {address} refused the token ({detail}); "
-            f"register it again with the right token: amadeus studios remove {studio} && amadeus studios add {studio} {address} --token ..."
+            "register it again with the right token: "
+            f"amadeus studios remove {studio} && amadeus studios add {studio} {address} --token ..."
         )
     if name in ("UNAVAILABLE", "DEADLINE_EXCEEDED") or isinstance(exc, (ConnectionError, TimeoutError)):
         return StudioUnreachableError(
-            f"studio {studio!r} at {address} does not answer ({detail}); check the address and that the studio is running"
+            f"studio {studio!r} at {address} does not answer ({detail}); "
+            "check the address and that the studio is running"
         )
     if name is not None:
         return SyncError(f"studio {studio!r} at {address} answered {name}: {detail}")
@@ -294,7 +296,8 @@ class Syncer:
             if getattr(exc, "code", "unset") is None:  # the client's local check: bytes out of order or sha256 mismatch
                 part.unlink(missing_ok=True)
                 raise SyncCorruptError(
-                    f"downloaded {deu} v{version} is corrupt ({exc}); it was discarded and the current personality keeps playing"
+                    f"downloaded {deu} v{version} is corrupt ({exc}); "
+                    "it was discarded and the current personality keeps playing"
                 ) from None
             if not part.exists() or part.stat().st_size == resumed:
                 raise

@@ -3,10 +3,11 @@
 from .errors import MidiError, MidiFileError, NoteRangeError
 from .mapping import ControlMapping, midi_to_hz
 from .mpe import MpeZones, RpnTracker
-from .reader import MidiPerformance, read_midi
+from .reader import MAX_PERFORMANCE_S, MidiPerformance, read_midi
 from .state import MidiState, Note, NoteEvent
 
 __all__ = [
+    "MAX_PERFORMANCE_S",
     "ControlMapping",
     "MidiError",
     "MidiFileError",
@@ -18,4 +19,5 @@ __all__ = [
     "NoteRangeError",
     "RpnTracker",
     "midi_to_hz",
+    "read_midi",
 ]

@@ -18,14 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from instrument_agent.dsp import midi_to_hz  # re-exported: the mapping's pitch conversion
+
 __all__ = ["ControlMapping", "midi_to_hz"]
 
 DEFAULT_REFERENCE_DB = -20.0
-
-
-def midi_to_hz(pitch: np.ndarray | float) -> np.ndarray:
-    """MIDI pitch (semitones, fractional allowed) to Hz (A4 = 69 = 440 Hz)."""
-    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=np.float64) - 69.0) / 12.0)
 
 
 @dataclass(frozen=True)

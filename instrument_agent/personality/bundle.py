@@ -25,7 +25,7 @@ import os
 import shutil
 import tarfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,7 @@ __all__ = [
     "MANIFEST_NAME",
     "SCHEMA_VERSION",
     "Bundle",
+    "contained_path",
     "manifest_to_dict",
     "pack_bundle",
     "read_bundle",
@@ -85,7 +86,7 @@ class Bundle:
         """
         if not self.has_file(name):
             raise BundleCorruptError(f"{self.path}: bundle has no file {name!r}", str(self.path / name))
-        return self.path / name
+        return contained_path(self.path, name.rstrip("/"))
 
     def has_file(self, name: str) -> bool:
         return any(entry.path == name or entry.path.startswith(name.rstrip("/") + "/") for entry in self.manifest.files)
@@ -101,7 +102,7 @@ def manifest_to_dict(manifest: personality_pb2.PersonalityManifest) -> dict:
 
 
 def _parse_manifest(path: Path) -> tuple[personality_pb2.PersonalityManifest, str]:
-    manifest_path = path / MANIFEST_NAME
+    manifest_path = contained_path(path, MANIFEST_NAME)  # a manifest linked from outside is refused too
     if not manifest_path.is_file():
         if not path.exists():
             raise BundleNotFoundError(f"{path}: no such personality bundle")
@@ -124,9 +125,38 @@ def _parse_manifest(path: Path) -> tuple[personality_pb2.PersonalityManifest, st
     return manifest, sha256_bytes(data)
 
 
+def contained_path(root: Path, name: str) -> Path:
+    """``root / name`` for a path a manifest names, refusing anything that could leave the bundle.
+
+    A bundle arriving from a studio (sync, download) or a shared file is untrusted: the
+    name must be relative, in POSIX form, without ``..`` or empty components, and no
+    component on the way (the file included) may be a symbolic link, so neither
+    ``../../secret.txt``, ``/etc/passwd`` nor a link planted inside the bundle reaches
+    outside it. Raises :class:`BundleCorruptError` naming the entry.
+    """
+    parts = name.split("/")
+    if (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or "\0" in name
+        or any(part in ("", ".", "..") for part in parts)
+        or Path(name).is_absolute()
+    ):
+        raise BundleCorruptError(f"{root}: {name!r} names a path outside the bundle", str(root))
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            raise BundleCorruptError(
+                f"{current}: is a symbolic link; a bundle holds only regular files and folders", str(current)
+            )
+    return current
+
+
 def _verify_files(path: Path, manifest: personality_pb2.PersonalityManifest) -> None:
     for entry in manifest.files:
-        file_path = path / entry.path
+        file_path = contained_path(path, entry.path)
         if not file_path.is_file():
             raise BundleCorruptError(f"{file_path}: file listed in the manifest is missing", str(file_path))
         size = file_path.stat().st_size
@@ -165,7 +195,7 @@ def read_bundle(path: str | Path, *, expected_digest: str | None = None, verify:
     return Bundle(path=path, manifest=manifest, digest=digest)
 
 
-def _iter_sources(files: Mapping[str, FileSource]):
+def _iter_sources(files: Mapping[str, FileSource]) -> Iterator[tuple[str, FileSource]]:
     """Expand directory sources into (relative path, file source) pairs."""
     for rel, source in sorted(files.items()):
         rel = rel.strip("/")
@@ -293,6 +323,13 @@ def unpack_bundle(archive: bytes, destination: str | Path, *, expected_digest: s
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+            for member in tar.getmembers():
+                if not (member.isfile() or member.isdir()):
+                    raise BundleCorruptError(
+                        f"{destination}: personality archive entry refused: {member.name!r} is a link or "
+                        "device, and a bundle holds only regular files and folders"
+                    )
+                contained_path(staging, member.name.rstrip("/"))  # absolute or ``..`` names are refused
             tar.extractall(staging, filter="data")
         bundle = read_bundle(staging, expected_digest=expected_digest)
         listed = {MANIFEST_NAME} | {entry.path for entry in bundle.manifest.files}
@@ -304,6 +341,13 @@ def unpack_bundle(archive: bytes, destination: str | Path, *, expected_digest: s
         if destination.exists():
             raise BundleWriteError(f"{destination}: a bundle already exists there (bundles are immutable)")
         os.rename(staging, destination)
+    except BundleCorruptError as exc:  # named by the hidden staging folder: name the destination instead
+        shutil.rmtree(staging, ignore_errors=True)
+        where = exc.path.replace(str(staging), str(destination)) if exc.path else None
+        raise BundleCorruptError(str(exc).replace(str(staging), str(destination)), where) from None
+    except tarfile.FilterError as exc:  # an absolute path, a ``..`` or a link leaving the archive
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BundleCorruptError(f"{destination}: personality archive entry refused: {exc}") from None
     except (tarfile.TarError, EOFError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise BundleCorruptError(f"{destination}: personality archive is truncated or malformed ({exc})") from None

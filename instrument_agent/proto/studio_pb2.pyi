@@ -358,3 +358,41 @@ class PerformFileResponse(_message.Message):
     digest: str
     renderer: str
     def __init__(self, audio: _Optional[bytes] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., sample_rate: _Optional[int] = ..., seconds: _Optional[float] = ..., deu: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., renderer: _Optional[str] = ...) -> None: ...
+
+class GetUsageRequest(_message.Message):
+    __slots__ = ("month",)
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    month: str
+    def __init__(self, month: _Optional[str] = ...) -> None: ...
+
+class MeterUsage(_message.Message):
+    __slots__ = ("meter", "used", "unit", "limited", "limit")
+    METER_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    LIMITED_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    meter: str
+    used: float
+    unit: str
+    limited: bool
+    limit: float
+    def __init__(self, meter: _Optional[str] = ..., used: _Optional[float] = ..., unit: _Optional[str] = ..., limited: _Optional[bool] = ..., limit: _Optional[float] = ...) -> None: ...
+
+class UsageReport(_message.Message):
+    __slots__ = ("ama", "plan", "month", "resets", "meters", "concurrent_practices_limit", "upload_bytes_limit")
+    AMA_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    RESETS_FIELD_NUMBER: _ClassVar[int]
+    METERS_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENT_PRACTICES_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_BYTES_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ama: str
+    plan: str
+    month: str
+    resets: _timestamp_pb2.Timestamp
+    meters: _containers.RepeatedCompositeFieldContainer[MeterUsage]
+    concurrent_practices_limit: int
+    upload_bytes_limit: int
+    def __init__(self, ama: _Optional[str] = ..., plan: _Optional[str] = ..., month: _Optional[str] = ..., resets: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., meters: _Optional[_Iterable[_Union[MeterUsage, _Mapping]]] = ..., concurrent_practices_limit: _Optional[int] = ..., upload_bytes_limit: _Optional[int] = ...) -> None: ...

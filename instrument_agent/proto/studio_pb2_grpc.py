@@ -69,6 +69,11 @@ class StudioStub:
                 request_serializer=amadeus_dot_v1_dot_studio__pb2.PerformFileRequest.SerializeToString,
                 response_deserializer=amadeus_dot_v1_dot_studio__pb2.PerformFileResponse.FromString,
                 _registered_method=True)
+        self.GetUsage = channel.unary_unary(
+                '/amadeus.v1.Studio/GetUsage',
+                request_serializer=amadeus_dot_v1_dot_studio__pb2.GetUsageRequest.SerializeToString,
+                response_deserializer=amadeus_dot_v1_dot_studio__pb2.UsageReport.FromString,
+                _registered_method=True)
 
 
 class StudioServicer:
@@ -126,6 +131,13 @@ class StudioServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsage(self, request, context):
+        """The ama's plan, its limits and what it used in a month (the usage ledger).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudioServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -163,6 +175,11 @@ def add_StudioServicer_to_server(servicer, server):
                     servicer.PerformFile,
                     request_deserializer=amadeus_dot_v1_dot_studio__pb2.PerformFileRequest.FromString,
                     response_serializer=amadeus_dot_v1_dot_studio__pb2.PerformFileResponse.SerializeToString,
+            ),
+            'GetUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsage,
+                    request_deserializer=amadeus_dot_v1_dot_studio__pb2.GetUsageRequest.FromString,
+                    response_serializer=amadeus_dot_v1_dot_studio__pb2.UsageReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +371,33 @@ class Studio:
             '/amadeus.v1.Studio/PerformFile',
             amadeus_dot_v1_dot_studio__pb2.PerformFileRequest.SerializeToString,
             amadeus_dot_v1_dot_studio__pb2.PerformFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amadeus.v1.Studio/GetUsage',
+            amadeus_dot_v1_dot_studio__pb2.GetUsageRequest.SerializeToString,
+            amadeus_dot_v1_dot_studio__pb2.UsageReport.FromString,
             options,
             channel_credentials,
             insecure,

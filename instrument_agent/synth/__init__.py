@@ -5,7 +5,7 @@ Agrees with the TensorFlow synthesizers in ``pipelines.ddsp`` (see
 docs/contracts.md, "Synthesis") and never imports TensorFlow.
 """
 
-from .harmonic import harmonic_amplitudes, harmonic_pieces, harmonic_segment, harmonic_tilt_gains
+from .harmonic import harmonic_amplitudes, harmonic_pieces, harmonic_segment, harmonic_tilt_gains, harmonic_track
 from .noise import FilteredNoise, NoiseFilterDesign
 from .reverb import Reverb, resample_impulse_response
 
@@ -17,5 +17,6 @@ __all__ = [
     "harmonic_pieces",
     "harmonic_segment",
     "harmonic_tilt_gains",
+    "harmonic_track",
     "resample_impulse_response",
 ]

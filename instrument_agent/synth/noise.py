@@ -104,7 +104,17 @@ class FilteredNoise:
     def __init__(self, capacity: int, ir_size: int):
         self.ir_size = ir_size
         self._tail = np.zeros((capacity, max(ir_size - 1, 0)), dtype=np.float32)
-        self._spectra: dict[tuple[int, int], np.ndarray] = {}
+
+    @property
+    def capacity(self) -> int:
+        """Number of voice slots."""
+        return self._tail.shape[0]
+
+    def grow(self, capacity: int) -> None:
+        """Make room for ``capacity`` slots; the existing slots keep their tails."""
+        tail = np.zeros((capacity, self._tail.shape[1]), dtype=np.float32)
+        tail[: self.capacity] = self._tail
+        self._tail = tail
 
     def reset(self, slots: np.ndarray | list[int]) -> None:
         """Forget the carried tail of ``slots``."""
@@ -168,14 +178,14 @@ class FilteredNoise:
         starts = np.zeros(lengths.size, dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         pieces = np.zeros((voices, lengths.size, longest), dtype=np.float32)
-        for p, (lo, m) in enumerate(zip(starts.tolist(), lengths.tolist())):
+        for p, (lo, m) in enumerate(zip(starts.tolist(), lengths.tolist(), strict=True)):
             pieces[:, p, :m] = noise[:, lo : lo + m]
         spec = np.fft.rfft(pieces, n=n_fft, axis=-1)
         spec *= spectra.transpose(1, 0, 2)
         full = np.fft.irfft(spec, n=n_fft, axis=-1)
         out = np.zeros((voices, n + tail_len), dtype=np.float32)
         out[:, :tail_len] = self._tail[slots]
-        for p, (lo, m) in enumerate(zip(starts.tolist(), lengths.tolist())):
+        for p, (lo, m) in enumerate(zip(starts.tolist(), lengths.tolist(), strict=True)):
             out[:, lo : lo + m + tail_len] += full[:, p, : m + tail_len]
         self._tail[slots] = out[:, n:]
         return out[:, :n]

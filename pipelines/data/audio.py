@@ -1,5 +1,8 @@
 """Loading recordings: any format soundfile reads, any rate and channel count,
-to mono float32 at the learnerProfile's sample rate, with silence trimmed."""
+to mono float32 at the learnerProfile's sample rate, with silence trimmed.
+
+Reading and resampling are :mod:`instrument_agent.audio`'s (one loader, one
+resampler for the project); this module adds silence trimming and the data errors."""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from instrument_agent.audio import AudioFileError, read_mono
+from instrument_agent.audio import resample as _resample
 
 from .errors import AudioReadError, SilentAudioError
 
@@ -44,7 +50,7 @@ class LoadedAudio:
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Band-limited resampling with libsoxr (high quality).
+    """Band-limited resampling with libsoxr (:func:`instrument_agent.audio.resample`).
 
     Args:
         audio: [n] or [n, channels] float.
@@ -52,11 +58,7 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     Returns:
         float32 audio at ``to_rate`` (same channel layout).
     """
-    if from_rate == to_rate:
-        return np.asarray(audio, dtype=np.float32)
-    import soxr
-
-    return soxr.resample(np.asarray(audio, dtype=np.float32), from_rate, to_rate, quality="HQ").astype(np.float32)
+    return _resample(audio, from_rate, to_rate)
 
 
 def trim_silence(audio: np.ndarray, sample_rate: int, silence_db: float = SILENCE_DB) -> tuple[int, int]:
@@ -94,21 +96,11 @@ def load_audio(path: str | Path, sample_rate: int, *, silence_db: float = SILENC
         AudioReadError: missing, unreadable/corrupt, empty, or non-finite samples.
         SilentAudioError: nothing above ``silence_db``.
     """
-    import soundfile
-
-    path = Path(path)
-    if not path.is_file():
-        raise AudioReadError(path, "no such audio file")
     try:
-        data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError, ValueError) as exc:
-        raise AudioReadError(path, f"not a readable audio file ({exc})") from None
-    if data.size == 0:
-        raise AudioReadError(path, "holds no audio samples")
-    if not np.all(np.isfinite(data)):
-        raise AudioReadError(path, "holds NaN or infinite samples (corrupt float audio)")
-    channels = data.shape[1]
-    mono = data.mean(axis=1)
+        recording = read_mono(path)
+    except AudioFileError as exc:
+        raise AudioReadError(exc.path, exc.problem) from None
+    mono, file_rate = recording.audio, recording.sample_rate
     start, end = trim_silence(mono, file_rate, silence_db)
     if end <= start:
         peak = float(np.abs(mono).max())
@@ -119,7 +111,7 @@ def load_audio(path: str | Path, sample_rate: int, *, silence_db: float = SILENC
         audio=np.ascontiguousarray(audio, dtype=np.float32),
         sample_rate=int(sample_rate),
         source_sample_rate=int(file_rate),
-        source_channels=int(channels),
+        source_channels=recording.source_channels,
         start_s=start / file_rate,
         end_s=end / file_rate,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.dsp import hz_to_midi
 from instrument_agent.personality.atomic import atomic_writer
 
 from .cache import FrameFeatures
@@ -139,7 +140,7 @@ def feature_stats(examples: Examples) -> dict[str, float]:
         "f0_midi_std": 0.0,
     }
     if f0.size:
-        midi = 12.0 * np.log2(np.maximum(f0, 1e-3) / 440.0) + 69.0
+        midi = hz_to_midi(f0)
         stats.update(
             f0_hz_min=float(f0.min()),
             f0_hz_max=float(f0.max()),

@@ -18,6 +18,8 @@ import math
 
 import tensorflow as tf
 
+from instrument_agent.dsp import DB_RANGE  # the one definition; re-exported (``ld / DB_RANGE + 1``)
+
 __all__ = [
     "DB_RANGE",
     "angular_cumsum",
@@ -30,8 +32,6 @@ __all__ = [
     "upsample_linear",
 ]
 
-DB_RANGE = 80.0
-"""Loudness range (dB) used to scale the decoder's loudness input: ``ld / DB_RANGE + 1``."""
 
 _LOG_10 = math.log(10.0)
 

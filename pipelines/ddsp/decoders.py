@@ -48,14 +48,14 @@ class _Mlp(keras.layers.Layer):
 
     def build(self, input_shape):
         shape = input_shape[-1]
-        for dense, norm in zip(self.dense, self.norm):
+        for dense, norm in zip(self.dense, self.norm, strict=True):
             dense.build((None, shape))
             norm.build((None, dense.units))
             shape = dense.units
         self.built = True
 
     def call(self, x):
-        for dense, norm in zip(self.dense, self.norm):
+        for dense, norm in zip(self.dense, self.norm, strict=True):
             x = tf.nn.leaky_relu(norm(dense(x)), alpha=0.2)
         return x
 
@@ -160,7 +160,7 @@ class RnnFcDecoder(keras.layers.Layer):
         out: dict[str, np.ndarray] = {}
         for name in _MLP_NAMES:
             mlp = getattr(self, name)
-            for i, (dense, norm) in enumerate(zip(mlp.dense, mlp.norm)):
+            for i, (dense, norm) in enumerate(zip(mlp.dense, mlp.norm, strict=True)):
                 out[f"{name}/{i}/kernel"] = np.asarray(dense.kernel, np.float32)
                 out[f"{name}/{i}/bias"] = np.asarray(dense.bias, np.float32)
                 out[f"{name}/{i}/gamma"] = np.asarray(norm.gamma, np.float32)
@@ -177,7 +177,7 @@ class RnnFcDecoder(keras.layers.Layer):
         out = {}
         for name in _MLP_NAMES:
             mlp = getattr(self, name)
-            for i, (dense, norm) in enumerate(zip(mlp.dense, mlp.norm)):
+            for i, (dense, norm) in enumerate(zip(mlp.dense, mlp.norm, strict=True)):
                 out[f"{name}/{i}/kernel"] = dense.kernel
                 out[f"{name}/{i}/bias"] = dense.bias
                 out[f"{name}/{i}/gamma"] = norm.gamma

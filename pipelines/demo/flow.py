@@ -3,7 +3,7 @@
 1. Training audio: about 2.5 minutes of the project's bowed-string voice
    (:mod:`.voice`), or the same score rendered with a soundfont when
    ``soundfont`` is given (needs Debian's fluidsynth).
-2. Imitation practice of the deu ``demo`` (:func:`pipelines.practice.run_imitation`)
+2. Imitation practice of the deu ``demo`` (:func:`pipelines.practice.run_practice`)
    with a small, CPU-friendly learnerProfile.
 3. The bundled phrase (``phrase.mid``) rendered with the new personality by
    the agent's offline renderer to ``demo.wav``.
@@ -92,7 +92,7 @@ def run_demo(
     from instrument_agent.personality.home import amadeus_home
     from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.render import render_midi_file
-    from pipelines.practice import run_imitation
+    from pipelines.practice import PracticeRequest, run_practice
 
     from .make_phrase import PHRASE_PATH
 
@@ -103,9 +103,11 @@ def run_demo(
     if steps:
         profile["steps"] = int(steps)
     started = time.perf_counter()
-    manifest = run_imitation(DEMO_DEU, [audio], profile, home=home, progress=progress, new=True)
+    request = PracticeRequest(DEMO_DEU, audio=[audio], learner_profile=profile, new=True, progress=progress)
+    practised = run_practice("imitation", request, home)
     train_seconds = time.perf_counter() - started
-    bundle = PersonalityStore(home).get(DEMO_DEU, manifest.version)
+    bundle = PersonalityStore(home).get(DEMO_DEU, practised.version)
+    manifest = bundle.manifest
     result = render_midi_file(bundle, PHRASE_PATH, out, sample_rate=48000, show_progress=progress)
     return DemoResult(
         deu=DEMO_DEU,

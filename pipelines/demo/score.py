@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.dsp import midi_to_hz
+
 __all__ = ["Note", "practice_score", "write_midi"]
 
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -42,7 +44,7 @@ class Note:
 
     @property
     def f0_hz(self) -> float:
-        return 440.0 * 2.0 ** ((self.pitch - 69) / 12.0)
+        return float(midi_to_hz(self.pitch))
 
     @property
     def velocity(self) -> int:

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from instrument_agent.dsp import midi_to_hz
+
 from .score import Note, practice_score
 
 __all__ = ["DemoAudio", "body_gain_db", "bowed_string", "demo_training_audio"]
@@ -76,7 +78,7 @@ def _controls(notes: list[Note], n_control: int, rate: float, rng: np.random.Gen
     scratch = np.zeros(n_control)
     previous_pitch = float(notes[0].pitch)
     for note in notes:
-        i0, i1 = int(note.start_s * rate), int(note.end_s * rate)
+        i0 = int(note.start_s * rate)
         release = 0.08 + 0.07 * rng.random()
         i2 = min(n_control, int((note.end_s + release) * rate))
         local = t[i0:i2] - note.start_s
@@ -113,7 +115,7 @@ def _controls(notes: list[Note], n_control: int, rate: float, rng: np.random.Gen
     drift = np.cumsum(rng.normal(0.0, 1.0, n_control))
     drift = np.convolve(drift - drift.mean(), np.ones(int(rate)) / rate, mode="same")
     midi += 0.05 * drift / max(np.abs(drift).max(), 1e-9)
-    return 440.0 * 2.0 ** ((midi - 69.0) / 12.0), amp, slope, scratch
+    return midi_to_hz(midi), amp, slope, scratch
 
 
 def bowed_string(notes: list[Note], sample_rate: int = 16000, *, seed: int = 0) -> np.ndarray:

@@ -62,7 +62,7 @@ def measure_tf(audio, f0_hz, sample_rate: int, frame_rate: int):
 def measure(audio: np.ndarray, f0_hz: np.ndarray, sample_rate: int, frame_rate: int) -> dict[str, float]:
     """:func:`measure_tf` on numpy audio, as ``{name: value}`` (also ``centroid_hz``, the plain centroid)."""
     values = np.asarray(measure_tf(np.asarray(audio, np.float32), f0_hz, sample_rate, frame_rate), np.float64)
-    out = dict(zip(DESCRIPTOR_NAMES, map(float, values)))
+    out = dict(zip(DESCRIPTOR_NAMES, map(float, values), strict=True))
     out["centroid_hz"] = spectral_centroid_hz(audio, sample_rate)
     return out
 

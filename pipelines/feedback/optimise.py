@@ -148,8 +148,8 @@ def optimise_knobs(
             progress(step + 1, last)
     theta = np.clip(theta0 + offset.numpy() * _STEP, _LOW, _HIGH)
     return OptimiseResult(
-        knobs={k: float(v) for k, v in zip(KNOBS, theta)},
-        start={k: float(v) for k, v in zip(KNOBS, theta0)},
+        knobs={k: float(v) for k, v in zip(KNOBS, theta, strict=True)},
+        start={k: float(v) for k, v in zip(KNOBS, theta0, strict=True)},
         loss_start=first,
         loss_end=float(loss_fn()),
         steps=steps,

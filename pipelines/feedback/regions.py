@@ -1,40 +1,15 @@
-"""Marked regions of a performance: ``--good 1.0-2.5 --bad 4.0-5.0``."""
+"""Marked regions of a performance: ``--good 1.0-2.5 --bad 4.0-5.0``.
+
+The syntax, :class:`Region` and its error are the agent's (:mod:`instrument_agent.regions`: the
+light client parses the same flags for a studio practice); this module adds what the practice
+checks against the performance itself.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from instrument_agent.regions import FeedbackRegionError, Region, parse_region
 
-__all__ = ["FeedbackRegionError", "Region", "parse_region", "regions_from_json"]
-
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)\s*$")
-
-
-class FeedbackRegionError(ValueError):
-    """A feedback region is malformed, empty, outside the performance, or the set lacks a liked region."""
-
-
-@dataclass(frozen=True)
-class Region:
-    """``[start, end)`` seconds of the performance, liked (``good``) or disliked (``bad``)."""
-
-    start: float
-    end: float
-    label: str
-
-    def to_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "label": self.label}
-
-
-def parse_region(text: str, label: str) -> Region:
-    """``"1.0-2.5"`` → ``Region(1.0, 2.5, label)``; raises :class:`FeedbackRegionError` naming the text."""
-    match = _SPAN.match(text)
-    if not match:
-        raise FeedbackRegionError(f"--{label} {text!r}: expected START-END in seconds, e.g. 1.0-2.5")
-    start, end = float(match.group(1)), float(match.group(2))
-    if end <= start:
-        raise FeedbackRegionError(f"--{label} {text!r}: the end must come after the start")
-    return Region(start, end, label)
+__all__ = ["FeedbackRegionError", "Region", "check_regions", "parse_region", "regions_from_json"]
 
 
 def regions_from_json(items: list[dict]) -> list[Region]:

@@ -1,14 +1,14 @@
-"""What each KFP component does, as plain functions over paths and JSON strings.
+"""The KFP binding of each graph step: a thin call of the stage function it names.
 
-The component bodies (:mod:`.components`) only import this module and call
-one function; every function here calls the shared stage functions
-(:mod:`pipelines.stages`): one implementation, run by kfp.local, by a KFP
-cluster, or in-process by tests.
+The component bodies (:mod:`.components`) only import this module and call one function;
+each function here parses the step's KFP parameters (JSON text), calls the stage function
+(:mod:`pipelines.stages`) and copies its output into the step's artifact folder. The
+in-process binding (:class:`pipelines.practice.InProcessSteps`) calls the same stages.
 
-Registry settings travel as pipeline parameters (``registry_uri``,
-``mlflow_tracking_uri``); empty ones fall back to the environment
-(:meth:`pipelines.registry.RegistryConfig.from_env`), whose default is the
-local store under ``$AMADEUS_HOME``.
+Each step works in its own :class:`pipelines.practice.Session` of the registry the
+``registry_uri`` / ``mlflow_tracking_uri`` parameters name (empty: the environment's,
+:meth:`pipelines.practice.Publisher.from_env`; by default the local store under
+``$AMADEUS_HOME``): a step that needs the parent fetches it, a publishing step publishes.
 """
 
 from __future__ import annotations
@@ -38,56 +38,10 @@ def _json(text: str | None, what: str) -> Any:
         raise ValueError(f"pipeline parameter {what}: not valid JSON ({exc})") from None
 
 
-def _registry(registry_uri: str, mlflow_tracking_uri: str):
-    from pipelines.registry import RegistryConfig, open_registry
+def _session(registry_uri: str, mlflow_tracking_uri: str):
+    from pipelines.practice import Publisher
 
-    return open_registry(RegistryConfig.from_env(uri=registry_uri, mlflow_tracking_uri=mlflow_tracking_uri))
-
-
-class _ScratchStore:
-    """A throw-away local store for one step (``with _ScratchStore() as store``): parents are
-    fetched into it under their registry numbers, the push stage commits into it, and the
-    registry then publishes from it. Uniform for the local and the S3 registry."""
-
-    def __enter__(self):
-        from instrument_agent.personality.store import PersonalityStore
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="amadeus-step-home-")
-        return PersonalityStore(self._tmp.name)
-
-    def __exit__(self, *exc):
-        self._tmp.cleanup()
-
-
-def _materialise(uris: list[str], folder: Path) -> list[str]:
-    """Local paths for audio URIs: local paths as they are, ``s3://`` objects downloaded."""
-    from pipelines.registry import RegistryConfig
-    from pipelines.registry.s3 import parse_s3_uri
-
-    paths = []
-    for i, uri in enumerate(uris):
-        if not uri.startswith("s3://"):
-            paths.append(str(Path(uri.removeprefix("file://"))))
-            continue
-        from urllib.parse import urlparse
-
-        from minio import Minio
-
-        config = RegistryConfig.from_env()
-        if not config.s3_endpoint:
-            raise ValueError(f"audio {uri}: set AMADEUS_S3_ENDPOINT to read s3:// audio")
-        endpoint = urlparse(config.s3_endpoint)
-        client = Minio(
-            endpoint.netloc,
-            access_key=config.access_key,
-            secret_key=config.secret_key,
-            secure=endpoint.scheme == "https",
-        )
-        bucket, key = parse_s3_uri(uri)
-        target = folder / f"{i:03d}-{Path(key).name}"
-        client.fget_object(bucket, key, str(target))
-        paths.append(str(target))
-    return paths
+    return Publisher.from_env(registry_uri, mlflow_tracking_uri).session()
 
 
 def _copy_dir(source: str | Path, destination: str | Path) -> None:
@@ -105,14 +59,7 @@ def run_ingest(audio_uris: str, learner_profile_json: str, out_dir: str) -> int:
     if not isinstance(uris, list) or not uris:
         raise ValueError("pipeline parameter audio_uris: expected a non-empty JSON list of audio paths or s3:// URIs")
     with tempfile.TemporaryDirectory(prefix="amadeus-ingest-") as work:
-        (Path(work) / "audio").mkdir()
-        paths = _materialise(uris, Path(work) / "audio")
-        out = stages.ingest(paths, _json(learner_profile_json, "learner_profile_json"), work)
-        table = json.loads((Path(out) / "recordings.json").read_text())
-        for row, uri in zip(table["recordings"], uris):
-            if uri.startswith("s3://"):  # local paths keep ingest's absolute path
-                row["uri"] = uri
-        (Path(out) / "recordings.json").write_text(json.dumps(table, indent=2, sort_keys=True))
+        out = stages.ingest(uris, _json(learner_profile_json, "learner_profile_json"), work)
         _copy_dir(out, out_dir)
     return len(uris)
 
@@ -128,17 +75,6 @@ def run_features(ingest_dir: str, learner_profile_json: str, cache_dir: str, out
         out = stages.features(ingest_dir, _json(learner_profile_json, "learner_profile_json"), work, cache_dir or None)
         _copy_dir(out, out_dir)
     return json.loads((Path(out_dir) / "stats.json").read_text())["cache"]
-
-
-def _resolve_parent(registry, store, deu: str, base_version: int) -> int:
-    from instrument_agent.personality import UnknownDeuError
-
-    try:
-        version = base_version or registry.latest_version(deu)
-    except UnknownDeuError:
-        return 0
-    registry.fetch_into(store, deu, version)
-    return version
 
 
 def run_train(
@@ -157,15 +93,16 @@ def run_train(
     """
     from pipelines import stages
 
-    registry = _registry(registry_uri, mlflow_tracking_uri)
-    with _ScratchStore() as store, tempfile.TemporaryDirectory(prefix="amadeus-train-") as work:
-        parent = 0 if new else _resolve_parent(registry, store, deu, base_version)
-        parent_export = str(store.get(deu, parent).path) if parent else None
+    with (
+        _session(registry_uri, mlflow_tracking_uri) as session,
+        tempfile.TemporaryDirectory(prefix="amadeus-train-") as work,
+    ):
+        parent = 0 if new else session.parent(deu, base_version)
         export_dir = stages.train(
             features_dir,
             _json(learner_profile_json, "learner_profile_json"),
             work,
-            parent_export_dir=parent_export,
+            parent_export_dir=str(session.store.get(deu, parent).path) if parent else None,
             progress=False,
         )
         _copy_dir(export_dir, out_dir)
@@ -186,6 +123,7 @@ def run_evaluate(
     Returns the evaluation (``{"metrics", "blessed", "reasons"}``).
     """
     from pipelines import stages
+    from pipelines.stages._artifacts import learner_profile as resolve
 
     from ._report import write_preview, write_spectrogram
 
@@ -194,8 +132,6 @@ def run_evaluate(
         result = json.loads(Path(stages.evaluate(model_dir, features_dir, profile, work)).read_text())
     Path(metrics_json).parent.mkdir(parents=True, exist_ok=True)
     Path(metrics_json).write_text(json.dumps(result, indent=2, sort_keys=True))
-    from pipelines.stages._artifacts import learner_profile as resolve
-
     target, predicted, sample_rate = write_preview(model_dir, features_dir, resolve(profile).sample_rate, preview_wav)
     write_spectrogram(target, predicted, sample_rate, spectrogram_png)
     return result
@@ -220,19 +156,11 @@ def run_push(
     Raises EvaluationGateError (nothing published) when evaluation did not bless it.
     Returns the published version number.
     """
-    from instrument_agent.profiles import merge_profile, resolve_player_profile
     from pipelines import stages
 
-    registry = _registry(registry_uri, mlflow_tracking_uri)
-    player = _json(player_profile_json, "player_profile_json")
-    with _ScratchStore() as store:
-        base_player = None
+    with _session(registry_uri, mlflow_tracking_uri) as session:
         if parent_version:
-            base_player = registry.fetch_into(store, deu, parent_version).manifest.player_profile
-        player_profile = None
-        if player:  # changes over the parent's playerProfile (or the defaults)
-            base = resolve_player_profile(base_player)
-            player_profile = merge_profile(base, dict(player, configured=True), source="player_profile_json")
+            session.fetch(deu, parent_version)
         pushed = stages.push(
             deu,
             model_dir,
@@ -240,14 +168,14 @@ def run_push(
             evaluation_json,
             _json(learner_profile_json, "learner_profile_json"),
             ingest_dir=ingest_dir,
-            player_profile=player_profile,
+            player_profile=_json(player_profile_json, "player_profile_json") or None,
             parent_version=parent_version,
             practice_id=practice_id,
             runner="kfp",
             kind=practice_kind or "imitation",
-            home=store.home,
+            home=session.home,
         )
-        return registry.publish(store.get(deu, pushed["version"])).version
+        return session.publish(session.store.get(deu, pushed["version"])).version
 
 
 def run_recall(
@@ -263,58 +191,12 @@ def run_recall(
     Returns ``{"mode": "player" | "learner", "parent_version", "audio_uris" (JSON),
     "learner_profile_json" (the parent's profile with the change applied)}``.
     """
-    from instrument_agent.personality import UnknownDeuError
+    from pipelines import stages
 
-    registry = _registry(registry_uri, mlflow_tracking_uri)
-    try:
-        parent = base_version or registry.latest_version(deu)
-    except UnknownDeuError:
-        raise UnknownDeuError(f"tuning deu {deu!r}: it has no version in {registry.location} to tune") from None
-    with _ScratchStore() as store:
-        bundle = registry.fetch_into(store, deu, parent)
-        return _recall(bundle, parent, learner_profile_json)
-
-
-def _recall(bundle, parent: int, learner_profile_json: str) -> dict:
-    from instrument_agent.profiles import merge_profile, profile_to_dict, resolve_learner_profile
-
-    change = _json(learner_profile_json, "learner_profile_json")
-    learner = resolve_learner_profile(
-        merge_profile(bundle.manifest.learner_profile, change, source="learner_profile_json")
-    )
-    mode = (
-        "learner"
-        if learner.SerializeToString(deterministic=True)
-        != resolve_learner_profile(bundle.manifest.learner_profile).SerializeToString(deterministic=True)
-        else "player"
-    )
-    return {
-        "mode": mode,
-        "parent_version": parent,
-        "audio_uris": json.dumps(recorded_audio(bundle)) if mode == "learner" else "[]",
-        "learner_profile_json": json.dumps(profile_to_dict(learner), sort_keys=True),
-    }
-
-
-def recorded_audio(bundle) -> list[str]:
-    """The audio a version practised on: its record's ``audio_uris``, else the embedded
-    runner's ``work_dir``/ingest/recordings.json sources, checked against the data digests.
-
-    Raises:
-        FileNotFoundError naming the version when its audio can't be found any more.
-    """
-    params = dict(bundle.manifest.practice.params)
-    if params.get("audio_uris"):
-        return json.loads(params["audio_uris"])
-    table = Path(params.get("work_dir", "")) / "ingest" / "recordings.json"
-    if params.get("work_dir") and table.is_file():
-        rows = json.loads(table.read_text())["recordings"]
-        if [r["sha256"] for r in rows] == list(bundle.manifest.practice.data_digests):
-            return [r["source"] for r in rows]
-    raise FileNotFoundError(
-        f"{bundle.deu} v{bundle.version}: its practice record names no audio that still exists "
-        "(no audio_uris param, no readable work_dir); run an imitation with the audio instead"
-    )
+    with _session(registry_uri, mlflow_tracking_uri) as session:
+        parent = session.parent(deu, base_version, required=True)
+        change = _json(learner_profile_json, "learner_profile_json")
+        return stages.recall(session.store.get(deu, parent), change).outputs()
 
 
 def derive_player(
@@ -324,38 +206,15 @@ def derive_player(
     practice_id: str,
     registry_uri: str,
     mlflow_tracking_uri: str,
-    runner: str = "kfp",
 ) -> int:
     """tuning without training: ``parent_version`` with a new playerProfile, published as the next version."""
+    from pipelines import stages
 
-    registry = _registry(registry_uri, mlflow_tracking_uri)
-    with _ScratchStore() as store:
-        parent = registry.fetch_into(store, deu, parent_version)
-        return _derive(registry, store, parent, player_profile_json, practice_id, runner)
-
-
-def _derive(registry, store, parent, player_profile_json: str, practice_id: str, runner: str) -> int:
-    from instrument_agent.profiles import merge_profile, resolve_player_profile
-    from instrument_agent.proto import personality_pb2
-
-    change = _json(player_profile_json, "player_profile_json")
-    player = resolve_player_profile(
-        merge_profile(
-            resolve_player_profile(parent.manifest.player_profile),
-            dict(change, configured=True),
-            source="player_profile_json",
-        )
-    )
-    practice = personality_pb2.PracticeRecord(
-        kind=personality_pb2.PracticeRecord.TUNING, practice_id=practice_id, runner=runner
-    )
-    practice.started.GetCurrentTime()
-    practice.finished.GetCurrentTime()
-    practice.data_digests.extend(parent.manifest.practice.data_digests)
-    practice.params.update(dict(parent.manifest.practice.params))
-    practice.params["player_change"] = json.dumps(change, sort_keys=True)
-    bundle = store.derive(parent, player_profile=player, practice=practice)
-    return registry.publish(bundle).version
+    with _session(registry_uri, mlflow_tracking_uri) as session:
+        parent = session.fetch(deu, parent_version)
+        change = _json(player_profile_json, "player_profile_json")
+        bundle = stages.derive(session.store, parent, change, practice_id=practice_id, runner="kfp")
+        return session.publish(bundle).version
 
 
 def run_feedback(
@@ -370,37 +229,24 @@ def run_feedback(
 ) -> int:
     """feedback: the judged performance and its regions → a version with optimised playerProfile knobs.
     Writes the knob changes and measured descriptors to ``report_json``; returns the new version."""
+    from pipelines import stages
     from pipelines.feedback import regions_from_json
-    from pipelines.feedback import run_feedback as feedback
+    from pipelines.inputs import fetch_inputs
 
     regions = regions_from_json(_json(feedback_regions_json, "feedback_regions_json") or [])
     if not performance_uri:
         raise ValueError("pipeline parameter performance_uri: the feedback practice needs the judged performance")
-    with tempfile.TemporaryDirectory(prefix="amadeus-feedback-in-") as work:
-        (path,) = _materialise([performance_uri], Path(work))
-        result = feedback(
-            deu,
-            path,
-            regions,
-            base_version=base_version or None,
-            registry=_registry(registry_uri, mlflow_tracking_uri),
-            practice_id=practice_id,
-            runner="kfp",
+    with (
+        _session(registry_uri, mlflow_tracking_uri) as session,
+        tempfile.TemporaryDirectory(prefix="amadeus-feedback-in-") as work,
+    ):
+        parent = session.fetch(deu, session.parent(deu, base_version, required=True))
+        (path,) = fetch_inputs([performance_uri], work)
+        result = stages.feedback(
+            session.store, parent, path, regions, practice_id=practice_id, runner="kfp", performance_uri=performance_uri
         )
+        info = session.publish(session.store.get(deu, result.version))
+    report = dict(result.outputs(), version=info.version, digest=info.digest)
     Path(report_json).parent.mkdir(parents=True, exist_ok=True)
-    Path(report_json).write_text(
-        json.dumps(
-            {
-                "version": result.version,
-                "parent_version": result.parent_version,
-                "knobs": result.knobs,
-                "previous_knobs": result.previous_knobs,
-                "liked": result.liked,
-                "disliked": result.disliked,
-                "loss": [result.loss_start, result.loss_end],
-            },
-            indent=2,
-            sort_keys=True,
-        )
-    )
-    return result.version
+    Path(report_json).write_text(json.dumps(report, indent=2, sort_keys=True))
+    return info.version

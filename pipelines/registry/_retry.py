@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 class Backoff:
-    """Retry policy: ``attempts`` tries, sleeping ``base_delay · factor**i`` (capped at ``max_delay``) s between them."""
+    """Retry policy: ``attempts`` tries, sleeping ``base_delay · factor**i`` s (at most ``max_delay``) between them."""
 
     def __init__(self, attempts: int = 5, base_delay: float = 0.2, factor: float = 2.0, max_delay: float = 5.0):
         if attempts < 1:

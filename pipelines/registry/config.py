@@ -48,7 +48,7 @@ class RegistryConfig:
     home: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> RegistryConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: str | None) -> RegistryConfig:
         """Read the variables above; keyword ``overrides`` that are not empty win."""
         env = os.environ if env is None else env
         endpoint = next(

@@ -25,13 +25,20 @@ already registered is returned, not registered twice.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from instrument_agent.personality import Bundle
 from instrument_agent.profiles import profile_to_dict
 from instrument_agent.proto import personality_pb2
 
 from ._retry import Backoff, with_backoff
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+
+T = TypeVar("T")
 
 __all__ = ["MlflowCatalog"]
 
@@ -72,11 +79,11 @@ class MlflowCatalog:
     def model_name(self, deu: str) -> str:
         return f"{self.model_prefix}{deu}"
 
-    def _retry(self, what: str, call):
+    def _retry(self, what: str, call: Callable[[], T]) -> T:
         import requests
         from mlflow.exceptions import MlflowException
 
-        def guarded():
+        def guarded() -> T:
             try:
                 return call()
             except MlflowException as exc:
@@ -108,18 +115,18 @@ class MlflowCatalog:
                 if again.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
 
-    def find(self, deu: str, version: int):
+    def find(self, deu: str, version: int) -> ModelVersion | None:
         """The model version registered for store version ``version``, or None."""
         name = self.model_name(deu)
         found = self.client.search_model_versions(f"name = '{name}' and tags.`amadeus.version` = '{version}'")
         return found[0] if found else None
 
-    def versions(self, deu: str) -> list:
+    def versions(self, deu: str) -> list[ModelVersion]:
         """Every model version of ``deu``, by store version number."""
         found = self.client.search_model_versions(f"name = '{self.model_name(deu)}'")
         return sorted(found, key=lambda mv: int(mv.tags.get("amadeus.version", 0)))
 
-    def alias(self, deu: str, alias: str):
+    def alias(self, deu: str, alias: str) -> ModelVersion:
         """The model version behind an alias (``latest``, ``champion``)."""
         return self.client.get_model_version_by_alias(self.model_name(deu), alias)
 

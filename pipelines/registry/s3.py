@@ -25,7 +25,8 @@ Bucket layout (``s3://<bucket>/<prefix>``)::
   then :func:`read_bundle` verifies the bundle as written to disk.
 * **Reachability.** Transport errors and 5xx answers are retried with
   exponential backoff (:class:`~pipelines.registry._retry.Backoff`), then
-  raise :class:`RegistryUnavailableError` naming the endpoint.
+  raise :class:`RegistryUnavailableError` naming the endpoint: the one policy
+  of :class:`~pipelines.registry.s3_client.S3Connection`, which builds the client.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from instrument_agent.personality import (
@@ -51,12 +53,13 @@ from instrument_agent.personality import (
 from instrument_agent.personality.store import PersonalityStore, VersionInfo, validate_deu_name
 from instrument_agent.proto import personality_pb2
 
-from ._retry import Backoff, with_backoff
+from ._retry import Backoff
 from .errors import RegistryConfigError, RegistryConflictError
+from .s3_client import S3Connection
 
 __all__ = ["S3Registry", "parse_s3_uri"]
 
-_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
+T = TypeVar("T")
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -76,44 +79,38 @@ class S3Registry:
 
     Args:
         uri: ``s3://bucket/prefix``.
-        endpoint: the S3 API URL, e.g. ``http://minio.amadeus:9000`` (``https://`` for TLS).
+        endpoint: the S3 API URL, e.g. ``http://minio.amadeus:9000`` (``https://`` for TLS; ``host:port`` is http).
         access_key, secret_key, region: credentials (None: anonymous).
         backoff: retry policy for unreachable or failing servers.
         create_bucket: create the bucket on first use when it does not exist.
+        connection: an open :class:`S3Connection` to share (instead of ``endpoint`` and the credentials).
     """
 
     def __init__(
         self,
         uri: str,
         *,
-        endpoint: str,
+        endpoint: str | None = None,
         access_key: str | None = None,
         secret_key: str | None = None,
         region: str | None = None,
         backoff: Backoff | None = None,
         create_bucket: bool = True,
+        connection: S3Connection | None = None,
     ):
-        import urllib3
-        from minio import Minio
-
         self.bucket, self.prefix = parse_s3_uri(uri)
-        parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise RegistryConfigError(f"S3 endpoint {endpoint!r}: expected http(s)://host[:port]")
-        self.endpoint = f"{parsed.scheme}://{parsed.netloc}"
-        self.backoff = backoff or Backoff()
-        # No retries inside urllib3: this class owns the backoff, so the error names the endpoint.
-        http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=5.0, read=120.0), retries=urllib3.Retry(total=0, redirect=0), maxsize=8
-        )
-        self._client = Minio(
-            parsed.netloc,
-            access_key=access_key,
-            secret_key=secret_key,
-            region=region,
-            secure=parsed.scheme == "https",
-            http_client=http,
-        )
+        if connection is None:
+            if endpoint is None:
+                raise RegistryConfigError(f"registry {uri}: name the S3 endpoint (the S3 / MinIO API URL)")
+            connection = S3Connection(
+                endpoint, access_key=access_key, secret_key=secret_key, region=region, backoff=backoff
+            )
+        elif endpoint is not None:
+            raise RegistryConfigError(f"registry {uri}: give the S3 endpoint or an open S3Connection, not both")
+        self.connection = connection
+        self.endpoint = self.connection.endpoint
+        self.backoff = self.connection.backoff
+        self._client = self.connection.client
         self._create_bucket = create_bucket
         self._bucket_ready = False
 
@@ -125,25 +122,8 @@ class S3Registry:
         return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
 
     # -- transport ----------------------------------------------------------
-    def _call(self, what: str, call: Callable):
-        import urllib3
-        from minio.error import S3Error, ServerError
-
-        def guarded():
-            try:
-                return call()
-            except S3Error as exc:
-                if exc.code in _TRANSIENT_CODES:
-                    raise ServerError(str(exc), 503) from exc
-                raise
-
-        return with_backoff(
-            guarded,
-            policy=self.backoff,
-            transient=(urllib3.exceptions.HTTPError, OSError, ServerError),
-            endpoint=self.endpoint,
-            what=f"S3 {what}",
-        )
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        return self.connection.call(what, call)
 
     def _ensure_bucket(self) -> None:
         if self._bucket_ready:
@@ -187,7 +167,11 @@ class S3Registry:
         from minio.error import S3Error
 
         digest = hashlib.sha256(data).hexdigest()
-        headers = {"If-None-Match": "*", "x-amz-meta-sha256": digest, "Content-Type": "application/octet-stream"}
+        headers: dict[str, str | list[str] | tuple[str]] = {  # minio's header mapping type
+            "If-None-Match": "*",
+            "x-amz-meta-sha256": digest,
+            "Content-Type": "application/octet-stream",
+        }
         try:
             # The public put_object has no conditional-write option; _put_object is the
             # plain PutObject call and forwards the headers as given.
@@ -254,9 +238,8 @@ class S3Registry:
         for row in rows:
             if row.version == version:
                 return row
-        raise UnknownVersionError(
-            f"deu {deu!r} has no version {version} in {self.location} (versions: {', '.join(str(r.version) for r in rows)})"
-        )
+        known = ", ".join(str(r.version) for r in rows)
+        raise UnknownVersionError(f"deu {deu!r} has no version {version} in {self.location} (versions: {known})")
 
     def pull(self, deu: str, version: int | None, destination: str | Path) -> Bundle:
         """Download one version (latest when None) to ``destination`` (must not exist), verified.

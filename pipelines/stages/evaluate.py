@@ -138,11 +138,13 @@ def evaluate(
     predicted = resynthesize(Path(export_dir) / "saved_model", examples.f0_hz, examples.loudness_db)
     n = min(predicted.shape[-1], examples.audio.shape[-1])
     target = examples.audio[:, :n]
-    sine = np.stack([sine_baseline(f, l, sr, fr) for f, l in zip(examples.f0_hz, examples.loudness_db)])[:, :n]
+    sine = np.stack([sine_baseline(f, ld, sr, fr) for f, ld in zip(examples.f0_hz, examples.loudness_db, strict=True)])[
+        :, :n
+    ]
     stack = np.stack(
         [
-            harmonic_stack_baseline(f, l, sr, fr, profile.n_harmonics)
-            for f, l in zip(examples.f0_hz, examples.loudness_db)
+            harmonic_stack_baseline(f, ld, sr, fr, profile.n_harmonics)
+            for f, ld in zip(examples.f0_hz, examples.loudness_db, strict=True)
         ]
     )[:, :n]
     metrics = {

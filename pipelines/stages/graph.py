@@ -7,8 +7,11 @@ Both executors are derived from these graphs:
   ``kfp.local``): one task per :class:`Step`, its inputs wired from
   :class:`Param` (a pipeline parameter), :class:`Out` (an earlier step's
   output) or :class:`Const`; a :class:`Branch` becomes ``dsl.If``/``dsl.Else``.
-* :mod:`pipelines.practice` walks the same graph in-process (resumable, with
-  ``<step>.done.json`` markers), calling an in-process binding per step.
+* :mod:`pipelines.practice.embedded` walks the same graph in-process (resumable, with
+  ``<step>.done.json`` markers), calling an in-process binding per step
+  (:class:`pipelines.practice.bindings.InProcessSteps`).
+
+Each binding is a thin call of the stage function the step names (:mod:`pipelines.stages`).
 
 Adding, removing or rewiring a step therefore changes both; the tests compare
 the compiled IR and the embedded runner's markers against these graphs.
@@ -81,7 +84,8 @@ class Step:
 
     Attributes:
         name: the step (the KFP task and component name; the embedded marker ``<name>.done.json``).
-        calls: the shared function the step runs (dotted path, documentation and a test's check).
+        calls: the stage function the step runs (dotted path into :mod:`pipelines.stages`;
+            documentation and a test's check).
         inputs: input name → where its value comes from.
         outputs: named outputs later steps may read (KFP output artifacts / named outputs).
         returns: the name of the step's single return value (KFP's ``Output``), or "".
@@ -254,7 +258,7 @@ TUNING = PipelineGraph(
     (
         Step(
             "recall",
-            "pipelines.kfp_pipelines._steps.run_recall",
+            "pipelines.stages.recall",
             {
                 "deu": Param("deu"),
                 "base_version": Param("base_version"),
@@ -271,7 +275,7 @@ TUNING = PipelineGraph(
             then=(
                 Step(
                     "derive",
-                    "pipelines.kfp_pipelines._steps.derive_player",
+                    "pipelines.stages.derive",
                     {
                         "deu": Param("deu"),
                         "parent_version": Out("recall", "parent_version"),
@@ -303,7 +307,7 @@ FEEDBACK = PipelineGraph(
     (
         Step(
             "feedback",
-            "pipelines.feedback.run_feedback",
+            "pipelines.stages.feedback",
             {
                 "deu": Param("deu"),
                 "base_version": Param("base_version"),

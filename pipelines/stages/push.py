@@ -10,7 +10,9 @@ failure here leaves the previous latest version untouched.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import timestamp_pb2
 
@@ -58,7 +60,7 @@ def push(
     learner_profile,
     *,
     ingest_dir: str | Path | None = None,
-    player_profile: personality_pb2.PlayerProfile | None = None,
+    player_profile: personality_pb2.PlayerProfile | Mapping[str, Any] | None = None,
     parent_version: int = 0,
     practice_id: str = "",
     started: str | None = None,
@@ -77,7 +79,9 @@ def push(
         metrics_path: the evaluate stage's ``metrics.json``.
         learner_profile: message or dict.
         ingest_dir: the ingest stage's output (data digests); default ``<features_dir>/../ingest``.
-        player_profile: default: the parent's, else the defaults.
+        player_profile: the new version's playerProfile (a message), or playerProfile fields to
+            change over the parent's (a mapping, :func:`~pipelines.stages.derive.player_profile_over`);
+            default: the parent's, else the defaults.
         parent_version: the version this practice continued (0 = a new deu).
         practice_id, started (RFC 3339), params, runner: the practice record. ``params``
             gets ``audio_uris`` (JSON list: the audio as given to ingest, local paths made
@@ -95,6 +99,8 @@ def push(
     from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import resolve_player_profile
 
+    from .derive import player_profile_over
+
     practice_kind = _practice_kind(kind)
     profile = _resolve(learner_profile)
     evaluation = read_json(metrics_path)
@@ -110,12 +116,16 @@ def push(
     store = PersonalityStore(home)
     manifest = personality_pb2.PersonalityManifest(sample_rate=profile.sample_rate, frame_rate=profile.frame_rate)
     manifest.learner_profile.CopyFrom(profile)
+    parent_player = None
     if parent_version:
         parent = store.get(deu, parent_version)
         manifest.parent_version = parent.version
         manifest.parent_digest = parent.digest
-        if player_profile is None:
-            player_profile = parent.manifest.player_profile
+        parent_player = parent.manifest.player_profile
+    if isinstance(player_profile, Mapping):
+        player_profile = player_profile_over(parent_player, player_profile)
+    if player_profile is None:
+        player_profile = parent_player
     manifest.player_profile.CopyFrom(resolve_player_profile(player_profile))
     for key, value in stats["feature_stats"].items():
         setattr(manifest.feature_stats, key, value)

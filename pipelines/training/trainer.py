@@ -252,7 +252,7 @@ class Trainer:
             return loss, tape.gradient(loss, variables)
 
         def apply(gradients):
-            self.optimizer.apply_gradients(zip(gradients, variables))
+            self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
             self._step.assign_add(1)
 
         self._grad_fn = tf.function(grads, jit_compile=self.jit_compile, reduce_retracing=True)

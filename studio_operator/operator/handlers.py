@@ -54,7 +54,7 @@ from studio_operator.operator.catalog import Catalog, CatalogUnavailableError, U
 from studio_operator.operator.config import OperatorConfig
 from studio_operator.operator.metrics import OperatorMetrics
 from studio_operator.operator.practice import PracticeRequest, PracticeSpecError
-from studio_operator.operator.status import condition, now, set_condition
+from studio_operator.operator.status import condition, now, reject_spec_change, set_condition
 from studio_operator.operator.validation import practice_errors
 
 __all__ = ["PracticeOperator"]
@@ -257,7 +257,7 @@ class PracticeOperator:
         return max(3 * self.config.poll_interval, 1.0)
 
     async def _follow(self, body, status, patch, memo, clock: float) -> None:
-        self._reject_spec_change(body, status, patch)
+        reject_spec_change(body, status, patch)
         delay = memo.get("delay", self.config.poll_interval)
         request = PracticeRequest.from_body(body)
         try:
@@ -300,7 +300,10 @@ class PracticeOperator:
                 kopf.event(body, type="Warning", reason="RegistryUnavailable", message=str(exc))
                 return
             if published is None:
-                message = f"run {run.run_id} succeeded but published no version of {request.deu!r} (evaluation gates not passed?)"
+                message = (
+                    f"run {run.run_id} succeeded but published no version of {request.deu!r} "
+                    "(evaluation gates not passed?)"
+                )
                 self._fail(body, patch, status, "NoVersionPublished", message, generation)
                 return
             message = f"deu {request.deu!r} version {published.version}"
@@ -355,31 +358,9 @@ class PracticeOperator:
 
     # -- spec change -----------------------------------------------------------
     async def on_spec_change(self, body, meta, status, patch, **_: Any) -> None:
-        message = self._reject_spec_change(body, status, patch)
+        message = reject_spec_change(body, status, patch)
         if message:
             kopf.event(body, type="Warning", reason="SpecChangeRejected", message=message)
-
-    @staticmethod
-    def _reject_spec_change(body, status, patch) -> str | None:
-        """Record ``SpecChangeRejected`` for a generation newer than the submitted one; the message, or
-        None when there is nothing (new) to record. Called by the update handler and again by every
-        poll: the conditions list is written whole, so a poll's patch based on an older status can
-        drop the condition, and the next poll puts it back."""
-        generation = int(body.get("metadata", {}).get("generation") or 0)
-        submitted = int(status.get("observedGeneration") or 0)
-        if not status.get("runId") or not submitted or generation <= submitted:
-            return None
-        conditions = patch.status.get("conditions") or status.get("conditions") or []
-        if any(c.get("type") == "SpecChangeRejected" and c.get("observedGeneration") == generation for c in conditions):
-            return None
-        message = (
-            f"spec generation {generation} ignored: the practice runs with generation {submitted}; "
-            "a Practice's spec is immutable, create a new Practice instead"
-        )
-        patch.status["conditions"] = set_condition(
-            conditions, condition("SpecChangeRejected", True, "SpecImmutable", message, generation)
-        )
-        return message
 
     async def on_resume(self, meta, status, **_: Any) -> None:
         if status.get("phase"):

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["condition", "now", "set_condition"]
+__all__ = ["condition", "now", "reject_spec_change", "set_condition"]
 
 
 def now() -> str:
@@ -45,3 +45,25 @@ def set_condition(conditions: Sequence[Mapping[str, Any]] | None, new: Mapping[s
             return out
     out.append(dict(new))
     return out
+
+
+def reject_spec_change(body, status, patch) -> str | None:
+    """Record ``SpecChangeRejected`` for a generation newer than the submitted one; the message, or
+    None when there is nothing (new) to record. Called by the update handler and again by every
+    poll: the conditions list is written whole, so a poll's patch based on an older status can
+    drop the condition, and the next poll puts it back."""
+    generation = int(body.get("metadata", {}).get("generation") or 0)
+    submitted = int(status.get("observedGeneration") or 0)
+    if not status.get("runId") or not submitted or generation <= submitted:
+        return None
+    conditions = patch.status.get("conditions") or status.get("conditions") or []
+    if any(c.get("type") == "SpecChangeRejected" and c.get("observedGeneration") == generation for c in conditions):
+        return None
+    message = (
+        f"spec generation {generation} ignored: the practice runs with generation {submitted}; "
+        "a Practice's spec is immutable, create a new Practice instead"
+    )
+    patch.status["conditions"] = set_condition(
+        conditions, condition("SpecChangeRejected", True, "SpecImmutable", message, generation)
+    )
+    return message

@@ -1,11 +1,13 @@
 """The Amadeus studio gRPC server (``amadeus.v1.Studio``): Practice and Perform,
 stateless, multi-tenant, observable. See docs/studio.md.
 
-Backends: :class:`EmbeddedBackend` (local store + practice runner processes, the
+Backends implement :class:`StudioBackend` (the servicer and the server know no other
+type): :class:`EmbeddedBackend` (local store + practice runner processes, the
 default) and :class:`ClusterBackend` (Practice custom resources through the
 Kubernetes API, one namespace per ama; personalities and audio in S3).
 """
 
+from studio_operator.server.backend import PersonalityReader, PracticeWatcher, StudioBackend
 from studio_operator.server.backends.cluster.backend import ClusterBackend
 from studio_operator.server.backends.embedded.backend import EmbeddedBackend
 from studio_operator.server.errors import (
@@ -28,7 +30,10 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PersonalityReader",
+    "PracticeWatcher",
     "PreconditionError",
+    "StudioBackend",
     "StudioConfig",
     "StudioError",
     "StudioMetrics",

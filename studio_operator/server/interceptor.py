@@ -1,7 +1,8 @@
-"""One server interceptor for every Studio RPC: authentication, error mapping and metrics.
+"""One server interceptor for every Studio RPC: admission, error mapping and metrics.
 
-* Authentication: the bearer token names the ama; the handler reads it from
-  :data:`current_ama`. Health checking and reflection need no token.
+* Admission (:class:`~.admission.Door`): failed-auth backoff, the bearer token (it names the
+  ama; the handler reads it from :data:`current_ama` and its plan from :data:`current_plan`),
+  the ama's request rate. Health checking and reflection need no token.
 * Errors: a :class:`~.errors.StudioError` (or a personality store error)
   raised by a handler ends the call with its status code and message.
 * Metrics: requests by method and code, latency, active streams, bytes in/out.
@@ -25,14 +26,16 @@ from instrument_agent.personality import (
     UnknownDeuError,
     UnknownVersionError,
 )
-from studio_operator.server.errors import StudioError, UnauthenticatedError
+from studio_operator.server.admission import Door
+from studio_operator.server.errors import StudioError
 from studio_operator.server.metrics import StudioMetrics
-from studio_operator.server.tenants import TokenRegistry
 
-__all__ = ["StudioInterceptor", "current_ama", "status_of"]
+__all__ = ["StudioInterceptor", "current_ama", "current_plan", "status_of"]
 
 current_ama: contextvars.ContextVar[str] = contextvars.ContextVar("amadeus_ama", default="")
 """The authenticated ama of the RPC being served (``""`` when authentication is off)."""
+current_plan: contextvars.ContextVar[str] = contextvars.ContextVar("amadeus_plan", default="unlimited")
+"""The plan of that ama."""
 
 _EXEMPT = ("/grpc.health.", "/grpc.reflection.")
 
@@ -98,10 +101,10 @@ async def _abort_for(context, exc: BaseException) -> None:
 
 
 class StudioInterceptor(grpc.aio.ServerInterceptor):
-    """Authenticate, map errors and measure every Studio RPC."""
+    """Admit, map errors and measure every Studio RPC."""
 
-    def __init__(self, tokens: TokenRegistry, metrics: StudioMetrics):
-        self.tokens = tokens
+    def __init__(self, door: Door, metrics: StudioMetrics):
+        self.door = door
         self.metrics = metrics
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -109,14 +112,19 @@ class StudioInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or handler_call_details.method.startswith(_EXEMPT):
             return handler
         method = handler_call_details.method.rsplit("/", 1)[-1]
-        try:
-            ama, denied = self.tokens.authenticate(handler_call_details.invocation_metadata), None
-        except UnauthenticatedError as exc:
-            ama, denied = "", exc
-        return self._wrap(handler, method, ama, denied)
+        return self._wrap(handler, method, handler_call_details.invocation_metadata)
 
-    def _wrap(self, handler, method: str, ama: str, denied: StudioError | None):
+    def _wrap(self, handler, method: str, metadata):
         metrics = self.metrics
+        door = self.door
+
+        def admit(context) -> tuple[contextvars.Token, contextvars.Token, StudioError | None]:
+            try:
+                grant, denied = door.admit(metadata, context.peer()), None
+            except StudioError as exc:
+                return current_ama.set(""), current_plan.set(""), exc
+            return current_ama.set(grant.ama), current_plan.set(grant.plan), denied
+
         kwargs = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
@@ -134,7 +142,7 @@ class StudioInterceptor(grpc.aio.ServerInterceptor):
             async def unary_out(request, context):
                 call = _Call(metrics, method, streaming_in)
                 exc = None
-                token = current_ama.set(ama)
+                token, plan_token, denied = admit(context)
                 try:
                     if denied is not None:
                         await context.abort(denied.code, str(denied))
@@ -153,6 +161,7 @@ class StudioInterceptor(grpc.aio.ServerInterceptor):
                     raise
                 finally:
                     current_ama.reset(token)
+                    current_plan.reset(plan_token)
                     call.finish(context, exc)
 
             factory = grpc.stream_unary_rpc_method_handler if streaming_in else grpc.unary_unary_rpc_method_handler
@@ -164,7 +173,7 @@ class StudioInterceptor(grpc.aio.ServerInterceptor):
         async def stream_out(request, context):
             call = _Call(metrics, method, True)
             exc = None
-            token = current_ama.set(ama)
+            token, plan_token, denied = admit(context)
             try:
                 if denied is not None:
                     await context.abort(denied.code, str(denied))
@@ -186,6 +195,7 @@ class StudioInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 try:
                     current_ama.reset(token)
+                    current_plan.reset(plan_token)
                 except ValueError:  # the generator was closed from another context
                     pass
                 call.finish(context, exc)

@@ -9,9 +9,14 @@ amadeus_studio_active_streams               gauge      method
 amadeus_studio_received_bytes_total         counter    method
 amadeus_studio_sent_bytes_total             counter    method
 amadeus_studio_practices                    gauge      state (queued | running)
+amadeus_studio_usage_total                  counter    plan, meter
+amadeus_studio_refusals_total               counter    plan, limit
+amadeus_studio_auth_failures_total          counter
 =========================================  =========  ==========================
 
-Bytes are serialized protobuf message sizes.
+Bytes are serialized protobuf message sizes. Usage counts each new ledger entry once, in the
+meter's unit (seconds or bytes); it and the refusals are labelled by plan, never by ama, so the
+number of series stays bounded however many amas there are.
 """
 
 from __future__ import annotations
@@ -47,6 +52,13 @@ class StudioMetrics:
         )
         self.bytes_out = Counter("amadeus_studio_sent_bytes", "Response message bytes sent", ["method"], registry=r)
         self.practices = Gauge("amadeus_studio_practices", "Practices by state", ["state"], registry=r)
+        self.usage = Counter(
+            "amadeus_studio_usage", "Metered usage (ledger entries) by plan and meter", ["plan", "meter"], registry=r
+        )
+        self.refusals = Counter(
+            "amadeus_studio_refusals", "Calls refused at a plan limit, by plan and limit", ["plan", "limit"], registry=r
+        )
+        self.auth_failures = Counter("amadeus_studio_auth_failures", "Failed authentications", registry=r)
         self.practices.labels("queued").set(0)
         self.practices.labels("running").set(0)
         self._http = None

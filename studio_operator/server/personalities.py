@@ -17,13 +17,15 @@ from collections import OrderedDict
 from pathlib import Path
 
 from instrument_agent.personality import Bundle, BundleCorruptError, pack_bundle, sha256_file, unpack_bundle
+from instrument_agent.personality.store import VersionInfo
 from instrument_agent.proto import studio_pb2
+from studio_operator.server.backend import StudioBackend
 from studio_operator.server.errors import InvalidRequestError, PreconditionError
 
 __all__ = ["PersonalityResolver", "version_proto"]
 
 
-def version_proto(info) -> studio_pb2.PersonalityVersion:
+def version_proto(info: VersionInfo) -> studio_pb2.PersonalityVersion:
     """A store ``VersionInfo`` as the API message."""
     return studio_pb2.PersonalityVersion(
         deu=info.deu,
@@ -38,15 +40,18 @@ def version_proto(info) -> studio_pb2.PersonalityVersion:
 class PersonalityResolver:
     """Resolves PersonalityRef / inline bundles for one studio home."""
 
-    def __init__(self, backend, home: Path, *, cache_size: int = 64):
+    def __init__(self, backend: StudioBackend, home: str | Path, *, cache_size: int = 64):
         self.backend = backend
         self.home = Path(home)
         self._bundles: OrderedDict[str, Bundle] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def info(self, ama: str, ref: studio_pb2.PersonalityRef):
-        """The store row a ref names; NOT_FOUND for an unknown deu/version, FAILED_PRECONDITION for a digest mismatch."""
+    def info(self, ama: str, ref: studio_pb2.PersonalityRef) -> VersionInfo:
+        """The store row a ref names.
+
+        Raises UnknownDeuError / UnknownVersionError (NOT_FOUND), PreconditionError for a digest mismatch.
+        """
         if not ref.deu:
             raise InvalidRequestError("ref.deu: name the deu")
         if ref.version < 0:
@@ -54,7 +59,8 @@ class PersonalityResolver:
         row = self.backend.store(ama).info(ref.deu, ref.version or None)
         if ref.digest and ref.digest != row.digest:
             raise PreconditionError(
-                f"deu {ref.deu!r} version {row.version} has digest {row.digest[:12]}…, not the requested {ref.digest[:12]}…"
+                f"deu {ref.deu!r} version {row.version} has digest {row.digest[:12]}…, "
+                f"not the requested {ref.digest[:12]}…"
             )
         return row
 
@@ -97,7 +103,7 @@ class PersonalityResolver:
         finally:
             shutil.rmtree(target.parent, ignore_errors=True)
 
-    def packed(self, ama: str, ref: studio_pb2.PersonalityRef) -> tuple[object, Path, str]:
+    def packed(self, ama: str, ref: studio_pb2.PersonalityRef) -> tuple[VersionInfo, Path, str]:
         """``(row, archive path, archive sha256)``: the packed bundle on disk, made once per digest."""
         row = self.info(ama, ref)
         directory = self.home / "cache" / "packed"

@@ -18,10 +18,22 @@ from pathlib import Path
 import grpc
 
 from instrument_agent.proto import studio_pb2, studio_pb2_grpc
+from studio_operator.server.admission import Door
+from studio_operator.server.backend import StudioBackend
 from studio_operator.server.interceptor import StudioInterceptor
+from studio_operator.server.metering import UsageMeter
 from studio_operator.server.metrics import StudioMetrics
 from studio_operator.server.service import StudioServicer
-from studio_operator.server.tenants import TokenRegistry
+from studio_operator.server.tenancy import (
+    AccountStore,
+    Ledger,
+    PlanBook,
+    Quotas,
+    TenantDirectory,
+    default_url,
+    migrate,
+    open_engine,
+)
 
 __all__ = ["StudioConfig", "StudioServer", "build_backend", "serve"]
 
@@ -36,7 +48,13 @@ class StudioConfig:
         home: the studio home (store, practices, caches).
         host / port: where gRPC listens (port 0 = a free one).
         metrics_port: Prometheus ``/metrics`` port (None = no HTTP server; 0 = a free one).
-        tokens: tokens file (None = authentication off, single tenant).
+        database: the tenancy database URL (None = ``sqlite:///<home>/studio.db``; ``postgresql://…``).
+            No amas in it = authentication off, single tenant.
+        tokens: a tokens.yaml to import into the database at start (the migration path; idempotent).
+        plans: the plans file (None = the packaged ``plans.yaml``).
+        practice_device: ``cpu`` or ``gpu``: where this studio's practices run (their minutes count apart).
+        auth_refresh_s: how often each replica checks the database for token / ama / plan changes.
+        meter_interval_s: how often each replica meters the practices that ended.
         backend: ``embedded`` or ``cluster``.
         tls_cert / tls_key: PEM files; both or neither.
         max_upload_bytes: total audio bytes one Practice call may upload.
@@ -56,7 +74,12 @@ class StudioConfig:
     host: str = "[::]"
     port: int = 50051
     metrics_port: int | None = 9090
+    database: str | None = None
     tokens: Path | None = None
+    plans: Path | None = None
+    practice_device: str = "cpu"
+    auth_refresh_s: float = 0.25
+    meter_interval_s: float = 2.0
     backend: str = "embedded"
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -79,13 +102,18 @@ class StudioConfig:
     runner: list[str] | None = None
 
 
-def build_backend(config: StudioConfig, metrics: StudioMetrics):
-    """The configured backend (embedded or cluster)."""
+def build_backend(config: StudioConfig, metrics: StudioMetrics) -> StudioBackend:
+    """The configured backend (embedded or cluster); the server knows it as a :class:`StudioBackend` only."""
     if config.backend == "embedded":
         from studio_operator.server.backends.embedded.backend import EmbeddedBackend
 
         return EmbeddedBackend(
-            config.home, workers=config.workers, audio_roots=config.audio_roots, runner=config.runner, metrics=metrics
+            config.home,
+            workers=config.workers,
+            audio_roots=config.audio_roots,
+            runner=config.runner,
+            metrics=metrics,
+            device=config.practice_device,
         )
     if config.backend == "cluster":
         try:
@@ -103,6 +131,7 @@ def build_backend(config: StudioConfig, metrics: StudioMetrics):
             s3_access_key=config.s3_access_key,
             s3_secret_key=config.s3_secret_key,
             s3_secure=config.s3_secure,
+            device=config.practice_device,
         )
     raise ValueError(f"backend {config.backend!r}: choose embedded or cluster")
 
@@ -113,10 +142,21 @@ class _Running:
     def __init__(self, config: StudioConfig):
         if (config.tls_cert is None) != (config.tls_key is None):
             raise ValueError("TLS needs both --tls-cert and --tls-key")
+        if config.practice_device not in ("cpu", "gpu"):
+            raise ValueError(f"practice device {config.practice_device!r}: choose cpu or gpu")
         self.config = config
         self.metrics = StudioMetrics()
-        self.tokens = TokenRegistry.from_file(config.tokens) if config.tokens else TokenRegistry()
-        self.backend = build_backend(config, self.metrics)
+        self.plans = PlanBook.load(config.plans)
+        self.engine = open_engine(config.database or default_url(config.home))
+        migrate(self.engine)
+        self.accounts = AccountStore(self.engine, self.plans)
+        if config.tokens:
+            self.accounts.import_tokens_file(config.tokens)
+        self.tokens = TenantDirectory(self.accounts, refresh_s=config.auth_refresh_s)
+        self.ledger = Ledger(self.engine)
+        self.backend: StudioBackend = build_backend(config, self.metrics)
+        self.meter = UsageMeter(self.ledger, self.accounts, self.backend, self.metrics)
+        self._tasks: list[asyncio.Task] = []
         self.tf_serving = None
         if config.tf_serving:
             from studio_operator.server.perform.tf_serving import TFServingRenderer
@@ -137,13 +177,17 @@ class _Running:
             ("grpc.max_send_message_length", c.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
-        self.server = grpc.aio.server(interceptors=[StudioInterceptor(self.tokens, self.metrics)], options=options)
+        door = Door(self.tokens, self.plans, self.metrics)
+        self.server = grpc.aio.server(interceptors=[StudioInterceptor(door, self.metrics)], options=options)
         servicer = StudioServicer(
             self.backend,
             c.home,
             max_upload_bytes=c.max_upload_bytes,
             max_practices_per_tenant=c.max_practices_per_tenant,
             tf_serving=self.tf_serving,
+            plans=self.plans,
+            quotas=Quotas(self.ledger),
+            meter=self.meter,
         )
         studio_pb2_grpc.add_StudioServicer_to_server(servicer, self.server)
         self.health = health.aio.HealthServicer()
@@ -160,9 +204,25 @@ class _Running:
         if c.metrics_port is not None:
             self.metrics_port = self.metrics.serve_http(c.metrics_port)
         await self.backend.start()
+        self._tasks = [
+            asyncio.create_task(self._every(c.auth_refresh_s, self.tokens.refresh)),
+            asyncio.create_task(self._every(c.meter_interval_s, self.meter.sweep)),
+        ]
         await self.server.start()
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    @staticmethod
+    async def _every(interval: float, work) -> None:
+        """Run blocking ``work`` on a worker thread every ``interval`` seconds; a failing database is retried."""
+        import logging
+
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(work)
+            except Exception:  # noqa: BLE001 - the database may be briefly unreachable; keep serving
+                logging.getLogger(__name__).exception("%s failed", getattr(work, "__qualname__", work))
 
     async def stop(self, grace: float | None = None) -> None:
         """Graceful shutdown: report NOT_SERVING, refuse new calls, let in-flight calls finish within ``grace``."""
@@ -171,10 +231,16 @@ class _Running:
             await self.health.enter_graceful_shutdown()
         if self.server is not None:
             await self.server.stop(grace)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.backend.stop()
+        await asyncio.to_thread(self.meter.sweep)  # practices that ended during the grace period
         if self.tf_serving is not None:
             self.tf_serving.close()
         self.metrics.stop_http()
+        self.engine.dispose()
 
 
 async def _serve_forever(config: StudioConfig, ready=None) -> None:
@@ -227,8 +293,20 @@ class StudioServer:
         return self._running.metrics_port
 
     @property
-    def backend(self):
+    def backend(self) -> StudioBackend:
         return self._running.backend
+
+    @property
+    def accounts(self) -> AccountStore:
+        return self._running.accounts
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._running.ledger
+
+    @property
+    def meter(self) -> UsageMeter:
+        return self._running.meter
 
     def start(self) -> StudioServer:
         started = threading.Event()

@@ -9,12 +9,20 @@ in that ama's namespace, so another tenant's deu or practice is NOT_FOUND.
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
+import re
 import threading
+import time
+from pathlib import Path
 
+from instrument_agent.engine import Engine
+from instrument_agent.personality import Bundle
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
+from studio_operator.server.backend import PracticeWatcher, StudioBackend
 from studio_operator.server.backends.embedded.practices import new_practice_id
 from studio_operator.server.errors import InvalidRequestError, NotFoundError, TooLargeError
-from studio_operator.server.interceptor import current_ama
+from studio_operator.server.interceptor import current_ama, current_plan
+from studio_operator.server.metering import UsageMeter
 from studio_operator.server.perform.sessions import (
     Cancelled,
     PerformSession,
@@ -24,6 +32,7 @@ from studio_operator.server.perform.sessions import (
     render_file,
 )
 from studio_operator.server.personalities import PersonalityResolver, version_proto
+from studio_operator.server.tenancy import METERS, PlanBook, Quotas, month_of, next_month_start
 from studio_operator.server.uploads import UploadReceiver, validate_header
 
 __all__ = ["StudioServicer"]
@@ -33,18 +42,37 @@ Kind = personality_pb2.PracticeRecord.Kind
 _TERMINAL = (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
 _DEFAULT_CHUNK = 1 << 20
 _MAX_CHUNK = 4 << 20
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# meter -> (the plan's limit on it, its factor to the meter's unit)
+_LIMITS = {
+    "practice_cpu_seconds": ("practice_cpu_minutes", 60.0),
+    "practice_gpu_seconds": ("practice_gpu_minutes", 60.0),
+    "render_audio_seconds": ("render_minutes", 60.0),
+    "stored_bytes": ("stored_bytes", 1.0),
+}
+
+
+def _engine_for(bundle: Bundle, request: studio_pb2.PerformSetup | studio_pb2.PerformFileRequest) -> Engine:
+    """The bundle's engine as a Perform setup or a PerformFile request asks: its sample rate (0: the default),
+    its player profile when it sets one (merged over the bundle's), its noise seed."""
+    player_profile = request.player_profile if request.HasField("player_profile") else None
+    return make_engine(bundle, request.sample_rate, player_profile, request.seed)
 
 
 class StudioServicer(studio_pb2_grpc.StudioServicer):
-    """Args: backend (embedded or cluster), the studio home, limits, optional TF Serving renderer."""
+    """Args: the backend (any :class:`StudioBackend`), the studio home, limits, optional TF Serving renderer;
+    the plans, their quotas (checked at the door of Practice, PerformFile and Perform) and the usage meter."""
 
     def __init__(
         self,
-        backend,
-        home,
+        backend: StudioBackend,
+        home: str | Path,
         *,
         max_upload_bytes: int,
         max_practices_per_tenant: int,
+        plans: PlanBook,
+        quotas: Quotas,
+        meter: UsageMeter,
         tf_serving=None,
         watch_interval: float = 0.2,
     ):
@@ -54,6 +82,7 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         self.max_practices_per_tenant = max_practices_per_tenant
         self.tf_serving = tf_serving
         self.watch_interval = watch_interval
+        self.plans, self.quotas, self.meter = plans, quotas, meter
 
     # -- practice ------------------------------------------------------------
     async def Practice(self, request_iterator, context):
@@ -84,9 +113,16 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         active = await asyncio.to_thread(self.backend.active_practices, ama)
         if active >= self.max_practices_per_tenant:
             raise TooLargeError(
-                f"{active} practices are already queued or running for this ama (limit {self.max_practices_per_tenant}); "
+                f"{active} practices are already queued or running for this ama "
+                f"(limit {self.max_practices_per_tenant}); "
                 "wait for one to finish"
             )
+        plan = self.plans[current_plan.get()]
+        declared = sum(upload.size for upload in header.uploads)
+        await asyncio.to_thread(
+            self.quotas.check_practice, ama, plan, active=active, device=self.meter.device, upload_bytes=declared
+        )
+        await asyncio.to_thread(self.meter.ledger.admit, ama, practice_id, self.meter.device)
         staging = self.backend.staging(ama)
         receiver = UploadReceiver(header, staging, max_upload_bytes=self.max_upload_bytes)
         try:
@@ -100,15 +136,17 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
             receiver.close()
             self.backend.discard(staging)
             raise
+        await asyncio.to_thread(self.meter.stored_uploads, ama, plan.name, practice_id, receiver.received)
         return studio_pb2.PracticeTicket(practice_id=practice_id, phase=Phase.PENDING, bytes_received=receiver.received)
 
     async def WatchPractice(self, request, context):
         ama = current_ama.get()
         if not request.practice_id:
             raise InvalidRequestError("practice_id: name the practice to watch")
-        watch = getattr(self.backend, "watch", None)
-        if watch is not None:  # the backend streams changes itself (cluster: a Kubernetes watch)
-            async for progress in watch(ama, request.practice_id, follow=request.follow):
+        if isinstance(
+            self.backend, PracticeWatcher
+        ):  # the backend streams changes itself (cluster: a Kubernetes watch)
+            async for progress in self.backend.watch(ama, request.practice_id, follow=request.follow):
                 yield progress
             return
         last = None
@@ -155,21 +193,27 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         if not 0 < chunk <= _MAX_CHUNK:
             raise InvalidRequestError(f"chunk_size: {chunk} is out of range (1..{_MAX_CHUNK})")
         offset = request.offset
-        with open(path, "rb") as handle:
-            handle.seek(offset)
-            while True:
-                data = handle.read(chunk)
-                yield studio_pb2.BundleChunk(
-                    offset=offset,
-                    data=data,
-                    total_size=size,
-                    packed_sha256=archive_sha,
-                    digest=row.digest,
-                    version=row.version,
-                )
-                offset += len(data)
-                if offset >= size:
-                    return
+        sent = 0
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                while True:
+                    data = handle.read(chunk)
+                    yield studio_pb2.BundleChunk(
+                        offset=offset,
+                        data=data,
+                        total_size=size,
+                        packed_sha256=archive_sha,
+                        digest=row.digest,
+                        version=row.version,
+                    )
+                    offset += len(data)
+                    sent += len(data)
+                    if offset >= size:
+                        return
+        finally:
+            if sent:
+                await asyncio.to_thread(self.meter.download, ama, current_plan.get(), sent, f"{row.deu} v{row.version}")
 
     # -- performance ---------------------------------------------------------
     async def Perform(self, request_iterator, context):
@@ -182,14 +226,11 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         if first.WhichOneof("part") != "setup":
             raise InvalidRequestError("Perform: the first message must be a setup")
         setup = first.setup
+        plan = self.plans[current_plan.get()]
+        await asyncio.to_thread(self.quotas.check_render, ama, plan)
+        rendered, started = 0, time.perf_counter()
         with self.resolver.open(ama, setup.personality) as bundle:
-            engine = await asyncio.to_thread(
-                make_engine,
-                bundle,
-                setup.sample_rate,
-                setup.player_profile if setup.HasField("player_profile") else None,
-                setup.seed,
-            )
+            engine = await asyncio.to_thread(_engine_for, bundle, setup)
             session = PerformSession(engine, setup.block_size)
             yield studio_pb2.PerformResponse(
                 ready=studio_pb2.PerformReady(
@@ -209,26 +250,29 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
                     session.queue(play.events)
                     if play.blocks:
                         for block in await asyncio.to_thread(session.render, play.blocks):
+                            rendered += len(block.samples) // 4
                             yield studio_pb2.PerformResponse(audio=block)
                     if play.finish:
                         for block in await asyncio.to_thread(session.tail):
+                            rendered += len(block.samples) // 4
                             yield studio_pb2.PerformResponse(audio=block)
                         return
             finally:
                 session.cancelled.set()
+                if rendered:
+                    seconds, subject = rendered / engine.sample_rate, f"{bundle.deu} v{bundle.version} live"
+                    compute = time.perf_counter() - started
+                    await asyncio.to_thread(self.meter.render, ama, plan.name, seconds, compute, subject)
 
     async def PerformFile(self, request, context):
         ama = current_ama.get()
         performance = parse_midi_bytes(request.midi)
+        plan = self.plans[current_plan.get()]
+        await asyncio.to_thread(self.quotas.check_render, ama, plan)
         cancelled = threading.Event()
+        started = time.perf_counter()
         with self.resolver.open(ama, request.personality) as bundle:
-            engine = await asyncio.to_thread(
-                make_engine,
-                bundle,
-                request.sample_rate,
-                request.player_profile if request.HasField("player_profile") else None,
-                request.seed,
-            )
+            engine = await asyncio.to_thread(_engine_for, bundle, request)
             try:
                 if self.tf_serving is not None:
                     audio = await asyncio.to_thread(self.tf_serving.render, bundle, performance, engine, ama)
@@ -240,6 +284,9 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
                 raise asyncio.CancelledError() from None
             finally:
                 cancelled.set()
+            seconds, compute = audio.size / engine.sample_rate, time.perf_counter() - started
+            subject = f"{bundle.deu} v{bundle.version} file"
+            await asyncio.to_thread(self.meter.render, ama, plan.name, seconds, compute, subject)
             fmt = request.format or studio_pb2.WAV_FLOAT32
             return studio_pb2.PerformFileResponse(
                 audio=encode_audio(audio, engine.sample_rate, fmt),
@@ -251,3 +298,26 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
                 digest=bundle.digest,
                 renderer=renderer,
             )
+
+    # -- usage ---------------------------------------------------------------
+    async def GetUsage(self, request, context):
+        ama, plan = current_ama.get(), self.plans[current_plan.get()]
+        month = request.month or month_of(_dt.datetime.now(_dt.UTC))
+        if not _MONTH.match(month):
+            raise InvalidRequestError(f"month {month!r}: expected YYYY-MM")
+        usage = await asyncio.to_thread(self.meter.ledger.usage, ama, month)
+        report = studio_pb2.UsageReport(
+            ama=ama,
+            plan=plan.name,
+            month=month,
+            concurrent_practices_limit=plan.concurrent_practices or 0,
+            upload_bytes_limit=plan.upload_bytes or 0,
+        )
+        report.resets.FromDatetime(next_month_start(month))
+        for meter in METERS:
+            row = report.meters.add(meter=meter, used=usage[meter], unit="B" if meter.endswith("_bytes") else "s")
+            limit_name, factor = _LIMITS.get(meter, ("", 1.0))
+            allowed = getattr(plan, limit_name) if limit_name else None
+            if allowed is not None:
+                row.limited, row.limit = True, float(allowed) * factor
+        return report

@@ -89,6 +89,11 @@ class TokenRegistry:
         self._by_hash = {entry.sha256: entry for entry in entries or []}
 
     @property
+    def entries(self) -> list[TokenEntry]:
+        """The tokens, in file order."""
+        return list(self._by_hash.values())
+
+    @property
     def enabled(self) -> bool:
         return bool(self._by_hash)
 

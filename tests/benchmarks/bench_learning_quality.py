@@ -91,10 +91,13 @@ def run(instrument: str, minutes: float, audio_minutes: float, folder: Path, con
     figures = {"other soundfont": spectral_loss(holdout.audio, other_audio, **loss_args)}
     has_core = all(importlib.util.find_spec(m) is not None for m in ("pipelines.training", "pipelines.export"))
     if has_core:
-        from pipelines.practice import run_imitation
+        from instrument_agent.personality.store import PersonalityStore
+        from pipelines.practice import PracticeRequest, run_practice
 
         started = time.process_time()
-        manifest = run_imitation(instrument, [learn], resolved, home=folder / "home", progress=True, new=True)
+        request = PracticeRequest(instrument, audio=[learn], learner_profile=resolved, new=True, progress=True)
+        practised = run_practice("imitation", request, folder / "home")
+        manifest = PersonalityStore(folder / "home").get(instrument, practised.version).manifest
         figures["cpu seconds"] = time.process_time() - started
         figures.update(
             learned=manifest.metrics["eval/spectral_loss"],
@@ -108,15 +111,15 @@ def run(instrument: str, minutes: float, audio_minutes: float, folder: Path, con
         fr = resolved.frame_rate
         figures["sine"] = spectral_loss(
             holdout.audio,
-            np.stack([sine_baseline(f, l, sr, fr) for f, l in zip(holdout.f0_hz, holdout.loudness_db)]),
+            np.stack([sine_baseline(f, ld, sr, fr) for f, ld in zip(holdout.f0_hz, holdout.loudness_db, strict=True)]),
             **loss_args,
         )
         figures["stack"] = spectral_loss(
             holdout.audio,
             np.stack(
                 [
-                    harmonic_stack_baseline(f, l, sr, fr, resolved.n_harmonics)
-                    for f, l in zip(holdout.f0_hz, holdout.loudness_db)
+                    harmonic_stack_baseline(f, ld, sr, fr, resolved.n_harmonics)
+                    for f, ld in zip(holdout.f0_hz, holdout.loudness_db, strict=True)
                 ]
             ),
             **loss_args,
@@ -143,7 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     for column in ("instrument", "learned", "other soundfont", "1/k stack", "sine", "held-out s"):
         table.add_column(column, justify="right")
     for name, f in results.items():
-        ratio = lambda key: f"{f[key]:.3f} ({f[key] / f['sine']:.2f}×)" if key in f else "n/a"  # noqa: E731
+
+        def ratio(key: str, f: dict = f) -> str:
+            return f"{f[key]:.3f} ({f[key] / f['sine']:.2f}×)" if key in f else "n/a"
+
         table.add_row(
             name, ratio("learned"), ratio("other soundfont"), ratio("stack"), ratio("sine"), f"{f['held-out s']:.0f}"
         )

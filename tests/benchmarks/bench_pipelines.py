@@ -3,7 +3,7 @@
 1. Overhead of the pipeline machinery: the same tiny imitation practice on the
    same audio through kfp.local (``pipelines.kfp_pipelines.run_local``: one
    subprocess per component, artifacts copied between steps) and through the
-   embedded runner (``pipelines.practice.run_imitation``, in-process); both
+   embedded runner (``pipelines.practice.run_practice``, in-process); both
    with a cold feature cache. Printed as a ratio to the embedded run.
 2. Feedback: how far the new version's rendering moves the spectral centroid
    of the disliked region toward the liked region (fraction of the distance
@@ -24,33 +24,26 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-TINY = dict(
-    steps=20,
-    hidden_size=64,
-    gru_units=64,
-    n_harmonics=30,
-    n_noise_bands=33,
-    example_seconds=1.0,
-    batch_size=4,
-    reverb=False,
-    f0_method="yin",
-    holdout_fraction=0.2,
-    checkpoint_every=1000,
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
+from _pipelines_support import tiny_learner_profile, write_bowed_string  # noqa: E402
+
+# The tests' tiny practice, larger: long enough that the machinery's overhead is a ratio, not the whole run.
+TINY = tiny_learner_profile(
+    steps=20, hidden_size=64, gru_units=64, n_harmonics=30, n_noise_bands=33, batch_size=4, checkpoint_every=1000
 )
 
 
 def bench_overhead(work: Path) -> None:
-    from pipelines.demo.score import practice_score
-    from pipelines.demo.voice import bowed_string
     from pipelines.kfp_pipelines import run_local
-    from pipelines.practice import run_imitation
+    from pipelines.practice import PracticeRequest, run_practice
 
-    audio = work / "bowed.wav"
-    soundfile.write(str(audio), bowed_string(practice_score(12.0, seed=7), 22050, seed=7), 22050)
+    audio = write_bowed_string(work / "bowed.wav", 12.0, sample_rate=22050, seed=7)
     os.environ["AMADEUS_HOME"] = str(work / "embedded-home")
     started = time.perf_counter()
-    run_imitation(
-        "bench", [audio], dict(TINY), home=work / "embedded-home", progress=False, cache_dir=work / "cache-embedded"
+    run_practice(
+        "imitation",
+        PracticeRequest("bench", audio=[audio], learner_profile=dict(TINY), cache_dir=work / "cache-embedded"),
+        work / "embedded-home",
     )
     embedded = time.perf_counter() - started
 
@@ -68,7 +61,8 @@ def bench_overhead(work: Path) -> None:
     print(f"imitation, 12 s of audio, {TINY['steps']} steps (tiny model):")
     print(f"  embedded runner   {embedded:6.1f} s   1.00x")
     print(
-        f"  kfp.local         {kfp_local:6.1f} s   {kfp_local / embedded:.2f}x  (overhead {kfp_local - embedded:+.1f} s)"
+        f"  kfp.local         {kfp_local:6.1f} s   {kfp_local / embedded:.2f}x"
+        f"  (overhead {kfp_local - embedded:+.1f} s)"
     )
 
 
@@ -79,8 +73,8 @@ def bench_feedback(work: Path) -> None:
     from instrument_agent.profiles import default_player_profile, resolve_learner_profile
     from instrument_agent.proto import personality_pb2
     from instrument_agent.render import transfer_timbre
-    from pipelines.feedback import parse_region, run_feedback, spectral_centroid_hz
-    from pipelines.registry import LocalRegistry, Registry
+    from pipelines.feedback import parse_region, spectral_centroid_hz
+    from pipelines.practice import PracticeRequest, run_practice
 
     sr, fr = 16000, 50
     learner = resolve_learner_profile(
@@ -101,7 +95,8 @@ def bench_feedback(work: Path) -> None:
         return transfer_timbre(engine, f0, loudness)[: len(f0) * sr // fr]
 
     print(
-        "feedback: performance played bright (+4 dB/oct) in 0-4 s and dull (-6 dB/oct) in 4-8 s; liked 1-3 s, disliked 5-7 s"
+        "feedback: performance played bright (+4 dB/oct) in 0-4 s and dull (-6 dB/oct) in 4-8 s; "
+        "liked 1-3 s, disliked 5-7 s"
     )
     for liked_tilt, disliked_tilt in ((4.0, -6.0), (-6.0, 4.0)):
         a, b = default_player_profile(), default_player_profile()
@@ -109,16 +104,11 @@ def bench_feedback(work: Path) -> None:
         perf = np.concatenate([render(bundle, a)[: 4 * sr], render(bundle, b)[4 * sr :]])
         path = work / f"perf{liked_tilt:+.0f}.wav"
         soundfile.write(str(path), perf, sr, subtype="FLOAT")
-        registry = Registry(LocalRegistry(home))
         started = time.perf_counter()
-        result = run_feedback(
-            "bench",
-            path,
-            [parse_region("1-3", "good"), parse_region("5-7", "bad")],
-            registry=registry,
-            base_version=1,
-            steps=60,
-        )
+        regions = [parse_region("1-3", "good"), parse_region("5-7", "bad")]
+        request = PracticeRequest("bench", performance=path, regions=regions, base_version=1, feedback_steps=60)
+        result = run_practice("feedback", request, home)
+        knobs = result.steps["feedback"]
         seconds = time.perf_counter() - started
         new = PersonalityStore(home).get("bench", result.version)
         liked = spectral_centroid_hz(perf[1 * sr : 3 * sr], sr)
@@ -126,11 +116,12 @@ def bench_feedback(work: Path) -> None:
         before = spectral_centroid_hz(render(bundle, bundle.manifest.player_profile)[5 * sr : 7 * sr], sr)
         after = spectral_centroid_hz(render(new, new.manifest.player_profile)[5 * sr : 7 * sr], sr)
         closed = (abs(before - liked) - abs(after - liked)) / abs(before - liked)
+        away = abs(after - disliked) / max(abs(before - disliked), 1e-9)
         print(
             f"  liked tilt {liked_tilt:+.0f}: centroid liked {liked:6.0f} Hz, disliked {disliked:6.0f} Hz; "
             f"disliked region rendered before {before:6.0f} Hz, after {after:6.0f} Hz "
-            f"(tilt {result.previous_knobs['harmonic_tilt']:+.2f} -> {result.knobs['harmonic_tilt']:+.2f}); "
-            f"distance to liked closed {closed:.2f}, distance to disliked x{abs(after - disliked) / max(abs(before - disliked), 1e-9):.2f}; {seconds:.1f} s"
+            f"(tilt {knobs['previous_knobs']['harmonic_tilt']:+.2f} -> {knobs['knobs']['harmonic_tilt']:+.2f}); "
+            f"distance to liked closed {closed:.2f}, distance to disliked x{away:.2f}; {seconds:.1f} s"
         )
 
 

@@ -163,3 +163,16 @@ def test_chart_crd_is_the_python_source_of_truth():
     crd_file = CHART / "crds" / "practices.amadeus.dev.yaml"
     assert yaml.safe_load(crd_file.read_text()) == practice_crd()
     kubernetes_validate.validate(practice_crd(), KUBE_VERSION, strict=True)
+
+
+def test_the_server_reads_its_tenancy_database_url_from_a_secret():
+    values = {"server": {"database": {"existingSecret": "studio-db", "key": "dsn"}}}
+    objects = _objects(render_chart(values, name="studio", namespace="amadeus"))
+    assert _by_kind(objects, "Secret") == []
+    server = next(d for d in _by_kind(objects, "Deployment") if d["metadata"]["name"].endswith("-server"))
+    env = {e["name"]: e for e in server["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["AMADEUS_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "studio-db", "key": "dsn"}
+    kubernetes_validate.validate(server, KUBE_VERSION, strict=True)
+    plain = _objects(render_chart({}, name="studio", namespace="amadeus"))
+    server = next(d for d in _by_kind(plain, "Deployment") if d["metadata"]["name"].endswith("-server"))
+    assert "AMADEUS_DATABASE_URL" not in {e["name"] for e in server["spec"]["template"]["spec"]["containers"][0]["env"]}

@@ -113,6 +113,20 @@ def test_run_over_frames_equals_frame_by_frame_steps(npz):
     assert np.abs(state - step_state).max() < 1e-6
 
 
+def test_a_frames_numbers_do_not_depend_on_how_many_frames_one_run_covers(npz):
+    """The engine steps one frame at a boundary, or a whole span of frames offline: BLAS rounds
+    a row differently with the shape of a matmul, so run keeps the shapes of a one-frame step."""
+    decoder = NumpyDecoder(npz, SMALL.n_harmonics)
+    rng = np.random.default_rng(5)
+    inputs = np.stack([decoder.encode(rng.uniform(40, 2000, 3), rng.uniform(-80, 0, 3)) for _ in range(7)])
+    controls, state = decoder.run(inputs, decoder.initial_state(3))
+    one_state = decoder.initial_state(3)
+    for f in range(7):
+        one, one_state = decoder.run(inputs[f : f + 1], one_state)
+        assert np.array_equal(one[0], controls[f])
+    assert np.array_equal(one_state, state)
+
+
 @pytest.mark.slow
 def test_tflite_run_over_frames_matches_numpy(tmp_path, npz):
     tflite = TFLiteDecoder(build_tflite(npz, SMALL, tmp_path / "decoder.tflite"), SMALL.n_harmonics)

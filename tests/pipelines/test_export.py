@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from instrument_agent.proto import personality_pb2  # noqa: E402
-from pipelines.ddsp import PersonalityModel, build_model  # noqa: E402
-from pipelines.export import ExportError, export  # noqa: E402
+from instrument_agent.proto import personality_pb2
+from pipelines.ddsp import PersonalityModel, build_model
+from pipelines.export import ExportError, export
 
 G, H, N = 12, 7, 6
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from instrument_agent.audio import resample
+from instrument_agent.dsp import db_to_amplitude
 from studio_operator.server.errors import UnavailableError
 
 __all__ = ["TFServingRenderer", "midi_to_lanes"]
@@ -90,14 +92,6 @@ def _array(tensor) -> np.ndarray:
     return np.asarray(tensor.float_val, dtype=np.float32).reshape(shape)
 
 
-def _resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    if from_rate == to_rate or audio.size == 0:
-        return audio.astype(np.float32)
-    n_out = int(round(audio.size * to_rate / from_rate))
-    spectrum = np.fft.rfft(audio.astype(np.float64))
-    return (np.fft.irfft(spectrum, n=n_out) * (n_out / audio.size)).astype(np.float32)
-
-
 class TFServingRenderer:
     """A client of one TensorFlow Serving address.
 
@@ -160,5 +154,5 @@ class TFServingRenderer:
         if "audio" not in response.outputs:
             raise UnavailableError(f"TensorFlow Serving model {request.model_spec.name!r} returned no 'audio' output")
         audio = _array(response.outputs["audio"]).reshape(f0.shape[0], -1).sum(axis=0)
-        audio = _resample(audio, engine.model_sample_rate, engine.sample_rate)
-        return (audio * np.float32(10.0 ** (engine.player_profile.gain_db / 20.0))).astype(np.float32)
+        audio = resample(audio, engine.model_sample_rate, engine.sample_rate)
+        return (audio * np.float32(db_to_amplitude(engine.player_profile.gain_db))).astype(np.float32)

@@ -16,14 +16,11 @@ import numpy as np
 import pytest
 import soundfile
 
-pytest.importorskip("tensorflow")
-pytest.importorskip("studio_operator.server.server")
-
-from instrument_agent.agent import Agent  # noqa: E402
-from instrument_agent.client.sync import StudioAuthError  # noqa: E402
-from instrument_agent.personality.store import PersonalityStore  # noqa: E402
-from instrument_agent.proto import personality_pb2  # noqa: E402
-from instrument_agent.render import render_midi  # noqa: E402
+from instrument_agent.agent import Agent
+from instrument_agent.client.sync import StudioAuthError
+from instrument_agent.personality.store import PersonalityStore
+from instrument_agent.proto import personality_pb2
+from instrument_agent.render import render_midi
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +124,6 @@ def _tiny_learner() -> personality_pb2.LearnerProfile:
 
 
 def test_agent_practises_follows_syncs_and_renders_with_a_real_studio(studio_process, tmp_path):
-    pytest.importorskip("pipelines.export", reason="the practice pipeline's export stage has not landed yet")
     home = tmp_path / "agent"
     agent = Agent(home, audio=False, midi=False, backend="numpy", sample_rate=16000)
     agent.state.add_studio("e2e", studio_process, token=TOKEN)

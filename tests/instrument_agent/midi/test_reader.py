@@ -57,3 +57,27 @@ def test_missing_and_noteless_files(tmp_path):
     empty = write_midi(tmp_path / "empty.mid", [[mido.Message("control_change", control=7, value=100, time=0)]])
     with pytest.raises(MidiFileError, match="holds no notes"):
         read_midi(empty)
+
+
+def test_a_file_with_zero_ticks_per_beat_is_refused_naming_the_header(tmp_path):
+    path = tmp_path / "ppq0.mid"
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_off", time=96)])
+    mido.MidiFile(tracks=[track], ticks_per_beat=96).save(path)
+    data = bytearray(path.read_bytes())
+    data[12:14] = (0).to_bytes(2, "big")  # the header's division field: 0 ticks per beat
+    path.write_bytes(bytes(data))
+    with pytest.raises(MidiFileError, match="0 ticks per beat") as info:
+        read_midi(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_note_after_a_gap_of_hours_is_refused_before_anything_is_allocated(tmp_path):
+    path = tmp_path / "gap.mid"
+    ticks_per_hour = 480 * 2 * 3600  # 120 bpm
+    track = mido.MidiTrack(
+        [mido.Message("note_on", note=60, velocity=90, time=3 * ticks_per_hour), mido.Message("note_off", time=480)]
+    )
+    mido.MidiFile(tracks=[track], ticks_per_beat=480).save(path)
+    with pytest.raises(MidiFileError, match="180 min, beyond the 60-minute limit"):
+        read_midi(path)
+    assert read_midi(path, max_duration_s=4 * 3600).duration_s == pytest.approx(3 * 3600 + 0.5)

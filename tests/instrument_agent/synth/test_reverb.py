@@ -53,3 +53,19 @@ def test_every_partition_level_matches_full_convolution():
             out.append(reverb.process(x[pos : pos + sizes[len(out) % len(sizes)]]))
             pos += out[-1].size
         assert np.abs(np.concatenate(out) - expected).max() < 1e-4 * np.abs(expected).max()
+
+
+def test_partitions_sized_for_the_first_block_match_full_convolution():
+    """Uniform partitions of the first block's size (the engine's choice: the same work every block)."""
+    rng = np.random.default_rng(2)
+    ir = (rng.normal(size=5000) * np.exp(-np.arange(5000) / 900)).astype(np.float32)
+    x = rng.normal(size=12000).astype(np.float32)
+    expected = np.convolve(x, ir)[: x.size]
+    for sizes, partition in (([128], 128), ([64, 64, 7, 300], 64), ([8192], 4096)):
+        reverb = Reverb(ir, partition=None, max_partition=None)
+        out, pos = [], 0
+        while pos < x.size:
+            out.append(reverb.process(x[pos : pos + sizes[len(out) % len(sizes)]]))
+            pos += out[-1].size
+        assert reverb.partition == partition
+        assert np.abs(np.concatenate(out) - expected).max() < 1e-4 * np.abs(expected).max()

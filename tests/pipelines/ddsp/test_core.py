@@ -7,9 +7,7 @@ import math
 import numpy as np
 import pytest
 
-tf = pytest.importorskip("tensorflow")
-
-from pipelines.ddsp import (  # noqa: E402
+from pipelines.ddsp import (
     angular_cumsum,
     exp_sigmoid,
     hz_to_midi,

@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-tf = pytest.importorskip("tensorflow")
-
-from instrument_agent.proto import personality_pb2  # noqa: E402
-from pipelines.ddsp import DecoderWeightsError, PersonalityModel, RnnFcDecoder, build_model  # noqa: E402
+from instrument_agent.proto import personality_pb2
+from pipelines.ddsp import DecoderWeightsError, PersonalityModel, RnnFcDecoder, build_model
 
 
 def _curves(batch: int, frames: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
-import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-keras = pytest.importorskip("keras")
-
-from pipelines.ddsp._gru import gru_recurrence  # noqa: E402
+from pipelines.ddsp._gru import gru_recurrence
 
 
 def test_states_and_gradients_match_keras_gru():
@@ -36,5 +34,5 @@ def test_states_and_gradients_match_keras_gru():
     grads = tape.gradient(loss, variables)
 
     np.testing.assert_allclose(states.numpy(), reference.numpy(), atol=1e-6)
-    for got, want in zip(grads, grads_ref):
+    for got, want in zip(grads, grads_ref, strict=True):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from instrument_agent.proto import personality_pb2  # noqa: E402
-from pipelines.ddsp import DEFAULT_FFT_SIZES, SpectralLoss, multiscale_spectral_loss  # noqa: E402
+from instrument_agent.proto import personality_pb2
+from pipelines.ddsp import DEFAULT_FFT_SIZES, SpectralLoss, multiscale_spectral_loss
 
 SR = 16000
 

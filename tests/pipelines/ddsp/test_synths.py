@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from pipelines.ddsp import FilteredNoise, Harmonic, Reverb, SynthConfigError, noise_impulse_responses  # noqa: E402
+from pipelines.ddsp import FilteredNoise, Harmonic, Reverb, SynthConfigError, noise_impulse_responses
 
 
 def _spectrum(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:

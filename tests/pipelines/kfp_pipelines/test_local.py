@@ -7,35 +7,20 @@ import json
 import numpy as np
 import pytest
 import soundfile
+from _pipelines_support import tiny_learner_profile, write_bowed_string
 
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from pipelines.demo.score import practice_score
-from pipelines.demo.voice import bowed_string
 from pipelines.kfp_pipelines import LocalRunError, run_local
 
 pytestmark = pytest.mark.slow  # trains a tiny model (about 30 s a run on 2 cores)
 
-TINY = dict(
-    steps=3,
-    hidden_size=32,
-    gru_units=32,
-    n_harmonics=20,
-    n_noise_bands=17,
-    example_seconds=1.0,
-    batch_size=2,
-    reverb=False,
-    f0_method="yin",
-    holdout_fraction=0.2,
-    checkpoint_every=100,
-)
+TINY = tiny_learner_profile()
 
 
 @pytest.fixture
 def recording(tmp_path):
-    path = tmp_path / "bowed.wav"
-    soundfile.write(str(path), bowed_string(practice_score(5.0, seed=3), 22050, seed=3), 22050)
-    return path
+    return write_bowed_string(tmp_path / "bowed.wav", 5.0, sample_rate=22050, seed=3)
 
 
 def test_imitation_runs_on_kfp_local_and_publishes(recording, tmp_path, monkeypatch):

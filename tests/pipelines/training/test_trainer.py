@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from instrument_agent.features import compute_loudness  # noqa: E402
-from instrument_agent.proto import personality_pb2  # noqa: E402
-from pipelines.export import export  # noqa: E402
-from pipelines.training import (  # noqa: E402
+from instrument_agent.features import compute_loudness
+from instrument_agent.proto import personality_pb2
+from pipelines.export import export
+from pipelines.training import (
     DeviceUnavailableError,
     Trainer,
     TrainingDataError,

@@ -5,7 +5,8 @@ compiled IR ``kfp.Client`` uploaded and the run's parameters), checks that the
 IR is the practice pipeline built from ``pipelines.stages.graph`` (the wiring
 read back from the IR equals the graph's), fills the parameters the run did
 not give with the IR's own defaults (as KFP does), and walks the same graph
-in-process with the real stages (``pipelines.practice.run_graph_in_process``:
+in-process with the real stages (``pipelines.practice.run_graph_in_process``, publishing to
+the store at ``home`` through ``pipelines.practice.Publisher.local``:
 ingest → features → train → evaluate → push for an imitation). The push step
 publishes a real version into the store at ``home``; the run ends SUCCEEDED,
 or FAILED with the stage's error.
@@ -35,7 +36,7 @@ def _ir(run: dict[str, Any]) -> dict[str, Any]:
 def graph_executor(home: Path, work_root: Path):
     """``executor(run) -> (state, message)`` publishing into the personality store at ``home``."""
     from pipelines.kfp_pipelines import compiled_wiring
-    from pipelines.practice import run_graph_in_process
+    from pipelines.practice import Publisher, run_graph_in_process
     from pipelines.stages.graph import GRAPHS
 
     def execute(run: dict[str, Any]) -> tuple[str, str]:
@@ -54,17 +55,17 @@ def graph_executor(home: Path, work_root: Path):
         params = {name: spec.get("defaultValue") for name, spec in declared.items()}
         params.update(run["runtime_config"].get("parameters") or {})
         workdir = Path(work_root) / run["run_id"]
-        run_graph_in_process(
-            graph,
-            params,
-            deu=params["deu"],
-            home=Path(home),
-            workdir=workdir,
-            resume=True,
-            progress=False,
-            cache_dir=Path(work_root) / "feature-cache",
-            record_params={"kfp_run_id": run["run_id"]},
-        )
+        with Publisher.local(home).session() as session:
+            run_graph_in_process(
+                graph,
+                params,
+                session=session,
+                workdir=workdir,
+                resume=True,
+                progress=False,
+                cache_dir=Path(work_root) / "feature-cache",
+                record_params={"kfp_run_id": run["run_id"]},
+            )
         return "SUCCEEDED", ""
 
     return execute

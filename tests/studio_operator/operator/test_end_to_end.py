@@ -1,4 +1,4 @@
-"""End to end: create a Practice → the operator submits the real pipeline → the run executes → Succeeded with the new version."""
+"""End to end: create a Practice → the operator submits the real pipeline → the run executes → Succeeded."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from _operator_harness import wait_for  # noqa: E402
-from _pipeline_runs import graph_executor  # noqa: E402
+from _operator_harness import wait_for
+from _pipeline_runs import graph_executor
 
-from instrument_agent.personality.store import PersonalityStore  # noqa: E402
-from instrument_agent.proto import personality_pb2  # noqa: E402
+from instrument_agent.personality.store import PersonalityStore
+from instrument_agent.proto import personality_pb2
 
-pytest.importorskip("pipelines.kfp_pipelines")
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow, pytest.mark.timeout(180)]
 
 #: A tiny learnerProfile in the CRD's JSON names: 3 training steps of a small model.

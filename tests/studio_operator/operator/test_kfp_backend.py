@@ -6,18 +6,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _operator_doubles import KfpApiDouble  # noqa: E402
-from _operator_harness import fast_config  # noqa: E402
+from _operator_doubles import KfpApiDouble
+from _operator_harness import fast_config
 
-from studio_operator.operator.backend import BackendUnavailableError  # noqa: E402
-from studio_operator.operator.kfp_backend import (  # noqa: E402
+from studio_operator.operator.backend import BackendUnavailableError
+from studio_operator.operator.kfp_backend import (
     KfpBackend,
     PipelineSubmitter,
     compile_with_pipelines,
 )
-from studio_operator.operator.practice import PracticeRequest  # noqa: E402
-
-pytest.importorskip("pipelines.kfp_pipelines")
+from studio_operator.operator.practice import PracticeRequest
 
 
 def _request(practice_type: str) -> PracticeRequest:

@@ -1,4 +1,4 @@
-"""The operator's catalog over the S3 registry (moto's S3 server), per ama, and the operator watching every namespace."""
+"""The operator's catalog over the S3 registry (moto's S3 server), per ama; the operator watching every namespace."""
 
 from __future__ import annotations
 

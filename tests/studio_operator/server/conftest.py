@@ -62,3 +62,21 @@ def client_for(studio):
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole session (Debian's postgresql package)."""
+    from _postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh tenancy database: a SQLite file, and a database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tenancy.db'}"
+    return request.getfixturevalue("postgres").new_database()

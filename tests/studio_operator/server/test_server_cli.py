@@ -14,7 +14,7 @@ import soundfile
 from _studio_support import install, write_midi
 from typer.testing import CliRunner
 
-from instrument_agent.cli import app
+from instrument_agent.cli.app import app
 from instrument_agent.personality.store import PersonalityStore
 
 pytestmark = pytest.mark.slow

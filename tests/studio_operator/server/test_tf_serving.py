@@ -11,12 +11,12 @@ import grpc
 import mido
 import numpy as np
 import pytest
+import tensorflow as tf
 from _studio_support import peak_hz, write_midi
 
 from instrument_agent.client.studio_client import StudioClientError
 
 pytestmark = pytest.mark.slow
-tf = pytest.importorskip("tensorflow")
 SAMPLE_RATE, FRAME_RATE = 16000, 50
 
 

@@ -20,85 +20,49 @@ in the bucket. Any number of studio instances answer the same requests.
 * **Personalities / Perform**: :class:`.cluster_store.TenantStore` over
   :class:`pipelines.registry.S3Registry`.
 
-Kubernetes failures map to gRPC codes: unreachable API or 5xx → UNAVAILABLE
-(naming the API server), 401/403 → UNAVAILABLE (the studio's own credentials
-or RBAC), a Practice the API server rejects → INVALID_ARGUMENT, a missing
-namespace or CRD → FAILED_PRECONDITION.
+Kubernetes failures map to gRPC codes (:mod:`.kube`): unreachable API or 5xx →
+UNAVAILABLE (naming the API server), 401/403 → UNAVAILABLE (the studio's own
+credentials or RBAC), a Practice the API server rejects → INVALID_ARGUMENT, a
+missing namespace or CRD → FAILED_PRECONDITION.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as _dt
 import json
 import shutil
 import threading
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from instrument_agent.proto import personality_pb2, studio_pb2
 from studio_operator.crd import GROUP, PLURAL, VERSION
+from studio_operator.server.backends.cluster.kube import KubeCalls, KubeConflict, KubeNotFound, kube_api_client
 from studio_operator.server.backends.cluster.practice_resources import (
     namespace_for,
     practice_body,
     progress_of,
     validate_practice_name,
 )
-from studio_operator.server.backends.cluster.store import ClusterObjectStore
+from studio_operator.server.backends.cluster.store import ClusterObjectStore, TenantStore
 from studio_operator.server.errors import (
     InvalidRequestError,
     NotFoundError,
     PreconditionError,
-    StudioError,
     UnavailableError,
 )
 from studio_operator.server.interceptor import current_ama
 
-__all__ = ["ClusterBackend", "kube_api_client"]
+__all__ = ["ClusterBackend"]
 
 Phase = studio_pb2.PracticeProgress.Phase
 Kind = personality_pb2.PracticeRecord.Kind
 _TERMINAL = (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED)
 _ACTIVE_PHASES = ("", "Pending", "Running")
-
-
-class _Missing(Exception):
-    """HTTP 404 from the API server."""
-
-
-class _Conflict(Exception):
-    """HTTP 409 from the API server (the object exists)."""
-
-
-def kube_api_client(kubeconfig: str | Path | None = None):
-    """A ``kubernetes.client.ApiClient`` from ``kubeconfig``, else the pod's service account,
-    else ``$KUBECONFIG`` / ``~/.kube/config``. Raises ValueError naming what was tried."""
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
-    loaded = False
-    if kubeconfig is None:
-        with contextlib.suppress(config.ConfigException):
-            config.load_incluster_config(client_configuration=configuration)
-            loaded = True
-    if not loaded:
-        try:
-            config.load_kube_config(
-                config_file=str(kubeconfig) if kubeconfig else None, client_configuration=configuration
-            )
-        except (config.ConfigException, OSError) as exc:
-            where = kubeconfig or "in-cluster service account nor $KUBECONFIG / ~/.kube/config"
-            raise ValueError(f"cluster backend: cannot log in to Kubernetes with {where}: {exc}") from None
-    configuration.retries = 1  # fail fast; the caller answers UNAVAILABLE and the client retries
-    return client.ApiClient(configuration)
-
-
-def _api_message(exc) -> str:
-    try:
-        return json.loads(exc.body).get("message") or exc.reason
-    except (TypeError, ValueError, AttributeError):
-        return str(exc.reason or exc)
 
 
 def _deleted(last: studio_pb2.PracticeProgress) -> studio_pb2.PracticeProgress:
@@ -112,7 +76,8 @@ def _deleted(last: studio_pb2.PracticeProgress) -> studio_pb2.PracticeProgress:
 
 
 class ClusterBackend:
-    """Practices as ``Practice`` resources, personalities in S3 (see the module docstring).
+    """Practices as ``Practice`` resources, personalities in S3 (see the module docstring); implements
+    :class:`~studio_operator.server.backend.StudioBackend` and :class:`~studio_operator.server.backend.PracticeWatcher`.
 
     Args:
         home: local scratch: upload staging and the verified personality cache.
@@ -143,6 +108,7 @@ class ClusterBackend:
         request_timeout: float = 15.0,
         watch_timeout: float = 60.0,
         api_client=None,
+        device: str = "cpu",
     ):
         if not s3_endpoint:
             raise ValueError(
@@ -153,6 +119,7 @@ class ClusterBackend:
         self.home = Path(home)
         self.namespace = namespace
         self.metrics = metrics
+        self.device = device
         self.objects = ClusterObjectStore(
             s3_endpoint,
             bucket=s3_bucket,
@@ -166,6 +133,7 @@ class ClusterBackend:
         self._custom = client.CustomObjectsApi(self._api_client)
         self.api_host = self._api_client.configuration.host
         self.request_timeout = request_timeout
+        self._kube = KubeCalls(self.api_host, request_timeout)
         self.watch_timeout = watch_timeout
 
     # -- naming ------------------------------------------------------------------
@@ -173,35 +141,6 @@ class ClusterBackend:
         return namespace_for(ama, self.namespace)
 
     # -- the Kubernetes API ------------------------------------------------------
-    def _kube(self, what: str, call, *args, request_timeout: tuple[float, float] | None = None, **kwargs):
-        """One API call; failures as studio errors (404 → _Missing, 409 → _Conflict)."""
-        import urllib3
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            return call(*args, _request_timeout=request_timeout or (5.0, self.request_timeout), **kwargs)
-        except ApiException as exc:
-            message = _api_message(exc)
-            if exc.status == 404:
-                raise _Missing(message) from None
-            if exc.status == 409:
-                raise _Conflict(message) from None
-            if exc.status in (400, 422):
-                raise InvalidRequestError(f"the Kubernetes API rejected {what}: {message}") from None
-            if exc.status in (401, 403):
-                raise UnavailableError(
-                    f"the studio may not {what} (HTTP {exc.status} from {self.api_host}: {message}); "
-                    "its service account needs the amadeus-studio role in that namespace"
-                ) from None
-            if exc.status == 0 or exc.status >= 500 or exc.status == 429:
-                raise UnavailableError(
-                    f"the Kubernetes API at {self.api_host} is failing ({what}: HTTP {exc.status} {message})"
-                ) from None
-            raise StudioError(f"{what}: HTTP {exc.status} from {self.api_host}: {message}") from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise UnavailableError(f"the Kubernetes API at {self.api_host} is unreachable ({what}): {reason}") from None
-
     def _read(self, namespace: str, name: str) -> dict[str, Any]:
         try:
             return self._kube(
@@ -213,7 +152,7 @@ class ClusterBackend:
                 PLURAL,
                 name,
             )
-        except _Missing:
+        except KubeNotFound:
             raise NotFoundError(f"no practice {name!r} for this ama") from None
 
     def _progress(self, ama: str, obj: dict[str, Any]) -> studio_pb2.PracticeProgress:
@@ -227,7 +166,7 @@ class ClusterBackend:
         return progress_of(obj, digest)
 
     # -- personalities -------------------------------------------------------------
-    def store(self, ama: str):
+    def store(self, ama: str) -> TenantStore:
         """The ama's personalities (S3 registry + local verified cache)."""
         return self.objects.store(ama)
 
@@ -254,6 +193,16 @@ class ClusterBackend:
         name = validate_practice_name(practice_id)
         return self._progress(ama, self._read(self.namespace_of(ama), name))
 
+    def practice_seconds(self, ama: str, practice_id: str) -> float | None:
+        """``status.startTime`` → ``completionTime`` (the operator's, from the Job / KFP run); 0.0: never started."""
+        status = self._read(self.namespace_of(ama), validate_practice_name(practice_id)).get("status") or {}
+        if not (status.get("startTime") and status.get("completionTime")):
+            return None if status.get("startTime") else 0.0
+        started, finished = (
+            _dt.datetime.fromisoformat(str(status[k]).replace("Z", "+00:00")) for k in ("startTime", "completionTime")
+        )
+        return max(0.0, (finished - started).total_seconds())
+
     def active_practices(self, ama: str) -> int:
         """Practices of the ama not yet Succeeded / Failed / Cancelled (whoever created them)."""
         namespace = self.namespace_of(ama)
@@ -266,13 +215,15 @@ class ClusterBackend:
                 namespace,
                 PLURAL,
             )
-        except _Missing:
+        except KubeNotFound:
             return 0
         return sum(
             1 for item in listing.get("items", ()) if ((item.get("status") or {}).get("phase") or "") in _ACTIVE_PHASES
         )
 
-    async def submit(self, ama: str, header, kind: str, staging_uploads: Path, practice_id: str) -> str:
+    async def submit(
+        self, ama: str, header: studio_pb2.PracticeHeader, kind: str, staging_uploads: Path, practice_id: str
+    ) -> str:
         try:
             return await asyncio.to_thread(self._submit, ama, header, Path(staging_uploads), practice_id)
         finally:
@@ -315,9 +266,9 @@ class ClusterBackend:
                 PLURAL,
                 body,
             )
-        except _Conflict:
+        except KubeConflict:
             return name  # the same request id again (a retried call): the practice already exists
-        except _Missing as exc:
+        except KubeNotFound as exc:
             self.objects.remove_practice_audio(ama, name)
             raise PreconditionError(
                 f"cannot create Practice {namespace}/{name}: {exc}; the namespace {namespace} must exist "
@@ -328,7 +279,9 @@ class ClusterBackend:
             raise
         return name
 
-    async def watch(self, ama: str, practice_id: str, *, follow: bool = True):
+    async def watch(
+        self, ama: str, practice_id: str, *, follow: bool = True
+    ) -> AsyncIterator[studio_pb2.PracticeProgress]:
         """``PracticeProgress`` now, then (``follow``) on every change until the practice ends.
 
         A deleted Practice ends the stream with CANCELLED (deleting a Practice
@@ -396,7 +349,7 @@ class ClusterBackend:
                 PLURAL,
                 **kwargs,
             )
-        except (_Missing, UnavailableError):
+        except (KubeNotFound, UnavailableError):
             return  # the caller's GET reports it
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue = asyncio.Queue()

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from instrument_agent.personality.store import PersonalityStore
@@ -30,15 +32,7 @@ from studio_operator.server.errors import (
 
 __all__ = ["ClusterObjectStore", "TenantStore"]
 
-_TRANSIENT_S3 = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
-
-
-def _endpoint_url(endpoint: str, secure: bool) -> str:
-    url = endpoint if "://" in endpoint else f"{'https' if secure else 'http'}://{endpoint}"
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"--s3-endpoint {endpoint!r}: expected http(s)://host[:port] or host:port")
-    return f"{parsed.scheme}://{parsed.netloc}"
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -96,7 +90,8 @@ class ClusterObjectStore:
         access_key / secret_key: credentials (None: anonymous).
         secure: HTTPS when ``endpoint`` has no scheme.
         cache_home: local directory for the verified personality cache.
-        attempts: tries of a failing S3 call before UNAVAILABLE.
+        attempts: tries of a failing S3 call before UNAVAILABLE (the registry's backoff:
+            :class:`pipelines.registry.S3Connection`, 0.1 s doubling up to 1 s between them).
     """
 
     def __init__(
@@ -111,30 +106,24 @@ class ClusterObjectStore:
         cache_home: Path,
         attempts: int = 3,
     ):
-        import urllib3
-        from minio import Minio
+        from pipelines.registry import Backoff, RegistryConfigError, S3Connection
 
-        from pipelines.registry import Backoff
-
-        self.endpoint = _endpoint_url(endpoint, secure)
+        try:
+            self.connection = S3Connection(
+                endpoint,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure,
+                backoff=Backoff(attempts=attempts, base_delay=0.1, max_delay=1.0),
+                max_connections=16,
+            )
+        except RegistryConfigError as exc:
+            raise ValueError(f"--s3-endpoint: {exc}") from None
+        self.endpoint = self.connection.endpoint
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.cache_home = Path(cache_home)
-        self._credentials = dict(access_key=access_key, secret_key=secret_key)
-        self._backoff = Backoff(attempts=attempts, base_delay=0.1, max_delay=1.0)
-        http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=5.0, read=120.0),
-            retries=urllib3.Retry(total=attempts - 1, backoff_factor=0.1, redirect=0),
-            maxsize=16,
-        )
-        parsed = urlparse(self.endpoint)
-        self._client = Minio(
-            parsed.netloc,
-            access_key=access_key,
-            secret_key=secret_key,
-            secure=parsed.scheme == "https",
-            http_client=http,
-        )
+        self._client = self.connection.client
         self._stores: dict[str, TenantStore] = {}
         self._lock = threading.Lock()
         self._bucket_ready = False
@@ -162,27 +151,20 @@ class ClusterObjectStore:
                 from pipelines.registry import S3Registry
 
                 with _registry_errors():
-                    registry = S3Registry(
-                        self.registry_uri(ama), endpoint=self.endpoint, backoff=self._backoff, **self._credentials
-                    )
+                    registry = S3Registry(self.registry_uri(ama), connection=self.connection)
                 cache = self.cache_home / (f"tenants/{ama}" if ama else "single")
                 store = self._stores[ama] = TenantStore(registry, cache)
             return store
 
     # -- practice audio ---------------------------------------------------------
-    def _s3(self, what: str, call):
-        """Run one S3 call; transport failures and 5xx answers become UNAVAILABLE naming the endpoint."""
-        import urllib3
-        from minio.error import S3Error, ServerError
+    def _s3(self, what: str, call: Callable[[], T]) -> T:
+        """Run one S3 call with the connection's backoff; UNAVAILABLE naming the endpoint when every attempt failed."""
+        from pipelines.registry import RegistryUnavailableError
 
         try:
-            return call()
-        except S3Error as exc:
-            if exc.code in _TRANSIENT_S3:
-                raise UnavailableError(f"S3 {what}: {self.endpoint} is failing ({exc.code}: {exc.message})") from None
-            raise
-        except (urllib3.exceptions.HTTPError, OSError, ServerError) as exc:
-            raise UnavailableError(f"S3 {what}: {self.endpoint} is unreachable ({type(exc).__name__}: {exc})") from None
+            return self.connection.call(what, call)
+        except RegistryUnavailableError as exc:
+            raise UnavailableError(str(exc)) from None
 
     def _ensure_bucket(self) -> None:
         if self._bucket_ready:

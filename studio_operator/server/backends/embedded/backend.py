@@ -4,6 +4,10 @@ Practices wait in their work directories (see :mod:`.practices`); a scheduler
 loop claims pending ones (an exclusive file create, so several studio
 instances on one home never start the same practice twice) and runs each in
 its own process (:mod:`.runner`), at most ``workers`` at a time.
+
+Each runner process is measured by the scheduler that starts it (:mod:`.attempts`): its
+start, and when it is reaped, its elapsed and CPU seconds (``wait4``), one line per attempt
+in ``attempts.jsonl``; :meth:`EmbeddedBackend.practice_seconds` sums them for the ledger.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import studio_pb2
+from studio_operator.server.backends.embedded.attempts import attempt_started, practice_seconds, reap_measured
 from studio_operator.server.backends.embedded.practices import PracticeWorkspace, tenant_home
 from studio_operator.server.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
 from studio_operator.server.uploads import check_audio_file
@@ -26,7 +31,8 @@ __all__ = ["EmbeddedBackend"]
 
 
 class EmbeddedBackend:
-    """Local store + local practice runner.
+    """Local store + local practice runner; implements :class:`~studio_operator.server.backend.StudioBackend`
+    (polled for progress: not a :class:`~studio_operator.server.backend.PracticeWatcher`).
 
     Args:
         home: the studio home (tenants under ``home/tenants/<ama>``).
@@ -39,7 +45,14 @@ class EmbeddedBackend:
     name = "embedded"
 
     def __init__(
-        self, home: str | Path, *, workers: int = 1, audio_roots=(), runner: list[str] | None = None, metrics=None
+        self,
+        home: str | Path,
+        *,
+        workers: int = 1,
+        audio_roots=(),
+        runner: list[str] | None = None,
+        metrics=None,
+        device: str = "cpu",
     ):
         self.home = Path(home)
         self.workspace = PracticeWorkspace(self.home)
@@ -47,6 +60,7 @@ class EmbeddedBackend:
         self.audio_roots = [Path(p).resolve() for p in audio_roots]
         self.runner = runner or [sys.executable, "-m", "studio_operator.server.backends.embedded.runner"]
         self.metrics = metrics
+        self.device = device
         self._children: dict[str, subprocess.Popen] = {}
         self._task: asyncio.Task | None = None
         self._lock = threading.Lock()  # one scheduling pass at a time (loop thread + worker threads)
@@ -62,7 +76,8 @@ class EmbeddedBackend:
         path = uri.removeprefix("file://")
         if "://" in path or not path.startswith("/"):
             raise InvalidRequestError(
-                f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, not {uri.split(':')[0]} URIs"
+                f"{field} {uri!r}: the embedded studio reads audio uploads or server paths, "
+                f"not {uri.split(':')[0]} URIs"
             )
         resolved = Path(path).resolve()
         if not any(resolved.is_relative_to(root) for root in self.audio_roots):
@@ -83,7 +98,9 @@ class EmbeddedBackend:
         except NotFoundError:
             return None
 
-    async def submit(self, ama: str, header, kind: str, staging_uploads: Path, practice_id: str) -> str:
+    async def submit(
+        self, ama: str, header: studio_pb2.PracticeHeader, kind: str, staging_uploads: Path, practice_id: str
+    ) -> str:
         self.workspace.publish(ama, staging_uploads.parent, practice_id, header, kind)
         self.kick()
         return practice_id
@@ -94,6 +111,9 @@ class EmbeddedBackend:
     def active_practices(self, ama: str) -> int:
         return self.workspace.active_count(ama)
 
+    def practice_seconds(self, ama: str, practice_id: str) -> float | None:
+        return practice_seconds(self.workspace.directory(ama, practice_id))
+
     # -- the scheduler -----------------------------------------------------
     def schedule_once(self) -> None:
         """Reap finished runners, fail dead ones, start pending practices while workers are free."""
@@ -103,7 +123,7 @@ class EmbeddedBackend:
 
     def _schedule(self) -> None:
         for practice_id, (child, directory) in list(self._children.items()):
-            if child.poll() is not None:
+            if reap_measured(child, directory):
                 del self._children[practice_id]
                 self._requeue_if_unstarted(directory)
         self.workspace.reap_stale()
@@ -130,6 +150,7 @@ class EmbeddedBackend:
                 ),
                 directory,
             )
+            attempt_started(directory, self._children[status.practice_id][0].pid)
             log.close()
             running += 1
         if self.metrics is not None:
@@ -167,10 +188,8 @@ class EmbeddedBackend:
             if child.poll() is None:
                 child.terminate()
         for child, directory in self._children.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                await asyncio.to_thread(child.wait, grace)
-            if child.poll() is None:
+            if not await asyncio.to_thread(reap_measured, child, directory, grace):
                 child.kill()
-                child.wait()
+                reap_measured(child, directory, 10.0)
             self._requeue_if_unstarted(directory)
         self._children.clear()

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from instrument_agent.personality.atomic import atomic_write
 from instrument_agent.proto import personality_pb2, studio_pb2
+from studio_operator.server.backends.embedded.attempts import process_exists
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -114,12 +115,9 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """Whether runner ``pid`` still runs: it exists and is not a zombie child of this process (reaped here)."""
+    if not process_exists(pid):
         return False
-    except PermissionError:
-        return True
     try:  # a zombie child of this process counts as dead
         waited, _ = os.waitpid(pid, os.WNOHANG)
         return waited == 0

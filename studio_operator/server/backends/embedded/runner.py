@@ -1,25 +1,19 @@
 """The embedded practice runner: one practice, in its own process.
 
 Run as ``python -m studio_operator.server.backends.embedded.runner <practice dir> <tenant home>``
-(the studio's scheduler does this). It marks the practice RUNNING, runs it,
-and writes progress and the outcome to ``status.json``. A new personality
-version becomes visible only through the store's atomic commit, so a failed or
-interrupted practice never leaves a partial version. SIGTERM (a studio shutting
-down) puts the practice back in the queue: the next runner resumes from the
-checkpoints in ``work/``.
-
-What runs:
-
-* imitation → ``pipelines.practice.run_imitation``
-* tuning with only a playerProfile change → a new version at once
-  (:meth:`PersonalityStore.derive`, no training)
-* tuning with a learnerProfile change → ``pipelines.tuning.run_tuning``
-* feedback → ``pipelines.feedback.run_feedback``
+(the studio's scheduler does this). It marks the practice RUNNING, builds a typed
+:class:`pipelines.practice.PracticeRequest` from the practice's ``request.pb``
+(:func:`practice_request`), runs it with :func:`pipelines.practice.run_practice` against the
+ama's own store (the tenant home), and writes progress and the outcome to ``status.json``.
+A new personality version becomes visible only through the store's atomic commit, so a
+failed or interrupted practice never leaves a partial version. A practice that fails reports
+the error's own sentence (:func:`ama_message`), never a Python exception repr. SIGTERM (a
+studio shutting down) puts the practice back in the queue: the next runner resumes from the
+step markers and checkpoints in ``work/``.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import signal
 import socket
@@ -27,11 +21,15 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from instrument_agent.proto import personality_pb2, studio_pb2
 from studio_operator.server.backends.embedded.practices import PracticeWorkspace
 
-__all__ = ["PracticeInterrupted", "execute", "main", "merge_overrides"]
+if TYPE_CHECKING:  # the perform sessions import merge_overrides from here without loading pipelines
+    from pipelines.practice import PracticeRequest
+
+__all__ = ["PracticeInterrupted", "ama_message", "execute", "main", "merge_overrides", "practice_request"]
 
 Kind = personality_pb2.PracticeRecord.Kind
 
@@ -61,84 +59,102 @@ def merge_overrides(base, overrides):
     return merged
 
 
-def _call(module_name: str, function: str, **kwargs):
-    """Call a pipelines entry point with the keyword arguments it accepts."""
-    import importlib
+def _changes(profile) -> dict[str, Any] | None:
+    """A header's profile override as fields to change: every field when it is ``configured``
+    (it replaces the profile whole), else the fields it sets; None when it sets none."""
+    from google.protobuf import json_format
 
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise RuntimeError(f"{module_name} is not installed in this studio; cannot run this practice ({exc})") from None
-    fn = getattr(module, function)
-    params = inspect.signature(fn).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return fn(**kwargs)
-
-
-def execute(directory: Path, home: Path, progress=None) -> tuple[int, str, dict]:
-    """Run the practice in ``directory`` against the store at ``home``.
-
-    Returns ``(version, digest, metrics)`` of the new personality.
-    """
-    from instrument_agent.personality.store import PersonalityStore
-    from instrument_agent.profiles import resolve_learner_profile, resolve_player_profile
-
-    header = studio_pb2.PracticeHeader()
-    header.ParseFromString((directory / "request.pb").read_bytes())
-    store = PersonalityStore(home)
-    uploads = {d.name: directory / "uploads" / d.name for d in header.uploads}
-    audio = [str(p) for p in uploads.values() if p.name != header.performance] + [
-        uri.removeprefix("file://") for uri in header.audio_uris
-    ]
-    work = directory / "work"
-    work.mkdir(exist_ok=True)
-    practice_id = directory.name
-    base_version = header.base_version or None
-    common = dict(
-        deu=header.deu, home=home, work_dir=work, practice_id=practice_id, progress=progress, base_version=base_version
+    if not profile.ListFields():
+        return None
+    return json_format.MessageToDict(
+        profile, preserving_proto_field_name=True, always_print_fields_with_no_presence=bool(profile.configured)
     )
 
-    if header.type == Kind.IMITATION:
-        learner = merge_overrides(_base_learner(store, header.deu, base_version), header.learner_profile)
-        manifest = _call("pipelines.practice", "run_imitation", audio_paths=audio, learner_profile=learner, **common)
-    elif header.type == Kind.TUNING and not header.learner_profile.ListFields():
-        base = store.get(header.deu, base_version)
-        player = resolve_player_profile(
-            merge_overrides(resolve_player_profile(base.manifest.player_profile), header.player_profile)
-        )
-        record = personality_pb2.PracticeRecord(kind=Kind.TUNING, practice_id=practice_id, runner="embedded")
-        record.started.GetCurrentTime()
-        record.finished.GetCurrentTime()
-        if progress:
-            progress(stage="push", message="playerProfile tuning: no training needed")
-        manifest = store.derive(base, player_profile=player, practice=record).manifest
-    elif header.type == Kind.TUNING:
-        base = store.get(header.deu, base_version)
-        learner = resolve_learner_profile(merge_overrides(base.manifest.learner_profile, header.learner_profile))
-        player = merge_overrides(base.manifest.player_profile, header.player_profile)
-        manifest = _call("pipelines.tuning", "run_tuning", learner_profile=learner, player_profile=player, **common)
-    elif header.type == Kind.FEEDBACK:
-        performance = str(uploads[header.performance]) if header.performance in uploads else header.performance
-        regions = [(r.start_s, r.end_s, studio_pb2.FeedbackRegion.Label.Name(r.label).lower()) for r in header.regions]
-        manifest = _call(
-            "pipelines.feedback", "run_feedback", performance=performance, regions=regions, audio_paths=audio, **common
-        )
-    else:
-        raise ValueError(f"practice type {header.type} is not imitation, tuning or feedback")
-    version = manifest.version
-    info = store.info(header.deu, version)
-    return version, info.digest, dict(manifest.metrics)
 
-
-def _base_learner(store, deu: str, base_version):
+def _base_learner(store, deu: str, base_version: int):
     from instrument_agent.personality import UnknownDeuError
     from instrument_agent.profiles import default_learner_profile
 
     try:
-        return store.get(deu, base_version, verify=False).manifest.learner_profile
+        return store.get(deu, base_version or None, verify=False).manifest.learner_profile
     except UnknownDeuError:
         return default_learner_profile()
+
+
+def practice_request(directory: Path, home: Path, progress=None) -> tuple[str, PracticeRequest]:
+    """The practice kind and the typed request of the practice in ``directory`` (its ``request.pb``).
+
+    Uploads are read from ``directory/uploads``, ``audio_uris`` as server paths; the work
+    directory is ``directory/work``; an imitation's learnerProfile is the header's over the
+    parent's (or the defaults); a tuning's profiles and every playerProfile are changes over
+    the parent's; regions become :class:`pipelines.feedback.Region` objects.
+    """
+    from instrument_agent.personality.store import PersonalityStore
+    from pipelines.feedback import Region
+    from pipelines.practice import PracticeRequest
+
+    header = studio_pb2.PracticeHeader()
+    header.ParseFromString((directory / "request.pb").read_bytes())
+    if header.type not in (Kind.IMITATION, Kind.TUNING, Kind.FEEDBACK):
+        raise ValueError(f"practice type {header.type} is not imitation, tuning or feedback")
+    kind = Kind.Name(header.type).lower()
+    uploads = {d.name: directory / "uploads" / d.name for d in header.uploads}
+    audio = [str(p) for name, p in uploads.items() if name != header.performance]
+    audio += [uri.removeprefix("file://") for uri in header.audio_uris]
+    if kind == "imitation":
+        base = _base_learner(PersonalityStore(home), header.deu, header.base_version)
+        learner = merge_overrides(base, header.learner_profile)
+    else:
+        learner = _changes(header.learner_profile)
+    performance = ""
+    if header.performance:
+        performance = str(uploads.get(header.performance, header.performance.removeprefix("file://")))
+    regions = [
+        Region(float(r.start_s), float(r.end_s), studio_pb2.FeedbackRegion.Label.Name(r.label).lower())
+        for r in header.regions
+    ]
+    work = directory / "work"
+    work.mkdir(exist_ok=True)
+    request = PracticeRequest(
+        header.deu,
+        audio=audio,
+        learner_profile=learner,
+        player_profile=_changes(header.player_profile),
+        base_version=header.base_version,
+        performance=performance,
+        regions=regions,
+        practice_id=directory.name,
+        runner="embedded",
+        work_dir=work,
+        progress=progress or False,
+    )
+    return kind, request
+
+
+def execute(directory: Path, home: Path, progress=None) -> tuple[int, str, dict]:
+    """Run the practice in ``directory`` against the ama's store at ``home`` (the tenant home).
+
+    Returns ``(version, digest, metrics)`` of the new personality.
+    """
+    from pipelines.practice import run_practice
+
+    kind, request = practice_request(directory, home, progress)
+    result = run_practice(kind, request, home)
+    return result.version, result.digest, dict(result.metrics)
+
+
+_OWN_PACKAGES = ("instrument_agent", "pipelines", "studio_operator")
+
+
+def ama_message(exc: BaseException, directory: Path) -> str:
+    """What the ama reads when a practice fails: the error's own sentence for the errors the
+    practice raises on purpose (ValueError and the project's own errors: bad audio, a region
+    beyond the performance's end, an unknown deu, failed evaluation gates...), naming an
+    upload by its name, not its server path; a plain sentence for anything else (a bug; the
+    runner's log has the traceback)."""
+    if isinstance(exc, (ValueError, FileNotFoundError)) or type(exc).__module__.split(".")[0] in _OWN_PACKAGES:
+        return str(exc).replace(f"{directory / 'uploads'}/", "")[:2000]
+    return "the studio could not run this practice because of an internal error; its log has the details"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,10 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return 143
     except BaseException as exc:  # noqa: BLE001 - every failure is reported in the status
         traceback.print_exc()
-        message = f"{type(exc).__name__}: {exc}".replace(
-            f"{directory / 'uploads'}/", ""
-        )  # name the upload, not the server path
-        workspace.update(directory, phase="FAILED", message=message[:2000])
+        workspace.update(directory, phase="FAILED", message=ama_message(exc, directory))
         return 1
     workspace.update(
         directory,
