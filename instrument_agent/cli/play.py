@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from instrument_agent.cli.options import BlockSizeOpt, DeuOpt, SampleRateOpt, VersionOpt
-from instrument_agent.cli.output import err_console, fail
+from instrument_agent.cli.output import err_console
 
 __all__ = ["PANEL", "register"]
 
