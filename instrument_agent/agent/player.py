@@ -1,10 +1,11 @@
 """The agent's player: hosts the performance engine behind the virtual MIDI port
 and the audio output, hot-swaps personalities without a dropout, records to WAV.
 
-Audio is made block by block by :meth:`PlayerHost.render_block`, called from
-the sound card's callback (sounddevice) or, when there is no audio device,
-from a silent clock thread that keeps real time so the on-screen keyboard and
-recording still work.
+Audio is made block by block by :meth:`PlayerHost.render_block`, called by the
+player's :class:`~instrument_agent.live.output.AudioOutput`: a JACK client
+``Amadeus <deu>`` when a JACK/PipeWire-JACK server runs (MIDI from its port applied at
+each event's frame), else the sound card (PortAudio), else a silent clock thread that
+keeps real time so the on-screen keyboard and recording still work.
 
 **Hot swap.** :meth:`PlayerHost.load` builds the new personality's engine off
 the audio thread, replays into it what is being held (notes, pitch bends,
@@ -90,12 +91,17 @@ class PlayerHost:
         crossfade_s: length of the old→new crossfade on a hot swap, seconds.
     """
 
+    latency_frames = 0  # events act at their own frame (the engine's): nothing for a DAW to compensate
+
     def __init__(
         self, *, sample_rate: int = 48000, block_size: int = 128, backend: str = "auto", crossfade_s: float = 0.05
     ):
+        from instrument_agent.live.output import AudioOutput
+
         self.sample_rate = int(sample_rate)
         self.block_size = int(block_size)
         self.backend = backend
+        self.crossfade_s = crossfade_s
         self.crossfade = max(1, int(crossfade_s * sample_rate))
         self._engine: Engine | None = None
         self._incoming: Engine | None = None
@@ -104,16 +110,14 @@ class PlayerHost:
         self._held = _HeldState()
         self._lock = threading.Lock()  # guards engine hand-over and recording
         self._recording: list[np.ndarray] | None = None
+        self._bundle = None
         self.playing: Playing | None = None
         self.swaps = 0
         self.time = 0  # samples rendered
-        self.audio_status = "stopped"
         self.midi_status = "closed"
         self.midi_input: str | None = None
-        self._stream = None
-        self._clock: threading.Thread | None = None
-        self._clock_stop = threading.Event()
         self._midi_in = None
+        self.output = AudioOutput(self, name="Amadeus agent", sample_rate=self.sample_rate, block_size=self.block_size)
 
     # -- the personality ---------------------------------------------------
     def load(self, bundle) -> Playing:
@@ -124,6 +128,7 @@ class PlayerHost:
         errors (DecoderError, EngineConfigError) with the current personality still playing.
         """
         engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
+        self._bundle = bundle
         with self._lock:
             for msg in self._held.replay():
                 engine.send(msg)
@@ -133,6 +138,19 @@ class PlayerHost:
                 self._incoming = engine
             self.playing = Playing(bundle.deu, bundle.version, bundle.digest)
         return self.playing
+
+    def set_sample_rate(self, sample_rate: int) -> None:
+        """Play at ``sample_rate`` from now on (a JACK server's): the personality is rebuilt at it."""
+        if int(sample_rate) == self.sample_rate:
+            return
+        self.sample_rate = int(sample_rate)
+        self.crossfade = max(1, int(self.crossfade_s * self.sample_rate))
+        if self._bundle is not None:
+            engine = Engine.from_bundle(self._bundle, sample_rate=self.sample_rate, backend=self.backend)
+            with self._lock:
+                for msg in self._held.replay():
+                    engine.send(msg)
+                self._engine, self._incoming, self._fading = engine, None, None
 
     @property
     def swapping(self) -> bool:
@@ -158,8 +176,9 @@ class PlayerHost:
             pass
 
     # -- audio -------------------------------------------------------------
-    def render_block(self, n: int) -> np.ndarray:
-        """Apply the queued MIDI and render ``n`` samples ([n] float32, silence when nothing is loaded)."""
+    def render_block(self, n: int, events=()) -> np.ndarray:
+        """Apply the queued MIDI, then ``events`` ((frame offset, message), sorted, from JACK) at
+        their frames, and render ``n`` samples ([n] float32, silence when nothing is loaded)."""
         with self._lock:
             if self._incoming is not None:
                 self._fading = (self._engine, 0)
@@ -176,6 +195,11 @@ class PlayerHost:
                     engine.send(msg)
                 if fading is not None:
                     fading[0].send(msg)
+            for offset, msg in events:
+                self._held.track(msg)
+                for target in (engine, fading[0] if fading is not None else None):
+                    if target is not None:
+                        target.send(msg, at=target.time + offset)
             if engine is None:
                 out = np.zeros(n, dtype=np.float32)
             else:
@@ -191,77 +215,29 @@ class PlayerHost:
             self.time += n
         return out
 
-    def _callback(self, outdata, frames, time_info=None, status=None) -> None:
-        audio = self.render_block(frames)
-        outdata[:, 0] = np.clip(audio, -1.0, 1.0)
-        if outdata.shape[1] > 1:
-            outdata[:, 1:] = outdata[:, :1]
+    def start_audio(self, *, device: bool = True, backend: str = "auto", name: str | None = None) -> str:
+        """Start the audio output: ``backend`` auto (JACK when a server runs, else the sound card),
+        jack or portaudio; without a usable one (or ``device=False``) the silent real-time clock.
+        ``name``: the JACK client (default ``Amadeus <deu>`` of what plays). Returns the status sentence."""
+        if self.output.backend == "stopped":
+            self.output.name = name or f"Amadeus {self.playing.deu if self.playing else 'agent'}"
+        return self.output.start(backend, device=device)
 
-    def start_audio(self, *, device: bool = True) -> str:
-        """Start the sound card stream; without a usable device (or ``device=False``) start
-        the silent real-time clock instead. Returns the audio status sentence."""
-        if self._stream is not None or self._clock is not None:
-            return self.audio_status
-        if device:
-            try:
-                import sounddevice
-
-                stream = sounddevice.OutputStream(
-                    samplerate=self.sample_rate,
-                    blocksize=self.block_size,
-                    channels=1,
-                    dtype="float32",
-                    latency="low",
-                    callback=self._callback,
-                )
-                stream.start()
-                self._stream = stream
-                self.audio_status = (
-                    f"playing on the default audio device ({1000 * self.block_size / self.sample_rate:.1f} ms blocks)"
-                )
-                return self.audio_status
-            except (ImportError, OSError) as exc:
-                reason = f"PortAudio is missing ({exc})"
-            except Exception as exc:  # sounddevice.PortAudioError, ValueError: no device
-                reason = f"no usable audio output device ({exc})"
-        else:
-            reason = "audio output disabled"
-        self._clock_stop.clear()
-        self._clock = threading.Thread(target=self._run_clock, name="amadeus-silent-clock", daemon=True)
-        self._clock.start()
-        self.audio_status = f"silent: {reason}; the keyboard and recording still work"
-        return self.audio_status
-
-    def _run_clock(self) -> None:
-        block = max(self.block_size, 1024)  # no listener: bigger blocks, same timing
-        period = block / self.sample_rate
-        deadline = time.perf_counter()
-        while not self._clock_stop.is_set():
-            self.render_block(block)
-            deadline += period
-            delay = deadline - time.perf_counter()
-            if delay > 0:
-                self._clock_stop.wait(delay)
-            elif delay < -1.0:  # fell far behind (suspended laptop): don't catch up in a burst
-                deadline = time.perf_counter()
+    @property
+    def audio_status(self) -> str:
+        return self.output.status
 
     def stop(self) -> None:
         """Stop audio and close MIDI input."""
-        if self._stream is not None:
-            self._stream.stop()
-            self._stream.close()
-            self._stream = None
-        if self._clock is not None:
-            self._clock_stop.set()
-            self._clock.join(timeout=2)
-            self._clock = None
         self.close_midi()
-        self.audio_status = "stopped"
+        self.output.stop()
 
     # -- MIDI input ports ----------------------------------------------------
-    @staticmethod
-    def midi_inputs() -> list[str]:
-        """Names of the MIDI input ports this machine has (empty when there is no MIDI backend)."""
+    def midi_inputs(self) -> list[str]:
+        """MIDI inputs to choose from: with JACK, the JACK MIDI outputs of other clients (a DAW's
+        track, a controller); else this machine's MIDI input ports (empty without a MIDI backend)."""
+        if self.output.jack is not None:
+            return self.output.jack.midi_sources()
         try:
             import rtmidi
 
@@ -274,12 +250,26 @@ class PlayerHost:
             midi_in.delete()
 
     def open_midi(self, name: str | None = None, *, virtual_name: str | None = None) -> str:
-        """Listen to MIDI input port ``name``, or (None) open the virtual port ``virtual_name``
-        (``Amadeus <deu>``) for a DAW. Returns the status sentence; raises
+        """Listen to MIDI input ``name``, or (None) the port a DAW connects to: with JACK our client's
+        ``midi_in`` (``name`` is a JACK MIDI output, connected to it), else the virtual port
+        ``virtual_name`` (``Amadeus <deu>``). Returns the status sentence; raises
         :class:`~instrument_agent.live.portaudio.MidiBackendError` with the reason and a remedy."""
         from instrument_agent.live.portaudio import LivePerformance, MidiBackendError
 
         self.close_midi()
+        host = self.output.jack
+        if host is not None:
+            if name:
+                try:
+                    name = host.connect_midi(name)
+                except LookupError as exc:
+                    self.midi_status = f"no MIDI input: {exc}"
+                    raise MidiBackendError(str(exc)) from None
+            else:
+                host.disconnect_midi()
+            self.midi_input = name or host.midi_port
+            self.midi_status = f"listening on {'JACK MIDI output' if name else 'JACK MIDI port'} {self.midi_input!r}"
+            return self.midi_status
         deu = (virtual_name or "Amadeus").removeprefix("Amadeus ")
         opener = LivePerformance(None, deu, block_size=self.block_size, midi_port=name)  # its port rules and messages
         try:
@@ -330,8 +320,7 @@ class PlayerHost:
         engine = self._engine
         return {
             "playing": None if self.playing is None else self.playing.__dict__,
-            "sample_rate": self.sample_rate,
-            "block_size": self.block_size,
+            **self.output.figures().as_dict(),  # backend, sample_rate, block_size, latency_frames, xruns
             "voices": 0 if engine is None else int(engine.active_voices),
             "audio": self.audio_status,
             "midi": self.midi_status,

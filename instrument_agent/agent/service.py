@@ -38,6 +38,8 @@ class Agent:
         audio: use the sound card (False: the silent real-time clock).
         midi: open the virtual MIDI port ``Amadeus <deu>`` on start.
         backend: decoder runtime for the player.
+        audio_backend: the player's audio output: auto (JACK when a JACK/PipeWire-JACK server runs,
+            else the sound card), jack or portaudio.
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class Agent:
         midi: bool = True,
         backend: str = "auto",
         sample_rate: int | None = None,
+        audio_backend: str = "auto",
     ):
         self.state = AgentState(home)
         settings = self.state.load().settings
@@ -59,6 +62,7 @@ class Agent:
         )
         self.practices = PracticeBoard(lambda: self.open_client(self.state.studio()), self._practice_finished)
         self.audio = audio
+        self.audio_backend = audio_backend
         self.midi = midi
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -76,9 +80,9 @@ class Agent:
     def start(self, *, background_sync: bool = True) -> None:
         """Play the last synced personality, start audio (and MIDI), start background sync."""
         self.load_current()
-        self.player.start_audio(device=self.audio)
+        deu = self.state.load().selected_deu or "agent"
+        self.player.start_audio(device=self.audio, backend=self.audio_backend, name=f"Amadeus {deu}")
         if self.midi:
-            deu = self.state.load().selected_deu or "agent"
             try:
                 self.player.open_midi(virtual_name=f"Amadeus {deu}")
             except Exception:  # noqa: BLE001 - status already says why; the keyboard still plays

@@ -43,10 +43,18 @@ def agent_command(
     ] = False,
     no_midi: Annotated[bool, typer.Option("--no-midi", help="Don't open the virtual MIDI port.")] = False,
     open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open the UI in your browser.")] = False,
+    audio_backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="Audio output: auto (JACK when a JACK/PipeWire-JACK server runs, else the sound card), "
+            "jack or portaudio.",
+        ),
+    ] = "auto",
 ) -> None:
     from instrument_agent.agent import Agent, AgentServer
 
-    service = Agent(audio=not no_audio, midi=not no_midi)
+    service = Agent(audio=not no_audio, midi=not no_midi, audio_backend=audio_backend)
     port = ui_port if ui_port is not None else service.state.load().settings.ui_port
     try:
         server = AgentServer(service, port)

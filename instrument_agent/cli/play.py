@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from instrument_agent.cli.options import BlockSizeOpt, DeuOpt, SampleRateOpt, VersionOpt
-from instrument_agent.cli.output import err_console, fail
+from instrument_agent.cli.output import err_console
 
 __all__ = ["PANEL", "register"]
 
@@ -32,11 +32,13 @@ personality's training data:
 
     amadeus play --deu cello humming.wav -o cello.wav --octave-shift -1 --loudness-shift 6
 
-[bold]Live[/bold]: opens the virtual MIDI input port "Amadeus <deu>" (connect your DAW or controller to
-it; on Windows create a loopMIDI port and pass --midi-port) and plays to the default audio
-device, printing the latency it adds. Ctrl-C stops.
+[bold]Live[/bold]: with a JACK (or PipeWire-JACK) server running, registers the JACK client "Amadeus <deu>"
+(MIDI in, stereo out, latency reported to the DAW; --midi-port connects a JACK MIDI output to it);
+otherwise opens the virtual MIDI input port "Amadeus <deu>" (on Windows create a loopMIDI port and
+pass --midi-port) and plays to the default audio device. Prints the latency it adds. Ctrl-C stops.
+See docs/daw.md to pair it with a DAW.
 
-    amadeus play --deu cello --live [--block-size 128]
+    amadeus play --deu cello --live [--backend auto|jack|portaudio] [--block-size 128]
 
 The playerProfile of the personality (gain, tilt, noise, reverb, transpose, envelope, MPE
 ranges, polyphony) is applied as the sound is made; change it with a tuning practice, no
@@ -70,6 +72,13 @@ def play_command(
             "--midi-port", help="Live: open this existing MIDI input port (e.g. loopMIDI) instead of a virtual one."
         ),
     ] = None,
+    audio_backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="Live: auto (JACK when a JACK/PipeWire-JACK server runs, else PortAudio), jack or portaudio.",
+        ),
+    ] = "auto",
     backend: Annotated[
         str,
         typer.Option(
@@ -84,7 +93,7 @@ def play_command(
         raise typer.BadParameter("give either a MIDI/audio file to render or --live", param_hint="SOURCE / --live")
     bundle = PersonalityStore().get(deu, version)
     if live:
-        _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend)
+        _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend, audio_backend)
         return
     from instrument_agent.render import OFFLINE_BLOCK
 
@@ -123,29 +132,22 @@ def play_command(
         )
 
 
-def _play_live(bundle, console, sample_rate: int, block_size: int, midi_port: str | None, backend: str) -> None:
-    import time
+def _play_live(
+    bundle, console, sample_rate: int, block_size: int, midi_port: str | None, backend: str, audio_backend: str
+) -> None:
+    from instrument_agent.live.performance import play_live
 
-    from instrument_agent.engine import Engine
-    from instrument_agent.live.portaudio import LiveError, LivePerformance, port_name
-
-    engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend)
-    performance = LivePerformance(engine, bundle.deu, block_size=block_size, midi_port=midi_port)
-    try:
-        report = performance.start()
-    except LiveError as exc:  # carries the full explanation (no device, no MIDI backend, Windows)
-        fail(exc)
-    port = midi_port or port_name(bundle.deu)
-    console.print(f"[green]playing[/green] {bundle.deu} v{bundle.version} from MIDI port '{port}' at {sample_rate} Hz")
-    console.print(report.describe())
-    try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        performance.stop()
-        console.print(f"stopped ({performance.overruns} audio under/overruns)")
+    code = play_live(
+        bundle,
+        console.print,
+        sample_rate=sample_rate,
+        block_size=block_size,
+        midi_port=midi_port,
+        decoder=backend,
+        backend=audio_backend,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import queue
 import sys
+import threading
 from dataclasses import dataclass
 
 import mido
@@ -94,6 +95,8 @@ class LivePerformance:
         self._midi_in = None
         self._stream = None
         self.overruns = 0
+        self.ended = threading.Event()  # set by stop(); the same face as JackPerformance
+        self.ended_reason = ""
 
     # -- the two callbacks (also driven directly by tests) ---------------------
     def on_midi(self, event, data=None) -> None:
@@ -215,3 +218,5 @@ class LivePerformance:
             self._midi_in.close_port()
             self._midi_in.delete()
             self._midi_in = None
+        self.ended_reason = self.ended_reason or "stopped"
+        self.ended.set()

@@ -62,6 +62,11 @@ function renderStatus(s) {
   renderStudios(s);
   renderDeus(s);
   $("#audio-status").textContent = `audio: ${s.player.audio}`;
+  const p = s.player;
+  $("#audio-backend").textContent = p.backend;
+  $("#audio-figures").textContent = p.backend === "none" || p.backend === "stopped" ? "" :
+    `${p.sample_rate} Hz · ${p.block_size}-frame blocks (${(1000 * p.block_size / p.sample_rate).toFixed(1)} ms) · ` +
+    `latency ${p.latency_frames} frames reported · ${p.xruns} xruns`;
   $("#midi-status").textContent = s.player.midi;
   if (document.activeElement !== $("#data-path")) $("#data-path").value = s.data_path;
   $("#free-space").textContent = s.free_bytes != null ? `${(s.free_bytes / 2 ** 30).toFixed(1)} GiB free` : "";

@@ -1,5 +1,6 @@
 """The UI in a real headless Chromium (Selenium): Repair (studios, sync), Practice (choose,
-preview, practise, follow), Play (keyboard, record), and errors shown in the banner.
+preview, practise, follow), Play (keyboard, record; the audio backend, also through a real
+JACK server with a JACK MIDI input picked), and errors shown in the banner.
 Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 from _agent_support import PracticingStudio  # noqa: E402
+from _jack_support import DawMidi, JackServer  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent, AgentServer  # noqa: E402
@@ -153,6 +155,7 @@ def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
 
     # Play: the on-screen keyboard sounds the personality; record it to a WAV.
     d.find_element(By.ID, "tab-play").click()
+    assert text("#audio-backend") == "none" and text("#audio-figures") == ""  # no sound card asked for: the clock
     d.find_element(By.ID, "record").click()
     wait_for(d, lambda d: "Stop recording" in text("#record"), what="recording")
     key = d.find_element(By.CSS_SELECTOR, '.key[data-note="60"]')
@@ -180,6 +183,46 @@ def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
     wait_for(d, lambda d: "offline" in text("#connection"), what="offline pill")
     assert text("#playing") == "playing cello v2"
     shot(d, "offline")
+
+
+def test_play_tab_through_jack_in_a_real_browser(browser, tmp_path):
+    """With a JACK server (jackd2, dummy driver, started here) the agent plays through it: the Play
+    tab says "jack" with the server's figures, and the ama picks a DAW's JACK MIDI output."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    jackd = JackServer(48000, 128).start()
+    daw = DawMidi("daw-midi")
+    agent = Agent(tmp_path / "agent", open_client=_unreachable, midi=True, backend="numpy", audio_backend="jack")
+    try:
+        agent.start(background_sync=False)
+        server = AgentServer(agent, 0)
+        url = server.start()
+        try:
+            d = browser
+            d.get(url)
+            text = lambda sel: d.find_element(By.CSS_SELECTOR, sel).text  # noqa: E731
+            d.find_element(By.ID, "tab-play").click()
+            wait_for(d, lambda d: text("#audio-backend") == "jack", what="jack backend")
+            figures = text("#audio-figures")
+            assert figures.startswith("48000 Hz · 128-frame blocks (2.7 ms) · latency 0 frames reported · ")
+            assert figures.endswith(" xruns")
+            assert "playing through JACK as 'Amadeus agent'" in text("#audio-status")
+            assert text("#midi-status") == "listening on JACK MIDI port 'Amadeus agent:midi_in'"
+            options = "#midi-select option"
+            wait_for(d, lambda d: "daw-midi:out" in [o.text for o in d.find_elements(By.CSS_SELECTOR, options)])
+            Select(d.find_element(By.ID, "midi-select")).select_by_value("daw-midi:out")
+            d.find_element(By.ID, "midi-use").click()
+            wait_for(d, lambda d: text("#midi-status") == "listening on JACK MIDI output 'daw-midi:out'", what="picked")
+            assert daw.port.is_connected_to("Amadeus agent:midi_in")
+            shot(d, "play-jack")
+        finally:
+            server.stop()
+    finally:
+        agent.stop()  # its JACK client closed before the server stops
+        daw.close()
+        jackd.stop()
+    assert agent.player.status()["backend"] == "stopped"
 
 
 def _unreachable(registration):

@@ -115,4 +115,4 @@ def test_midi_port_errors_are_reported_not_raised_into_the_audio(two_personaliti
     with pytest.raises(MidiBackendError):
         player.open_midi("no such port anywhere")
     assert player.status()["midi"].startswith("no MIDI input")
-    assert isinstance(PlayerHost.midi_inputs(), list)
+    assert isinstance(player.midi_inputs(), list)
