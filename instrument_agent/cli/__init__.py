@@ -10,15 +10,20 @@ without an import circle, whichever of the two is imported first.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from instrument_agent.cli.app import main
+import sys
 
 __all__ = ["main"]
 
 
-def __getattr__(name: str) -> Any:
-    if name != "main":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module("instrument_agent.cli.app").main
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: load :mod:`.app` and run it.
+
+    Loading imports the plugins (TensorFlow for a practice): a Ctrl-C that lands while they load
+    ends the command like one during its work (exit 130, one line), not with a traceback.
+    """
+    try:
+        app_main = importlib.import_module("instrument_agent.cli.app").main
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: nothing was started; run the same command again\n")
+        return 130
+    return app_main(argv)

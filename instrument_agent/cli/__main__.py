@@ -2,6 +2,6 @@
 
 import sys
 
-from instrument_agent.cli.app import main
+from instrument_agent.cli import main
 
 sys.exit(main())

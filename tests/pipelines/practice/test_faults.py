@@ -38,11 +38,12 @@ LEARNER = {
     "f0_method": "yin",
 }
 # The kill points' slots, in the order of the practice's stages: (the line the delay counts from,
-# the longest delay, s). 24 slots for 20 kill points: a slot whose run ended before it is no kill.
+# the longest delay, s). 32 slots for 20 kill points: a slot whose run ended before it is no kill
+# (on an idle machine a stage can end inside its slot's delay: 24 slots gave 18 kills there).
 SCHEDULE = (
-    [("", 1.5)] * 4  # imports, ingest
+    [("", 1.5)] * 6  # imports, ingest
     + [("ingest", 0.8)] * 4  # features
-    + [("features", 14.0)] * 8  # the TensorFlow start, training (checkpoints), export
+    + [("features", 14.0)] * 14  # the TensorFlow start, training (checkpoints), export
     + [("train", 1.5)] * 4  # evaluation
     + [("evaluate", 0.4)] * 4  # publishing
 )
