@@ -74,6 +74,22 @@ def build_app(*, plugins: bool = True) -> typer.Typer:
 app = build_app()
 
 
+_INTERRUPTED = "[yellow]interrupted[/yellow]: run the same command again to resume from the last checkpoint"
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """True when a Ctrl-C is in ``exc``'s chain: a library that turned the KeyboardInterrupt
+    into another error (``raise ... from``) was interrupted, not broken."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning expected errors into one clear line."""
     from instrument_agent.personality import PersonalityError
@@ -86,10 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(result, int):
             return result
     except (PersonalityError, ValueError) as exc:  # ProfileError, AgentStateError and friends carry a full sentence
+        if _caused_by_interrupt(exc):
+            err_console.print(_INTERRUPTED)
+            return 130
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]: run the same command again to resume from the last checkpoint")
+        err_console.print(_INTERRUPTED)
         return 130
     except typer.Exit as exc:
         return exc.exit_code
@@ -99,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("[yellow]aborted[/yellow]")
         return 1
     except Exception as exc:
+        if _caused_by_interrupt(exc):
+            err_console.print(_INTERRUPTED)
+            return 130
         # Usage errors: typer ships its own click, so match by behaviour, not by class.
         show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(exit_code, int):

@@ -3,6 +3,7 @@ agent's commands without plugins, and the one drawing of a personalities table."
 
 from __future__ import annotations
 
+import pytest
 import typer
 from rich.console import Console
 
@@ -68,3 +69,22 @@ def test_the_local_store_and_the_studio_rows_draw_the_same_table():
         [" cello ", " 1       ", " -      ", " imitation ", "                      ", " cdcdcdcdcdcd "],
         [" cello ", " 2       ", " 1      ", " tuning    ", " 2026-01-01T12:00:00Z ", " abababababab "],
     ]
+
+
+def test_an_error_raised_because_of_a_ctrl_c_ends_as_an_interrupt(monkeypatch, capsys):
+    import instrument_agent.cli.app as app_module
+
+    def interrupted_inside_a_library() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("native runtime failed to load") from exc
+
+    broken = typer.Typer()
+    broken.command("interrupted")(interrupted_inside_a_library)
+    broken.command("broken")(lambda: (_ for _ in ()).throw(RuntimeError("a real bug")))
+    monkeypatch.setattr(app_module, "app", broken)
+    assert app_module.main(["interrupted"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="a real bug"):  # a plain bug still surfaces
+        app_module.main(["broken"])
