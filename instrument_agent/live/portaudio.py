@@ -132,15 +132,7 @@ class LivePerformance:
             raise MidiBackendError(_WINDOWS_HELP)
         if not rtmidi.get_compiled_api():
             raise MidiBackendError("python-rtmidi was built without any MIDI backend (ALSA/JACK/CoreMIDI)")
-        try:
-            midi_in = rtmidi.MidiIn()
-        except rtmidi.SystemError as exc:
-            hint = (
-                " (is the ALSA sequencer available? try 'sudo modprobe snd-seq')"
-                if sys.platform.startswith("linux")
-                else ""
-            )
-            raise MidiBackendError(f"no MIDI backend could start: {exc}{hint}") from None
+        midi_in = _open_midi_in(rtmidi)
         try:
             if self.midi_port:
                 names = midi_in.get_ports()
@@ -220,3 +212,24 @@ class LivePerformance:
             self._midi_in = None
         self.ended_reason = self.ended_reason or "stopped"
         self.ended.set()
+
+
+def _open_midi_in(rtmidi):
+    """An ``rtmidi.MidiIn`` on the first MIDI API that starts: the platform's default (ALSA on Linux,
+    CoreMIDI, Windows MM), then, on Linux, JACK's (a machine with a JACK server and no ALSA sequencer:
+    containers, PipeWire without ``snd-seq``). Raises :class:`MidiBackendError` naming each API's failure."""
+    apis = [rtmidi.API_UNSPECIFIED]
+    if sys.platform.startswith("linux") and rtmidi.API_UNIX_JACK in rtmidi.get_compiled_api():
+        apis.append(rtmidi.API_UNIX_JACK)
+    failures = []
+    for api in apis:
+        try:
+            return rtmidi.MidiIn(api)
+        except rtmidi.SystemError as exc:
+            failures.append(str(exc))
+    hint = (
+        " (is the ALSA sequencer available? try 'sudo modprobe snd-seq'; or start a JACK server)"
+        if sys.platform.startswith("linux")
+        else ""
+    )
+    raise MidiBackendError(f"no MIDI backend could start: {'; '.join(failures)}{hint}")

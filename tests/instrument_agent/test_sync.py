@@ -9,7 +9,8 @@ import subprocess
 
 import grpc
 import pytest
-from _agent_support import StoreSource  # noqa: E402
+from _agent_support import STUDIO_TOKEN as TOKEN  # noqa: E402
+from _agent_support import StoreSource, install_version, interrupt_after_first_chunk  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent.state import AgentState, UnknownStudioError
@@ -23,10 +24,6 @@ from instrument_agent.client.sync import (
     Syncer,
 )
 from instrument_agent.personality.store import PersonalityStore
-from studio_operator.server import StudioConfig, StudioServer
-from studio_operator.server.tenants import hash_token
-
-TOKEN = "alice-sync-token-0123456789abcdef"
 
 
 @pytest.fixture
@@ -78,47 +75,15 @@ def test_older_versions_are_kept(tmp_path, studio, agent_state):
     assert agent_state.load().current["cello"].version == 3
 
 
-@pytest.fixture
-def real_studio(tmp_path):
-    """``(alice's store, start)``: a real studio server (in this process, on loopback) where alice
-    owns cello v1; ``start()`` starts one on its home. Versions added with ``reverb_seconds=20``
-    pack to over 1 MiB: two chunks, so a download can stop between them."""
-    home = tmp_path / "studio"
-    tokens = tmp_path / "tokens.yaml"
-    tokens.write_text(f"tokens:\n  - ama: alice\n    sha256: {hash_token(TOKEN)}\n")
-    store = PersonalityStore(home / "tenants" / "alice")
-    _install(store, make_personality(tmp_path, seed=0))
-    servers = []
-
-    def start():
-        config = StudioConfig(home=home, host="127.0.0.1", port=0, metrics_port=0, tokens=tokens)
-        servers.append(StudioServer(config).start())
-        return servers[-1]
-
-    yield store, start
-    for server in servers:
-        server.stop(grace=0.5)
-
-
-def _install(store: PersonalityStore, bundle):
-    files = {entry.path: bundle.path / entry.path for entry in bundle.manifest.files}
-    return store.commit("cello", bundle.manifest, files)
-
-
-def _interrupt_after_first_chunk(deu: str, done: int, total: int) -> None:
-    if done < total:
-        raise KeyboardInterrupt  # Ctrl-C while downloading
-
-
 def test_cut_download_resumes_from_where_it_stopped(tmp_path, real_studio, agent_state):
     store, start = real_studio
-    big = _install(store, make_personality(tmp_path, seed=1, reverb_seconds=20.0))
+    big = install_version(store, make_personality(tmp_path, seed=1, reverb_seconds=20.0))
     server = start()
     agent_state.remove_studio("home")
     agent_state.add_studio("home", server.address, token=TOKEN)
     syncer = Syncer(agent_state)
     with pytest.raises(KeyboardInterrupt):
-        syncer.sync(progress=_interrupt_after_first_chunk)
+        syncer.sync(progress=interrupt_after_first_chunk)
     [part] = (agent_state.data_path / "downloads").glob("*.tar.part")
     kept = part.stat().st_size
     assert kept == 1 << 20  # the studio's first chunk, whole
@@ -142,9 +107,9 @@ def test_corrupt_download_is_rejected_and_current_kept(tmp_path, real_studio, ag
     agent_state.add_studio("home", server.address, token=TOKEN)
     syncer = Syncer(agent_state)
     syncer.sync()
-    big = _install(store, make_personality(tmp_path, seed=3, reverb_seconds=20.0))
+    big = install_version(store, make_personality(tmp_path, seed=3, reverb_seconds=20.0))
     with pytest.raises(KeyboardInterrupt):
-        syncer.sync(progress=_interrupt_after_first_chunk)
+        syncer.sync(progress=interrupt_after_first_chunk)
     [part] = (agent_state.data_path / "downloads").glob("*.tar.part")
     data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0xFF

@@ -1,7 +1,9 @@
 """Helpers for the agent and sync tests: a studio-side personality source backed by a
-real local store (the edge that stands in for the gRPC studio when no server runs), and a
-way to corrupt its downloads (a cut download and a damaged one are tested against a real
-studio server in tests/instrument_agent/test_sync.py)."""
+real local store (the edge that stands in for the gRPC studio where a test is about the
+agent's scheduling, not the wire), plus what the tests against a real studio server share
+(its token, installing a version in its store, a Ctrl-C after the first chunk). A cut
+download and a damaged one are tested against the real server (the ``real_studio`` fixture
+in tests/instrument_agent/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,21 @@ from instrument_agent.personality import pack_bundle, sha256_bytes
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import studio_pb2
 
+STUDIO_TOKEN = "alice-sync-token-0123456789abcdef"
+"""alice's bearer token on the ``real_studio`` fixture's server."""
+
+
+def install_version(store: PersonalityStore, bundle):
+    """Commit ``bundle`` (a test-made personality) into a studio's ``store`` as a new cello version."""
+    files = {entry.path: bundle.path / entry.path for entry in bundle.manifest.files}
+    return store.commit("cello", bundle.manifest, files)
+
+
+def interrupt_after_first_chunk(deu: str, done: int, total: int) -> None:
+    """A sync progress callback that presses Ctrl-C once the first chunk of a download arrived."""
+    if done < total:
+        raise KeyboardInterrupt
+
 
 class StoreSource:
     """Serves a studio's :class:`PersonalityStore` with the studio messages sync consumes.
@@ -20,13 +37,11 @@ class StoreSource:
     Args:
         store: the studio's store.
         chunk_size: bytes per BundleChunk.
-        corrupt: flip one byte in the middle of the archive as it is sent.
     """
 
-    def __init__(self, store: PersonalityStore, *, chunk_size: int = 4096, corrupt: bool = False):
+    def __init__(self, store: PersonalityStore, *, chunk_size: int = 4096):
         self.store = store
         self.chunk_size = chunk_size
-        self.corrupt = corrupt
         self.offsets: list[int] = []  # every download's starting offset
         self.closed = 0
 
@@ -62,9 +77,6 @@ class StoreSource:
         """Like the studio client's: append to ``archive.part`` from its size, check the sha256, rename."""
         data, bundle_digest = self._archive(deu, version)
         packed = sha256_bytes(data)
-        if self.corrupt:
-            middle = len(data) // 2
-            data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
         archive = Path(archive)
         part = archive.with_name(archive.name + ".part")
         offset = part.stat().st_size if part.exists() else 0

@@ -8,7 +8,7 @@ import grpc
 import numpy as np
 import pytest
 import soundfile
-from _agent_support import PracticingStudio, StoreSource  # noqa: E402
+from _agent_support import STUDIO_TOKEN, PracticingStudio, StoreSource, install_version, interrupt_after_first_chunk  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent  # noqa: E402
@@ -87,19 +87,31 @@ def test_offline_first_keeps_playing_and_retries_in_the_background(tmp_path, stu
         restarted.stop()
 
 
-def test_corrupt_bundle_is_rejected_and_the_current_one_keeps_playing(tmp_path, studio):
-    source = StoreSource(studio)
-    agent = _agent(tmp_path, lambda reg: source)
+def test_corrupt_bundle_is_rejected_and_the_current_one_keeps_playing(tmp_path, real_studio):
+    """Against a real studio server and the real gRPC client: v2's download is cut after its first
+    chunk and the kept part is damaged on disk (one byte flipped); the agent's next sync fails the
+    studio's sha256, says so in its status, and v1 keeps sounding."""
+    store, start = real_studio
+    server = start()
+    agent = Agent(tmp_path / "agent", audio=False, midi=False, backend="numpy", sample_rate=16000)
+    agent.state.add_studio("home", server.address, token=STUDIO_TOKEN)
+    agent.state.update_settings(sync_interval_s=3600)
     agent.sync_now()
     agent.start(background_sync=False)
     try:
         agent.player.note(60, 100)
-        make_personality(tmp_path, seed=2)
-        source.corrupt = True
+        install_version(store, make_personality(tmp_path, seed=2, reverb_seconds=20.0))  # two chunks
+        with pytest.raises(KeyboardInterrupt):
+            agent.syncer.sync(progress=interrupt_after_first_chunk)
+        [part] = (agent.state.data_path / "downloads").glob("*.tar.part")
+        data = bytearray(part.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        part.write_bytes(bytes(data))
         with pytest.raises(SyncCorruptError):
             agent.sync_now()
         assert agent.player.playing.version == 1
         assert "corrupt" in agent.status()["error"] and agent.status()["online"] is True
+        assert list((agent.state.data_path / "downloads").iterdir()) == []  # the bad archive is gone
         block = agent.player.render_block(1024)
         assert np.abs(block).max() > 0  # still sounding
     finally:

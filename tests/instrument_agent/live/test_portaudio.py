@@ -1,16 +1,21 @@
 """Live performance: the MIDI and audio callbacks drive a real engine; the device edges
-(PortAudio, the ALSA sequencer) give clear errors when they are absent."""
+(PortAudio, the ALSA sequencer) give clear errors when they are absent; without an ALSA
+sequencer the virtual port opens on a real JACK server (started by the test)."""
 
 import sys
 import time
+from pathlib import Path
 
 import mido
 import numpy as np
 import pytest
+from _jack_support import JackServer
 from _perform_support import make_personality, rms
 
 from instrument_agent.engine import Engine
 from instrument_agent.live.portaudio import AudioDeviceError, LiveError, LivePerformance, MidiBackendError, port_name
+
+ALSA_SEQUENCER = Path("/dev/snd/seq").exists()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +80,6 @@ def test_missing_portaudio_or_device_is_a_clear_audio_error(live):
 
 
 def test_windows_explains_loopmidi(live, monkeypatch):
-    pytest.importorskip("rtmidi")
     monkeypatch.setattr(sys, "platform", "win32")
     with pytest.raises(MidiBackendError) as info:
         live.open_midi()
@@ -87,17 +91,16 @@ def test_block_size_out_of_range(bundle):
         LivePerformance(Engine.from_bundle(bundle, sample_rate=48000), bundle.deu, block_size=16)
 
 
-def test_virtual_port_receives_midi_or_explains_why_not(live):
-    rtmidi = pytest.importorskip("rtmidi")
+def test_virtual_port_receives_midi_on_a_jack_server(live):
+    """Where the ALSA sequencer is missing (here: no /dev/snd), the virtual port opens on rtmidi's
+    JACK API; a note sent to it from another JACK MIDI client reaches the performance's queue."""
+    import rtmidi
+
+    server = JackServer().start()
     try:
         live.open_midi()
-    except MidiBackendError as exc:
-        assert "MIDI backend" in str(exc) or "MIDI port" in str(exc)
-        return
-    try:
-        out = rtmidi.MidiOut()
-        names = out.get_ports()
-        index = next(i for i, name in enumerate(names) if port_name(live.deu) in name)
+        out = rtmidi.MidiOut(rtmidi.API_UNSPECIFIED if ALSA_SEQUENCER else rtmidi.API_UNIX_JACK)
+        index = next(i for i, name in enumerate(out.get_ports()) if port_name(live.deu) in name)
         out.open_port(index)
         out.send_message([0x90, 60, 100])
         deadline = time.time() + 2.0
@@ -105,5 +108,19 @@ def test_virtual_port_receives_midi_or_explains_why_not(live):
             time.sleep(0.01)
         assert live._queue.get_nowait().type == "note_on"
         out.close_port()
+        out.delete()
     finally:
         live.stop()
+        server.stop()
+
+
+def test_no_alsa_sequencer_and_no_jack_server_is_a_clear_midi_error(live, monkeypatch):
+    if ALSA_SEQUENCER:
+        pytest.skip("this machine has an ALSA sequencer")
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "amadeus-no-such-server")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    with pytest.raises(MidiBackendError) as info:
+        live.open_midi()
+    message = str(info.value)
+    assert message.startswith("no MIDI backend could start: MidiInAlsa::initialize")
+    assert "JACK server not running" in message and "snd-seq" in message and "start a JACK server" in message

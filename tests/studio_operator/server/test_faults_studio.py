@@ -5,12 +5,14 @@ then restarted on the same home and port.
 * A download resumes from the client's ``.part`` file (it asks for the rest only); the archive
   matches the studio's sha256 and unpacks to the listed digest.
 * A practice re-sent with the same ``client_request_id`` is the same practice, its audio whole.
+* 20 kill points in all: 8 during downloads, 6 during uploads and 6 while practices run.
 * A practice whose studio died while it ran finishes once, publishing one version.
 
 After each, the ama's store verifies and nothing half-written is left under the studio home."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import deque
@@ -27,7 +29,10 @@ from instrument_agent.proto import studio_pb2
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300)]
 
-SEED, DOWNLOAD_KILLS, PRACTICE_ROUNDS, CHUNK = 5, 6, 2, 4096
+# 8 download kills + 2 rounds x (3 upload kills + 3 practice kills) = 20 kill points on the studio.
+SEED, DOWNLOAD_KILLS, PRACTICE_ROUNDS, CHUNK = 5, 8, 2, 4096
+UPLOAD_KILLS, PRACTICE_KILLS = 3, 3
+MAX_ROUNDS = 4  # a practice that ends before its three kills (a fast machine) leaves them to another round
 
 
 class _Killed(Exception):
@@ -104,9 +109,10 @@ def _final(client: StudioClient, practice_id: str) -> studio_pb2.PracticeProgres
 
 
 def test_studio_killed_during_uploads_and_practices_finishes_each_once(tmp_path, cello_bundle):
-    """Each round kills the studio while it receives the audio, then while the re-sent practice
-    runs; the practice is re-sent again after each restart (a practice costs a runner with
-    TensorFlow, so one practice carries both kill points)."""
+    """Each round kills the studio three times while it receives the audio (the client re-sends
+    the practice after each restart), then three times while the re-sent practice runs (its runner
+    outlives the studio; the practice is re-sent after each restart and must be the same one). A
+    practice costs a runner with TensorFlow, so one practice carries all six kill points."""
     rng = random.Random(SEED + 1)
     home = tmp_path / "studio"
     tenant = home / "tenants" / "alice"
@@ -123,41 +129,50 @@ def test_studio_killed_during_uploads_and_practices_finishes_each_once(tmp_path,
         studio.start()  # same home, same port
         return StudioClient(studio.address, token=TOKENS["alice"], timeout=60)
 
+    def phase(practice_id: str) -> str:
+        return json.loads((tenant / "practices" / practice_id / "status.json").read_text())["phase"]
+
     try:
-        for round_ in range(PRACTICE_ROUNDS):
+        round_ = 0
+        while round_ < PRACTICE_ROUNDS or killed["practice"] < PRACTICE_ROUNDS * PRACTICE_KILLS:
+            assert round_ < MAX_ROUNDS, f"the practices ended before their kill points: {killed}"
             before = [v.version for v in store.versions("cello")]
             request = dict(
                 performance=performance, regions=[(0.5, 2.5, "good"), (3.5, 5.5, "bad")], request_id=f"take-{round_}"
             )
-            cut = rng.randrange(CHUNK, size - CHUNK)
+            for cut in sorted(rng.sample(range(CHUNK, size - CHUNK), UPLOAD_KILLS)):
 
-            def progress(done: int, total: int, cut=cut) -> None:
-                if done >= cut:
-                    studio.kill()
-                    raise _Killed
+                def progress(done: int, total: int, cut=cut) -> None:
+                    if done >= cut:
+                        studio.kill()
+                        raise _Killed
 
-            with pytest.raises((_Killed, StudioClientError)):
-                client.practice("cello", "feedback", chunk_size=CHUNK, progress=progress, **request)
-            killed["upload"] += 1
-            client = restart()
+                with pytest.raises((_Killed, StudioClientError)):
+                    _retry(client.practice, "cello", "feedback", chunk_size=CHUNK, progress=progress, **request)
+                killed["upload"] += 1
+                client = restart()
             ticket = _retry(client.practice, "cello", "feedback", chunk_size=CHUNK, **request)
-            time.sleep(rng.uniform(0.0, 2.0))  # the practice runs
-            studio.kill()
-            killed["practice"] += 1
-            client = restart()
-            resent = _retry(client.practice, "cello", "feedback", chunk_size=CHUNK, **request)
-            assert resent.practice_id == ticket.practice_id  # the same practice, not a second one
-            final = _final(client, resent.practice_id)
+            for _ in range(PRACTICE_KILLS):
+                time.sleep(rng.uniform(0.0, 1.0))  # the practice runs
+                if phase(ticket.practice_id) not in ("PENDING", "RUNNING"):
+                    break  # it ended: a kill now would be no kill point during a practice
+                studio.kill()
+                killed["practice"] += 1
+                client = restart()
+                resent = _retry(client.practice, "cello", "feedback", chunk_size=CHUNK, **request)
+                assert resent.practice_id == ticket.practice_id  # the same practice, not a second one
+            final = _final(client, ticket.practice_id)
             assert final.phase == studio_pb2.PracticeProgress.SUCCEEDED, final.message
-            uploaded = tenant / "practices" / resent.practice_id / "uploads" / performance.name
+            uploaded = tenant / "practices" / ticket.practice_id / "uploads" / performance.name
             assert uploaded.read_bytes() == performance.read_bytes()  # the audio arrived whole
             assert [v.version for v in store.versions("cello")] == [*before, final.version]  # one version
             for version in [*before, final.version]:
                 store.get("cello", version)  # verifies
             assert _half_written(tenant) == []
+            round_ += 1
     finally:
         client.close()
         studio.stop()
-    assert killed == {"upload": PRACTICE_ROUNDS, "practice": PRACTICE_ROUNDS}
+    assert killed["upload"] == round_ * UPLOAD_KILLS and killed["practice"] >= PRACTICE_ROUNDS * PRACTICE_KILLS, killed
     KILLS["studio during an upload"] += killed["upload"]
     KILLS["studio during a practice"] += killed["practice"]
