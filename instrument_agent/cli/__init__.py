@@ -19,11 +19,20 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: load :mod:`.app` and run it.
 
     Loading imports the plugins (TensorFlow for a practice): a Ctrl-C that lands while they load
-    ends the command like one during its work (exit 130, one line), not with a traceback.
+    ends the command like one during its work (exit 130, one line), not with a traceback, and
+    one that a library swallowed is honoured at the work's next safe point
+    (:mod:`instrument_agent.interrupts`).
     """
+    from instrument_agent import interrupts
+
+    restore = interrupts.install()  # a Ctrl-C something swallows still stops the work at its next safe point
     try:
-        app_main = importlib.import_module("instrument_agent.cli.app").main
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted: nothing was started; run the same command again\n")
-        return 130
-    return app_main(argv)
+        try:
+            app_main = importlib.import_module("instrument_agent.cli.app").main
+            interrupts.check()
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted: nothing was started; run the same command again\n")
+            return 130
+        return app_main(argv)
+    finally:
+        restore()

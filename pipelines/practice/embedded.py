@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from instrument_agent import interrupts
 from pipelines.stages.graph import Branch, Const, GraphError, Param, PipelineGraph
 
 from .bindings import InProcessSteps, Reporter
@@ -72,6 +73,7 @@ def _interruptible(binding: Callable[..., dict], inputs: dict[str, Any]) -> dict
     code (the TFLite export) as a RuntimeError "... REPLACED BY KeyboardInterrupt". Both escaped
     the CLI as a traceback.
     """
+    interrupts.check()  # a Ctrl-C that something swallowed (a finaliser, a bare except) stops here
     try:
         return binding(**inputs)
     except RuntimeError as exc:

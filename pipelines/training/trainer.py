@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from instrument_agent import interrupts
 from pipelines.ddsp import PersonalityModel, SpectralLoss, build_model, resolve_profile
 
 from .progress import TrainingProgress
@@ -326,6 +327,7 @@ class Trainer:
                         self.save()
                     if on_step is not None:
                         on_step(step, loss)
+                    interrupts.check()  # a Ctrl-C that TensorFlow or a callback swallowed
                     if time.monotonic() - began >= budget:
                         result.stopped = "time_budget"
                         break

@@ -31,6 +31,7 @@ __all__ = [
     "latest_checkpoint",
     "run_and_kill",
     "spawn",
+    "swallowed_ctrl_c",
 ]
 
 #: Kill points survived in this run, per target.
@@ -215,3 +216,12 @@ class ServedStudio:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def swallowed_ctrl_c() -> None:
+    """A real SIGINT to this process, landing in code with a bare ``except`` (as some libraries have)."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1.0)  # the handler runs here
+    except BaseException:  # noqa: BLE001, S110 - what the library does
+        pass

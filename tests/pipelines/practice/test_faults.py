@@ -81,8 +81,10 @@ def test_an_imitation_practice_killed_at_20_points_resumes_to_exactly_one_versio
         workdir = workdirs[0] if workdirs else None
         if trained_in is None and workdir is not None and (workdir / "train.done.json").is_file():
             trained_in = len(before_run) - 1
-        if not run.killed:  # it finished before the kill point
-            assert run.returncode == 0, run.output
+        if not run.killed or (run.returncode == 0 and versions == [1]):
+            # It finished before the kill point, or the signal landed while it was exiting after
+            # publishing (a slow TensorFlow teardown on a loaded machine): the work was done.
+            assert run.returncode == 0 and "published viola v1" in run.output, run.output
             break
         # SIGINT: "interrupted ... resume" and 130, or the default handler's -2 before or after main().
         assert run.returncode in (-signal.SIGKILL, -signal.SIGINT, 130), (point.describe(), run.output)
