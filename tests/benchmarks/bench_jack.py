@@ -22,6 +22,8 @@ as much as the agent; the agent's own render CPU time per period is printed with
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -41,6 +43,7 @@ from instrument_agent.decoder import DecoderShape  # noqa: E402
 from instrument_agent.engine import Engine  # noqa: E402
 from instrument_agent.live.latency import CAPTURE, LatencyApi  # noqa: E402
 from instrument_agent.live.performance import JackPerformance  # noqa: E402
+from instrument_agent.personality import read_bundle  # noqa: E402
 
 RATE = 48000
 DEFAULT = DecoderShape(hidden_size=256, mlp_layers=1, gru_units=256, n_harmonics=60, n_noise_bands=65)
@@ -65,25 +68,29 @@ def _close(jackd, performance, daw, rec) -> None:
     jackd.stop()
 
 
-def event_to_sound(bundle, period: int, repeats: int) -> tuple[list[int], int, list[int]]:
-    """(measured frames per repeat, reported frames, xruns per repeat)."""
+def event_to_sound(bundle_path: str, period: int, repeats: int) -> tuple[list[int], int, list[int]]:
+    """(measured frames per clean repeat, reported frames, xruns near each repeat's event).
+
+    A repeat counts when every cycle from one period before the note-on to four after it was
+    recorded and no xrun was reported within two periods of that window: an xrun elsewhere in
+    the run does not touch this measurement (the recording is labelled by the DAW's cycle)."""
+    bundle = read_bundle(bundle_path)
     jackd, performance, status, daw, rec = _session(bundle, period)
     try:
         probe = LatencyApi()
         reported = probe.get(rec.client.get_port_by_name(status.audio_ports[0]), CAPTURE)[1]
         measured, xruns = [], []
         for _ in range(repeats):
-            before = rec.xruns
             start = daw.client.frame_time + RATE // 10
             at = start - start % period + period // 2 + period  # the middle of a period
             daw.schedule([(at, mido.Message("note_on", note=60, velocity=100).bytes())])
-            while rec.last < at + 2 * period:
+            while rec.last < at + 6 * period:
                 time.sleep(0.01)
             sent = daw.sent[-1][0]
-            audio, have = rec.audio(sent - period, 4 * period)
+            audio, have = rec.audio(sent - period, 5 * period)
             loud = np.flatnonzero(np.abs(audio[0]) > 0)
-            xruns.append(rec.xruns - before)
-            if xruns[-1] == 0 and have.all() and loud.size:  # a repeat with an xrun measures JACK's recovery
+            xruns.append(rec.xruns_between(sent - 3 * period, sent + 6 * period))
+            if xruns[-1] == 0 and have.all() and loud.size:
                 measured.append(int(loud[0]) - period)
             daw.schedule([(daw.client.frame_time, mido.Message("control_change", control=120, value=0).bytes())])
             time.sleep(0.3)
@@ -92,8 +99,9 @@ def event_to_sound(bundle, period: int, repeats: int) -> tuple[list[int], int, l
         _close(jackd, performance, daw, rec)
 
 
-def xruns_per_minute(bundle, period: int, voices: int, seconds: float) -> tuple[float, float, float]:
+def xruns_per_minute(bundle_path: str, period: int, voices: int, seconds: float) -> tuple[float, float, float]:
     """(idle reference client's xruns/min, the agent's xruns/min, the agent's p99 render CPU ms)."""
+    bundle = read_bundle(bundle_path)
     jackd = JackServer(RATE, period).start()
     try:
         idle = idle_xruns(seconds) * 60 / seconds
@@ -128,6 +136,19 @@ def _fmt(values) -> str:
     return f"{np.median(values):.1f} ({values.min():.1f}-{values.max():.1f})"
 
 
+def _isolated(function, *args, timeout: float):
+    """``function(*args)`` in a fresh process, or None when it did not return within ``timeout`` s
+    (a JACK client call can block for good when the server falls behind on a loaded machine)."""
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        future = pool.submit(function, *args)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each xrun measurement")
@@ -135,22 +156,36 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
-        bundle = make_personality(Path(tmp), shape=DEFAULT)
-        print("1. MIDI note-on -> first audio sample (frames; median (min-max) over repeats)")
+        bundle = str(make_personality(Path(tmp), shape=DEFAULT).path)
+        repeats = max(args.repeats, 8)
+        print("1. MIDI note-on -> first audio sample (frames; median (min-max) over clean repeats)")
         for period in (64, 128, 256):
-            measured, reported, xruns = event_to_sound(bundle, period, max(args.repeats, 5))
+            result = _isolated(event_to_sound, bundle, period, repeats, timeout=60 + repeats * 2)
+            if result is None:
+                print(f"   {period:4d}-frame periods: a JACK call hung (killed after its timeout)")
+                continue
+            measured, reported, xruns = result
             print(
                 f"   {period:4d}-frame periods: measured {_fmt(measured)} in {len(measured)} of {len(xruns)} repeats "
-                f"without xruns, reported {reported}"
+                f"without an xrun near the event, reported {reported}"
             )
         print(f"2. xruns per minute ({args.seconds:.0f} s each; median (min-max) over {args.repeats} repeats)")
         for period in (64, 128, 256):
             for voices in (1, 8, 16):
-                runs = [xruns_per_minute(bundle, period, voices, args.seconds) for _ in range(args.repeats)]
-                idle, agent, busy = zip(*runs, strict=True)
+                runs = [
+                    _isolated(xruns_per_minute, bundle, period, voices, args.seconds, timeout=60 + 3 * args.seconds)
+                    for _ in range(args.repeats)
+                ]
+                done = [r for r in runs if r is not None]
+                hung = len(runs) - len(done)
+                if not done:
+                    print(f"   {period:4d} frames, {voices:2d} voices: every repeat hung in a JACK call")
+                    continue
+                idle, agent, busy = zip(*done, strict=True)
                 print(
                     f"   {period:4d} frames, {voices:2d} voices: agent {_fmt(agent)}/min, "
                     f"idle client {_fmt(idle)}/min; render CPU p99 {_fmt(busy)} ms of {1e3 * period / RATE:.2f}"
+                    + (f"; {hung} repeat(s) hung" if hung else "")
                 )
 
 

@@ -189,12 +189,18 @@ class DawRecorder:
         self.last = 0
         self._clock = clock or (lambda: self.client.last_frame_time)
         self.xruns = 0
+        self.xrun_frames: list[int] = []  # the JACK frame time when each xrun was reported
         self.client.set_process_callback(self._process)
         self.client.set_xrun_callback(self._xrun)
         self.client.activate()
 
     def _xrun(self, _delay: float) -> None:
         self.xruns += 1
+        self.xrun_frames.append(self.client.frame_time)
+
+    def xruns_between(self, start: int, stop: int) -> int:
+        """Xruns reported while the JACK frame time was in ``[start, stop)``."""
+        return sum(start <= f < stop for f in self.xrun_frames)
 
     def _process(self, frames: int) -> None:
         t0 = self._clock()
