@@ -117,6 +117,7 @@ def verify(deu: Annotated[Optional[str], typer.Argument(help="Only this deu (def
 def register(app: typer.Typer) -> None:
     """Add ``personalities list|show|verify|promote|rollback|champion`` to the ``amadeus`` app."""
     from instrument_agent.cli.personalities_champion import champion_command, promote, rollback
+    from instrument_agent.cli.personalities_compare import compare_command
     from instrument_agent.cli.personalities_portable import export_command, import_command
 
     group = typer.Typer(
@@ -129,6 +130,7 @@ def register(app: typer.Typer) -> None:
     group.command("promote")(promote)
     group.command("rollback")(rollback)
     group.command("champion")(champion_command)
+    group.command("compare")(compare_command)
     group.command("export")(export_command)
     group.command("import")(import_command)
     app.add_typer(group, name="personalities")
