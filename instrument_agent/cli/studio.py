@@ -36,15 +36,17 @@ def list_command(
     tls: TlsOpt = False,
     ca: CaOpt = None,
 ) -> None:
-    """Your personalities in the studio: every version, with its lineage and practice."""
+    """Your personalities in the studio: every version, with its lineage and practice; ★ marks each deu's
+    champion (the version played and synced when none is named; without one, the latest)."""
     target = resolve_studio(studio, token, tls=tls, ca=ca)
     with target.session() as client:
         rows = client.list_personalities(deu)
     if as_json:
-        keys = ("deu", "version", "parent_version", "practice", "created", "digest")
+        keys = ("deu", "version", "parent_version", "practice", "created", "digest", "champion")
         console.print_json(json.dumps([{key: getattr(row, key) for key in keys} for row in rows]))
         return
-    console.print(personalities_table(rows, f"Personalities at {target.name or target.address}"))
+    champions = {row.deu: row.version for row in rows if row.champion}
+    console.print(personalities_table(rows, f"Personalities at {target.name or target.address}", champions))
 
 
 def download_command(

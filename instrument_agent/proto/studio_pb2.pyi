@@ -182,20 +182,22 @@ class ListPersonalitiesRequest(_message.Message):
     def __init__(self, deu: _Optional[str] = ...) -> None: ...
 
 class PersonalityVersion(_message.Message):
-    __slots__ = ("deu", "version", "digest", "parent_version", "practice", "created")
+    __slots__ = ("deu", "version", "digest", "parent_version", "practice", "created", "champion")
     DEU_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     PARENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     PRACTICE_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    CHAMPION_FIELD_NUMBER: _ClassVar[int]
     deu: str
     version: int
     digest: str
     parent_version: int
     practice: str
     created: str
-    def __init__(self, deu: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., parent_version: _Optional[int] = ..., practice: _Optional[str] = ..., created: _Optional[str] = ...) -> None: ...
+    champion: bool
+    def __init__(self, deu: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., parent_version: _Optional[int] = ..., practice: _Optional[str] = ..., created: _Optional[str] = ..., champion: _Optional[bool] = ...) -> None: ...
 
 class ListPersonalitiesResponse(_message.Message):
     __slots__ = ("personalities",)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from instrument_agent.personality import Bundle
+    from instrument_agent.personality import Bundle, ChampionEvent
     from instrument_agent.personality.store import VersionInfo
     from instrument_agent.proto import studio_pb2
 
@@ -58,6 +58,14 @@ class PersonalityReader(Protocol):
 
     def info(self, deu: str, version: int | None = None) -> VersionInfo:
         """One version's row (None: the latest). Raises UnknownDeuError / UnknownVersionError."""
+        ...
+
+    def champion(self, deu: str) -> ChampionEvent | None:
+        """The deu's promoted champion (None when none was promoted)."""
+        ...
+
+    def default_version(self, deu: str) -> int:
+        """The version played when a request names none: the champion, else the latest."""
         ...
 
     def bundle_path(self, deu: str, version: int) -> Path:

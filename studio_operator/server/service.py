@@ -165,7 +165,11 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
 
         def rows():
             deus = [request.deu] if request.deu else store.deus()
-            found = [version_proto(info) for deu in deus for info in store.versions(deu)]
+            found = []
+            for deu in deus:
+                rows = store.versions(deu)
+                champion = store.champion(deu) if rows else None
+                found.extend(version_proto(info, champion) for info in rows)
             if request.deu and not found:
                 raise NotFoundError(f"no deu {request.deu!r} for this ama")
             return found
@@ -176,8 +180,9 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         ama = current_ama.get()
         row, _path, archive_sha = await asyncio.to_thread(self.resolver.packed, ama, request.ref)
         bundle = await asyncio.to_thread(self.resolver.bundle, ama, request.ref)
+        champion = await asyncio.to_thread(self.backend.store(ama).champion, row.deu)
         return studio_pb2.PersonalityInfo(
-            version=version_proto(row),
+            version=version_proto(row, champion),
             manifest=bundle.manifest,
             packed_size=_path.stat().st_size,
             packed_sha256=archive_sha,
