@@ -38,7 +38,7 @@ __all__ = ["PersonalityReader", "PracticeMeasurer", "PracticeWatcher", "StudioBa
 
 @runtime_checkable
 class PersonalityReader(Protocol):
-    """One ama's personalities, read-only: what :meth:`StudioBackend.store` returns.
+    """One ama's personalities, read-only but for the champion: what :meth:`StudioBackend.store` returns.
 
     :class:`~instrument_agent.personality.store.PersonalityStore` (embedded) and
     :class:`~studio_operator.server.backends.cluster.TenantStore` (S3 registry + local
@@ -66,6 +66,18 @@ class PersonalityReader(Protocol):
 
     def default_version(self, deu: str) -> int:
         """The version played when a request names none: the champion, else the latest."""
+        ...
+
+    def champion_history(self, deu: str) -> list[ChampionEvent]:
+        """Every promote and rollback of ``deu``, oldest first."""
+        ...
+
+    def promote(self, deu: str, version: int, *, by: str) -> ChampionEvent:
+        """Make ``version`` the champion (the one write a reader allows; atomic or conditional)."""
+        ...
+
+    def rollback(self, deu: str, *, by: str) -> ChampionEvent:
+        """Back to the previous champion; NoChampionError when there is none."""
         ...
 
     def bundle_path(self, deu: str, version: int) -> Path:

@@ -20,7 +20,7 @@ from instrument_agent.personality import Bundle
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
 from studio_operator.server.backend import PracticeWatcher, StudioBackend
 from studio_operator.server.backends.embedded.practices import new_practice_id
-from studio_operator.server.errors import InvalidRequestError, NotFoundError, TooLargeError
+from studio_operator.server.errors import InvalidRequestError, NotFoundError, PreconditionError, TooLargeError
 from studio_operator.server.interceptor import current_ama, current_plan
 from studio_operator.server.metering import UsageMeter
 from studio_operator.server.perform.sessions import (
@@ -303,6 +303,34 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
                 digest=bundle.digest,
                 renderer=renderer,
             )
+
+    # -- the champion ---------------------------------------------------------
+    async def SetChampion(self, request, context):
+        from instrument_agent.personality import NoChampionError
+
+        ama = current_ama.get()
+        if not request.deu:
+            raise InvalidRequestError("deu: name the deu")
+        if request.rollback == (request.version > 0) or request.version < 0:
+            raise InvalidRequestError("give a version to promote (>= 1) or rollback, not both")
+        store = self.backend.store(ama)
+        by = f"studio: {ama or 'local'}"
+
+        def change():
+            try:
+                if request.rollback:
+                    event = store.rollback(request.deu, by=by)
+                else:
+                    event = store.promote(request.deu, request.version, by=by)
+            except NoChampionError as exc:
+                raise PreconditionError(str(exc)) from None
+            row = store.info(request.deu, event.version)
+            return studio_pb2.ChampionReport(
+                champion=version_proto(row, event),
+                history=[studio_pb2.ChampionEvent(**e.to_dict()) for e in store.champion_history(request.deu)],
+            )
+
+        return await asyncio.to_thread(change)
 
     # -- usage ---------------------------------------------------------------
     async def GetUsage(self, request, context):

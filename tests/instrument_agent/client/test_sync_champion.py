@@ -105,3 +105,35 @@ def _midi(path):
     mid = mido.MidiFile(tracks=[track])
     mid.save(path)
     return path
+
+
+def test_promote_and_rollback_through_the_studio(served, capsys):
+    store, server, state = served
+    where = ["--studio", server.address, "--token", TOKEN]
+    assert main(["studio", "promote", "cello", "1", *where]) == 0
+    assert "champion cello v1" in capsys.readouterr().out
+    assert main(["studio", "promote", "cello", "3", *where]) == 0
+    assert store.default_version("cello") == 3 and store.champion("cello").by == "studio: alice"
+    assert Syncer(state).sync().deus[0].version == 3
+    assert main(["studio", "rollback", "cello", *where]) == 0
+    assert store.default_version("cello") == 1
+    assert Syncer(state).sync().deus[0].version == 1  # the agent follows the studio's rollback
+    assert main(["studio", "rollback", "cello", *where]) == 2
+    err = capsys.readouterr().err
+    assert "FAILED_PRECONDITION" in err and "no earlier champion" in err
+    assert main(["studio", "promote", "cello", "9", *where]) == 2
+    assert "no version 9" in capsys.readouterr().err
+    client = StudioClient(server.address, token=TOKEN)
+    try:
+        report = client.set_champion("cello", 2)
+        assert (report.champion.version, report.champion.champion) == (2, True)
+        assert [(e.action, e.version) for e in report.history] == [
+            ("promote", 1),
+            ("promote", 3),
+            ("rollback", 1),
+            ("promote", 2),
+        ]
+        with pytest.raises(Exception, match="not both"):
+            client.set_champion("cello", 2, rollback=True)
+    finally:
+        client.close()
