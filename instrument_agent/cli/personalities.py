@@ -121,7 +121,8 @@ def register(app: typer.Typer) -> None:
     from instrument_agent.cli.personalities_portable import export_command, import_command
 
     group = typer.Typer(
-        help="List, inspect, verify, promote and roll back the personalities in the local store.",
+        help="The personalities in the local store: list, inspect, verify, compare, promote, roll back, "
+        "export and import.",
         no_args_is_help=True,
     )
     group.command("list")(list_personalities)

@@ -14,11 +14,6 @@ from instrument_agent.cli.output import console
 
 __all__ = ["champion_command", "promote", "rollback"]
 
-_DEFAULT_RULE = (
-    "With no version named, `amadeus play`, the agent and the studio play the champion, or the latest "
-    "version when none was promoted."
-)
-
 
 def promote(
     deu: DeuArg,
@@ -27,7 +22,8 @@ def promote(
     """Make VERSION the deu's champion: the version played when none is named.
 
     The earlier champions stay in the champion history; `rollback` goes back to the one before.
-    """
+
+    With no version named, `amadeus play`, the agent and the studio play the champion, else the latest."""
     from instrument_agent.personality.store import PersonalityStore
 
     store = PersonalityStore()
@@ -52,7 +48,9 @@ def rollback(deu: DeuArg) -> None:
 
 
 def champion_command(deu: DeuArg, as_json: JsonOpt = False) -> None:
-    """The deu's champion, the version played by default, and the champion history."""
+    """The deu's champion, the version played by default, and the champion history.
+
+    With no version named, `amadeus play`, the agent and the studio play the champion, else the latest."""
     from instrument_agent.personality.store import PersonalityStore
 
     store = PersonalityStore()
@@ -77,7 +75,3 @@ def champion_command(deu: DeuArg, as_json: JsonOpt = False) -> None:
         for event in history:
             table.add_row(event.at, event.action, f"v{event.version}", event.digest[:12], escape(event.by))
         console.print(table)
-
-
-promote.__doc__ = f"{promote.__doc__}\n\n    {_DEFAULT_RULE}"
-champion_command.__doc__ = f"{champion_command.__doc__}\n\n    {_DEFAULT_RULE}"

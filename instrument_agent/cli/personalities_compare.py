@@ -37,10 +37,9 @@ def compare_command(
 ) -> None:
     """Render the same phrase with versions A and B of the deu and report how they differ.
 
-    Writes DEU-vA.wav, DEU-vB.wav and DEU-vA-vB.png (their spectrograms side by side, A left, on
-    one dB scale), and prints the multi-scale spectral distance (0: the same sound), the
-    spectral centroids and the A-weighted and RMS levels of both.
-    """
+    Writes DEU-vA.wav, DEU-vB.wav and DEU-vA-vB.png: their spectrograms side by side, A left, on one dB scale.
+
+    Prints the multi-scale spectral distance (0: the same sound), the centroids and the A-weighted and RMS levels."""
     from instrument_agent.compare import compare_versions, parse_version
     from instrument_agent.personality.store import PersonalityStore
 

@@ -30,9 +30,9 @@ def export_command(
 ) -> None:
     """Write one version of the deu to a single file (default: the champion, else the latest).
 
-    The `amadeus` format carries the whole bundle, its digests and its lineage; `amadeus
-    personalities import FILE` on any machine verifies it and adds it to that store.
-    """
+    The `amadeus` format carries the whole bundle, its digests and its lineage.
+
+    `amadeus personalities import FILE` on any machine verifies it and adds it to that store."""
     from instrument_agent.personality.exporters import export
     from instrument_agent.personality.store import PersonalityStore
 
@@ -48,11 +48,13 @@ def import_command(
 ) -> None:
     """Verify a .amadeus file and add its personality to the local store.
 
-    A tampered, truncated or path-traversing file is refused (exit 2) and the store is left
-    unchanged. Into a deu without that version number it is restored as it was (same digest);
-    otherwise it is appended as the next version, recording the original deu, version and
-    digest. The champion is not changed.
-    """
+    A tampered, truncated or path-traversing file is refused (exit 2) and the store is left unchanged.
+
+    Into a deu without that version number it is restored as it was (same digest).
+
+    Otherwise it is appended as the next version, recording the original deu, version and digest.
+
+    The champion is not changed: promote the imported version to play it by default."""
     from instrument_agent.personality.portable import import_portable
     from instrument_agent.personality.store import PersonalityStore
 

@@ -19,7 +19,8 @@ PANEL = "Performance"
 
 _MIDI_SUFFIXES = {".mid", ".midi", ".smf"}
 
-_HELP = """Play a deu: a MIDI file or a recording to a WAV file, or live from a MIDI port.
+_HELP = """Play a deu: a MIDI file or a recording to a WAV file, or live from a MIDI port. Without
+--version it plays the deu's champion (amadeus personalities promote), else its latest version.
 
 [bold]MIDI file[/bold] (plain or MPE) rendered offline with a progress bar:
 
