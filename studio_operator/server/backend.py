@@ -72,11 +72,11 @@ class PersonalityReader(Protocol):
         """Every promote and rollback of ``deu``, oldest first."""
         ...
 
-    def promote(self, deu: str, version: int, *, by: str) -> ChampionEvent:
+    def promote(self, deu: str, version: int, *, by: str = "cli") -> ChampionEvent:
         """Make ``version`` the champion (the one write a reader allows; atomic or conditional)."""
         ...
 
-    def rollback(self, deu: str, *, by: str) -> ChampionEvent:
+    def rollback(self, deu: str, *, by: str = "cli") -> ChampionEvent:
         """Back to the previous champion; NoChampionError when there is none."""
         ...
 

@@ -86,11 +86,11 @@ class TenantStore:
         with _registry_errors():
             return self.registry.champion_history(deu)
 
-    def promote(self, deu: str, version: int, *, by: str):
+    def promote(self, deu: str, version: int, *, by: str = "cli"):
         with _registry_errors():
             return self.registry.promote(deu, version, by=by)
 
-    def rollback(self, deu: str, *, by: str):
+    def rollback(self, deu: str, *, by: str = "cli"):
         with _registry_errors():
             return self.registry.rollback(deu, by=by)
 
