@@ -19,6 +19,9 @@ POST     /api/play/note              {note, velocity, on}
 POST     /api/record/start
 POST     /api/record/stop            → {file, url}
 GET      /recordings/<file>.wav
+GET      /api/versions?deu=          the deu's local versions, champion and default
+POST     /api/compare                {deu, a, b, notes?} render both on the same notes → URLs + measures
+GET      /compare/<id>/<file>        a comparison's WAVs and side-by-side spectrogram PNG
 =======  ==========================  ==================================================
 """
 
@@ -115,8 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         url = urlparse(self.path)
         try:
-            if method == "GET" and not url.path.startswith(("/api/", "/recordings/")):
+            if method == "GET" and not url.path.startswith(("/api/", "/recordings/", "/compare/")):
                 return self._static(url.path)
+            if url.path.startswith("/compare/") and method == "GET":
+                return self._compared(unquote(url.path.removeprefix("/compare/")))
             if url.path.startswith("/recordings/") and method == "GET":
                 return self._recording(unquote(url.path.removeprefix("/recordings/")))
             route = getattr(
@@ -149,6 +154,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not _RECORDING.match(name) or not path.is_file():
             return self._json({"error": f"no recording {name!r}", "kind": "NotFound"}, 404)
         self._send(200, path.read_bytes(), "audio/wav")
+
+    def _compared(self, name: str) -> None:
+        path = self.server.comparer.file(name)
+        if path is None:
+            return self._json({"error": f"no comparison file {name!r}", "kind": "NotFound"}, 404)
+        self._send(200, path.read_bytes(), "audio/wav" if path.suffix == ".wav" else "image/png")
 
     # -- routes ---------------------------------------------------------------
     @property
@@ -245,6 +256,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.agent.player.note(int(body.get("note", -1)), int(body.get("velocity", 100)), on=bool(body.get("on", True)))
         return None
 
+    def _get_versions(self, url):
+        deu = (parse_qs(url.query).get("deu") or [""])[0] or self.agent.state.load().selected_deu
+        return self.server.comparer.versions(deu)
+
+    def _post_compare(self, url):
+        body = self._body()
+        deu = str(body.get("deu") or self.agent.state.load().selected_deu)
+        return self.server.comparer.compare(deu, str(body.get("a", "")), str(body.get("b", "")), body.get("notes"))
+
     def _post_record(self, url):
         if url.path.rstrip("/").endswith("/start"):
             self.agent.player.start_recording()
@@ -279,6 +299,13 @@ class AgentServer(ThreadingHTTPServer):
         path = self.agent.state.data_path / "recordings"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def comparer(self):
+        from instrument_agent.agent.ab import AbComparer
+
+        state = self.agent.state.load()
+        return AbComparer(self.agent.state.data_path, self.agent.player.sample_rate or state.settings.sample_rate)
 
     @property
     def url(self) -> str:

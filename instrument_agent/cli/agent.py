@@ -99,9 +99,12 @@ def sync_command(
         Optional[str], typer.Option("--deu", help="Only this deu (default: every deu you have in the studio).")
     ] = None,
 ) -> None:
-    """Download the newest personality of each deu from the selected studio and switch to it.
+    """Download each deu's champion (the newest version when none was promoted) from the selected
+    studio and switch to it.
 
-    Resumable and verified by digest; older versions stay in the local store."""
+    Resumable and verified by digest; older versions stay in the local store.
+
+    The studio's champion becomes the local champion too: what `amadeus play` plays without --version."""
     from rich.progress import BarColumn, DownloadColumn, TaskID, TextColumn, TransferSpeedColumn
 
     from instrument_agent.client.sync import Syncer

@@ -29,7 +29,12 @@ DeuArg = Annotated[str, typer.Argument(help="The deu (instrument), by name.", sh
 DeuOpt = Annotated[str, typer.Option("--deu", "-d", help="The deu (instrument), by name.", show_default=False)]
 VersionOpt = Annotated[
     Optional[int],
-    typer.Option("--version", "-v", help="Personality version number (default: the latest).", show_default=False),
+    typer.Option(
+        "--version",
+        "-v",
+        help="Personality version number (default: the champion if one was promoted, else the latest).",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 HomeOpt = Annotated[

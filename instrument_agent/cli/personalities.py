@@ -1,10 +1,11 @@
-"""``amadeus personalities list | show | verify``: the local store, and :func:`personalities_table`,
+"""``amadeus personalities list | show | verify`` (plus promote, rollback, champion, compare, export and
+import from the sibling modules): the local store, and :func:`personalities_table`,
 the one drawing of a list of personality versions (also used by ``amadeus studio list``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Optional, Protocol
 
 import typer
@@ -36,15 +37,21 @@ class PersonalityRow(Protocol):
     def digest(self) -> str: ...  # sha256 of the manifest, hex
 
 
-def personalities_table(rows: Iterable[PersonalityRow], title: str) -> Table:
-    """A table of personality versions, one row each: deu, version, parent, practice, created, digest (12 hex)."""
+def personalities_table(
+    rows: Iterable[PersonalityRow], title: str, champions: Mapping[str, int] | None = None
+) -> Table:
+    """A table of personality versions, one row each: deu, version, parent, practice, created, digest (12 hex).
+
+    ``champions`` (deu → version) marks each deu's champion with a ★ after its version number.
+    """
+    champions = champions or {}
     table = Table(title=title)
     for column in COLUMNS:
         table.add_column(column)
     for row in rows:
         table.add_row(
             escape(row.deu),
-            str(row.version),
+            f"{row.version} ★" if champions.get(row.deu) == row.version else str(row.version),
             str(row.parent_version or "-"),
             row.practice,
             row.created,
@@ -57,7 +64,7 @@ def list_personalities(
     deu: Annotated[Optional[str], typer.Argument(help="Only this deu's versions.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every version of every deu (or of one deu), with its lineage and practice."""
+    """Every version of every deu (or of one deu), with its lineage and practice; ★ marks the champion."""
     from instrument_agent.personality.store import PersonalityStore
 
     store = PersonalityStore()
@@ -70,7 +77,8 @@ def list_personalities(
     if not rows:
         console.print(f"No personalities yet in {store.root}. Start with: amadeus demo")
         return
-    console.print(personalities_table(rows, f"Personalities in {store.root}"))
+    champions = {name: event.version for name in {r.deu for r in rows} if (event := store.champion(name))}
+    console.print(personalities_table(rows, f"Personalities in {store.root}", champions))
 
 
 def show(
@@ -81,7 +89,8 @@ def show(
     from instrument_agent.personality import manifest_to_dict
     from instrument_agent.personality.store import PersonalityStore
 
-    bundle = PersonalityStore().get(deu, version)
+    store = PersonalityStore()
+    bundle = store.get(deu, store.resolve(deu, version))
     console.print_json(
         json.dumps({"path": str(bundle.path), "digest": bundle.digest, **manifest_to_dict(bundle.manifest)})
     )
@@ -106,9 +115,23 @@ def verify(deu: Annotated[Optional[str], typer.Argument(help="Only this deu (def
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``personalities list|show|verify`` to the ``amadeus`` app."""
-    group = typer.Typer(help="List, inspect and verify the personalities in the local store.", no_args_is_help=True)
+    """Add ``personalities list|show|verify|promote|rollback|champion`` to the ``amadeus`` app."""
+    from instrument_agent.cli.personalities_champion import champion_command, promote, rollback
+    from instrument_agent.cli.personalities_compare import compare_command
+    from instrument_agent.cli.personalities_portable import export_command, import_command
+
+    group = typer.Typer(
+        help="The personalities in the local store: list, inspect, verify, compare, promote, roll back, "
+        "export and import.",
+        no_args_is_help=True,
+    )
     group.command("list")(list_personalities)
     group.command("show")(show)
     group.command("verify")(verify)
+    group.command("promote")(promote)
+    group.command("rollback")(rollback)
+    group.command("champion")(champion_command)
+    group.command("compare")(compare_command)
+    group.command("export")(export_command)
+    group.command("import")(import_command)
     app.add_typer(group, name="personalities")

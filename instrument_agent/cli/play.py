@@ -19,7 +19,8 @@ PANEL = "Performance"
 
 _MIDI_SUFFIXES = {".mid", ".midi", ".smf"}
 
-_HELP = """Play a deu: a MIDI file or a recording to a WAV file, or live from a MIDI port.
+_HELP = """Play a deu: a MIDI file or a recording to a WAV file, or live from a MIDI port. Without
+--version it plays the deu's champion (amadeus personalities promote), else its latest version.
 
 [bold]MIDI file[/bold] (plain or MPE) rendered offline with a progress bar:
 
@@ -91,7 +92,8 @@ def play_command(
     console = err_console
     if live == (source is not None):
         raise typer.BadParameter("give either a MIDI/audio file to render or --live", param_hint="SOURCE / --live")
-    bundle = PersonalityStore().get(deu, version)
+    store = PersonalityStore()
+    bundle = store.get(deu, store.resolve(deu, version))  # default: the champion, else the latest
     if live:
         _play_live(bundle, console, sample_rate or 48000, block_size or 256, midi_port, backend, audio_backend)
         return

@@ -36,15 +36,17 @@ def list_command(
     tls: TlsOpt = False,
     ca: CaOpt = None,
 ) -> None:
-    """Your personalities in the studio: every version, with its lineage and practice."""
+    """Your personalities in the studio: every version, with its lineage and practice; ★ marks each deu's
+    champion (the version played and synced when none is named; without one, the latest)."""
     target = resolve_studio(studio, token, tls=tls, ca=ca)
     with target.session() as client:
         rows = client.list_personalities(deu)
     if as_json:
-        keys = ("deu", "version", "parent_version", "practice", "created", "digest")
+        keys = ("deu", "version", "parent_version", "practice", "created", "digest", "champion")
         console.print_json(json.dumps([{key: getattr(row, key) for key in keys} for row in rows]))
         return
-    console.print(personalities_table(rows, f"Personalities at {target.name or target.address}"))
+    champions = {row.deu: row.version for row in rows if row.champion}
+    console.print(personalities_table(rows, f"Personalities at {target.name or target.address}", champions))
 
 
 def download_command(
@@ -110,6 +112,39 @@ def perform_command(
     console.print(f"{response.deu} v{response.version}: {response.seconds:.2f} s → {out} ({response.renderer})")
 
 
+def promote_command(
+    deu: DeuArg,
+    version: Annotated[int, typer.Argument(help="The version to make the champion.", show_default=False)],
+    studio: StudioOpt = None,
+    token: TokenOpt = None,
+    tls: TlsOpt = False,
+    ca: CaOpt = None,
+) -> None:
+    """Make VERSION the deu's champion at the studio: what it plays, and agents sync, when no version is named."""
+    target = resolve_studio(studio, token, tls=tls, ca=ca)
+    with target.session() as client:
+        report = client.set_champion(deu, version)
+    console.print(
+        f"[green]champion[/green] {report.champion.deu} v{report.champion.version} at {target.name or target.address}"
+    )
+
+
+def rollback_command(
+    deu: DeuArg,
+    studio: StudioOpt = None,
+    token: TokenOpt = None,
+    tls: TlsOpt = False,
+    ca: CaOpt = None,
+) -> None:
+    """Go back to the deu's previous champion at the studio (exit 2 when there is none)."""
+    target = resolve_studio(studio, token, tls=tls, ca=ca)
+    with target.session() as client:
+        report = client.set_champion(deu, rollback=True)
+    console.print(
+        f"[green]champion[/green] {report.champion.deu} v{report.champion.version} at {target.name or target.address}"
+    )
+
+
 def account_command(
     month: Annotated[str, typer.Option(help="YYYY-MM (UTC; default: this month).")] = "",
     as_json: JsonOpt = False,
@@ -140,9 +175,11 @@ def account_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``studio list|download|perform|account`` to the ``amadeus`` app's ``studio`` group."""
+    """Add ``studio list|download|promote|rollback|perform|account`` to the ``amadeus`` app's ``studio`` group."""
     group = studio_group(app)
     group.command("list", rich_help_panel=PANEL)(list_command)
     group.command("download", rich_help_panel=PANEL)(download_command)
+    group.command("promote", rich_help_panel=PANEL)(promote_command)
+    group.command("rollback", rich_help_panel=PANEL)(rollback_command)
     group.command("perform", rich_help_panel=PANEL)(perform_command)
     group.command("account", rich_help_panel=PANEL)(account_command)

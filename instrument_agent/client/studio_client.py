@@ -193,6 +193,11 @@ class StudioClient:
         """Your plan, its limits and what you used in ``month`` (``YYYY-MM``; "" = this month)."""
         return self._unary(self._stub.GetUsage, studio_pb2.GetUsageRequest(month=month))
 
+    def set_champion(self, deu: str, version: int = 0, *, rollback: bool = False) -> studio_pb2.ChampionReport:
+        """Promote ``version`` of ``deu`` to champion at the studio, or roll back to the previous one."""
+        request = studio_pb2.SetChampionRequest(deu=deu, version=version, rollback=rollback)
+        return self._unary(self._stub.SetChampion, request)
+
     def get_personality(self, deu: str, version: int = 0, digest: str = "") -> studio_pb2.PersonalityInfo:
         ref = studio_pb2.PersonalityRef(deu=deu, version=version, digest=digest)
         return self._unary(self._stub.GetPersonality, studio_pb2.GetPersonalityRequest(ref=ref))

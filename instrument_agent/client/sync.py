@@ -1,7 +1,8 @@
-"""Sync the newest personality of each deu from the selected studio.
+"""Sync the champion (else the newest) personality of each deu from the selected studio.
 
-For every deu the studio lists for the ama, the newest version is compared
-with what the agent plays (``InstrumentState.current``). A newer one is
+For every deu the studio lists for the ama, the version it plays by default (the one
+listed with ``champion`` set, else the newest) is compared with what the agent plays
+(``InstrumentState.current``). A different one is
 
 1. **downloaded** as the packed bundle (``DownloadPersonality``) into
    ``<data path>/downloads/<deu>-v<version>-<digest>.tar.part``, appending from
@@ -13,7 +14,8 @@ with what the agent plays (``InstrumentState.current``). A newer one is
    changes;
 3. **published** into the local store at the studio's version number
    (:meth:`PersonalityStore.commit` with ``version=N``; older versions stay);
-4. **switched** to: ``state.pb``'s current personality is replaced atomically.
+4. **switched** to: ``state.pb``'s current personality is replaced atomically; when it is the
+   studio's champion, it is promoted in the local store too (so ``amadeus play`` plays it).
 
 Errors are specific (:class:`StudioUnreachableError`, :class:`StudioAuthError`,
 :class:`SyncCorruptError`, :class:`SyncDiskFullError`, :class:`SyncConflictError`)
@@ -182,6 +184,11 @@ def open_studio(registration, *, timeout_s: float = 60.0) -> PersonalitySource:
     )
 
 
+def _rank(row) -> tuple[bool, int]:
+    """Which listed version a deu syncs: its champion first, then the newest."""
+    return bool(getattr(row, "champion", False)), int(row.version)
+
+
 def _is_disk_full(exc: BaseException) -> bool:
     while exc is not None:
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -232,7 +239,8 @@ class Syncer:
         return self.state.data_path / "downloads"
 
     def sync(self, deu: str | None = None, *, progress: ProgressCallback | None = None) -> SyncReport:
-        """Sync the newest version of ``deu`` (every deu of the ama when None) from the selected studio.
+        """Sync the champion, else the newest version, of ``deu`` (every deu of the ama when None) from the
+        selected studio.
 
         Raises :class:`StudioUnreachableError`, :class:`StudioAuthError`,
         :class:`SyncCorruptError`, :class:`SyncDiskFullError`,
@@ -246,9 +254,9 @@ class Syncer:
             client = self.open_client(registration)
             try:
                 listed = client.list_personalities(deu or "")
-                newest: dict[str, object] = {}
+                newest: dict[str, object] = {}  # per deu: the champion, else the newest
                 for row in listed:
-                    if row.deu not in newest or row.version > newest[row.deu].version:
+                    if row.deu not in newest or _rank(row) > _rank(newest[row.deu]):
                         newest[row.deu] = row
                 if deu and deu not in newest:
                     from instrument_agent.personality import UnknownDeuError
@@ -271,6 +279,12 @@ class Syncer:
 
     # -- one deu -------------------------------------------------------------
     def _sync_one(self, client, studio: str, remote, progress: ProgressCallback | None) -> SyncedDeu:
+        synced = self._fetch_one(client, studio, remote, progress)
+        if getattr(remote, "champion", False):
+            self.store.promote(synced.deu, synced.version, by=f"sync from studio {studio}")
+        return synced
+
+    def _fetch_one(self, client, studio: str, remote, progress: ProgressCallback | None) -> SyncedDeu:
         deu, version, digest = remote.deu, int(remote.version), remote.digest
         current = self.state.load().current.get(deu)
         store = self.store

@@ -11,6 +11,7 @@ from .bundle import (
     unpack_bundle,
     write_bundle,
 )
+from .champion import ChampionEvent, NoChampionError, champion_of, champion_stack
 from .digest import sha256_bytes, sha256_file
 from .errors import (
     BundleCorruptError,
@@ -26,6 +27,8 @@ __all__ = [
     "MANIFEST_NAME",
     "SCHEMA_VERSION",
     "Bundle",
+    "ChampionEvent",
+    "NoChampionError",
     "BundleCorruptError",
     "BundleNotFoundError",
     "BundleSchemaError",
@@ -33,6 +36,8 @@ __all__ = [
     "PersonalityError",
     "UnknownDeuError",
     "UnknownVersionError",
+    "champion_of",
+    "champion_stack",
     "contained_path",
     "manifest_to_dict",
     "pack_bundle",

@@ -5,7 +5,8 @@ directory, e.g. ``~/.local/share/amadeus``)::
 
     personalities/<deu>/index.json     version → manifest digest, parent, practice, created
     personalities/<deu>/v000001/       one immutable bundle per version
-    personalities/<deu>/.lock          serialises version allocation
+    personalities/<deu>/champion.json  the champion history (see :mod:`.champion`)
+    personalities/<deu>/.lock          serialises version allocation and champion changes
 
 A new version is published by writing its bundle to a staging directory,
 renaming it into place, then appending it to ``index.json`` (written
@@ -35,6 +36,13 @@ from instrument_agent.personality import (
     write_bundle,
 )
 from instrument_agent.personality.atomic import atomic_write
+from instrument_agent.personality.champion import (
+    ChampionEvent,
+    NoChampionError,
+    champion_of,
+    champion_stack,
+    now_rfc3339,
+)
 from instrument_agent.personality.home import amadeus_home
 from instrument_agent.proto import personality_pb2
 
@@ -168,6 +176,75 @@ class PersonalityStore:
         raise UnknownVersionError(
             f"deu {deu!r} has no version {version} (versions: {', '.join(str(r.version) for r in rows)})"
         )
+
+    def default_version(self, deu: str) -> int:
+        """The version played when none is named: the champion when one is set (and still in the
+        store with the digest it was promoted with), else the latest. Raises UnknownDeuError."""
+        latest = self.latest_version(deu)
+        champion = self.champion(deu)
+        if champion is not None:
+            digests = {row.version: row.digest for row in self.versions(deu)}
+            if digests.get(champion.version) == champion.digest:
+                return champion.version
+        return latest
+
+    def resolve(self, deu: str, version: int | None = None) -> int:
+        """``version`` when given, else :meth:`default_version` (the champion, else the latest)."""
+        return self.info(deu, version).version if version is not None else self.default_version(deu)
+
+    # -- the champion --------------------------------------------------------
+    def champion_history(self, deu: str) -> list[ChampionEvent]:
+        """Every promote and rollback of ``deu``, oldest first (empty when none)."""
+        path = self._deu_dir(deu) / "champion.json"
+        if not path.exists():
+            return []
+        try:
+            return [ChampionEvent.from_dict(row) for row in json.loads(path.read_text())["events"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BundleCorruptError(f"{path}: champion history is unreadable ({exc})", str(path)) from None
+
+    def champion(self, deu: str) -> ChampionEvent | None:
+        """The current champion of ``deu`` (None when no version was promoted)."""
+        return champion_of(self.champion_history(deu))
+
+    def promote(self, deu: str, version: int, *, by: str = "cli") -> ChampionEvent:
+        """Make ``version`` the champion of ``deu`` (atomically; the history keeps the earlier ones).
+
+        Promoting the current champion again changes nothing. Raises UnknownDeuError / UnknownVersionError.
+        """
+        with _exclusive(self._deu_dir(deu) / ".lock"):
+            row = self.info(deu, version)
+            history = self.champion_history(deu)
+            current = champion_of(history)
+            if current is not None and (current.version, current.digest) == (row.version, row.digest):
+                return current
+            event = ChampionEvent("promote", row.version, row.digest, now_rfc3339(), by)
+            self._write_champion(deu, [*history, event])
+        return event
+
+    def rollback(self, deu: str, *, by: str = "cli") -> ChampionEvent:
+        """Make the champion before the current one the champion again; returns the new champion.
+
+        Raises :class:`NoChampionError` when there is no earlier champion (nothing changes).
+        """
+        with _exclusive(self._deu_dir(deu) / ".lock"):
+            self.latest_version(deu)  # UnknownDeuError for a deu with no versions
+            history = self.champion_history(deu)
+            stack = champion_stack(history)
+            if len(stack) < 2:
+                now = f"v{stack[-1].version}" if stack else "none"
+                raise NoChampionError(
+                    f"deu {deu!r} has no earlier champion to roll back to (champion: {now}); "
+                    f"promote a version instead: amadeus personalities promote {deu} N"
+                )
+            previous = stack[-2]
+            event = ChampionEvent("rollback", previous.version, previous.digest, now_rfc3339(), by)
+            self._write_champion(deu, [*history, event])
+        return event
+
+    def _write_champion(self, deu: str, events: list[ChampionEvent]) -> None:
+        data = {"deu": deu, "events": [event.to_dict() for event in events]}
+        atomic_write(self._deu_dir(deu) / "champion.json", json.dumps(data, indent=2))
 
     def bundle_path(self, deu: str, version: int) -> Path:
         return self._deu_dir(deu) / f"v{version:06d}"

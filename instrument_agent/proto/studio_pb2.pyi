@@ -182,20 +182,22 @@ class ListPersonalitiesRequest(_message.Message):
     def __init__(self, deu: _Optional[str] = ...) -> None: ...
 
 class PersonalityVersion(_message.Message):
-    __slots__ = ("deu", "version", "digest", "parent_version", "practice", "created")
+    __slots__ = ("deu", "version", "digest", "parent_version", "practice", "created", "champion")
     DEU_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     PARENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     PRACTICE_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    CHAMPION_FIELD_NUMBER: _ClassVar[int]
     deu: str
     version: int
     digest: str
     parent_version: int
     practice: str
     created: str
-    def __init__(self, deu: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., parent_version: _Optional[int] = ..., practice: _Optional[str] = ..., created: _Optional[str] = ...) -> None: ...
+    champion: bool
+    def __init__(self, deu: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., parent_version: _Optional[int] = ..., practice: _Optional[str] = ..., created: _Optional[str] = ..., champion: _Optional[bool] = ...) -> None: ...
 
 class ListPersonalitiesResponse(_message.Message):
     __slots__ = ("personalities",)
@@ -358,6 +360,38 @@ class PerformFileResponse(_message.Message):
     digest: str
     renderer: str
     def __init__(self, audio: _Optional[bytes] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., sample_rate: _Optional[int] = ..., seconds: _Optional[float] = ..., deu: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., renderer: _Optional[str] = ...) -> None: ...
+
+class SetChampionRequest(_message.Message):
+    __slots__ = ("deu", "version", "rollback")
+    DEU_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_FIELD_NUMBER: _ClassVar[int]
+    deu: str
+    version: int
+    rollback: bool
+    def __init__(self, deu: _Optional[str] = ..., version: _Optional[int] = ..., rollback: _Optional[bool] = ...) -> None: ...
+
+class ChampionEvent(_message.Message):
+    __slots__ = ("action", "version", "digest", "at", "by")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    action: str
+    version: int
+    digest: str
+    at: str
+    by: str
+    def __init__(self, action: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., at: _Optional[str] = ..., by: _Optional[str] = ...) -> None: ...
+
+class ChampionReport(_message.Message):
+    __slots__ = ("champion", "history")
+    CHAMPION_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    champion: PersonalityVersion
+    history: _containers.RepeatedCompositeFieldContainer[ChampionEvent]
+    def __init__(self, champion: _Optional[_Union[PersonalityVersion, _Mapping]] = ..., history: _Optional[_Iterable[_Union[ChampionEvent, _Mapping]]] = ...) -> None: ...
 
 class GetUsageRequest(_message.Message):
     __slots__ = ("month",)

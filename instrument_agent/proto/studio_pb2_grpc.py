@@ -74,6 +74,11 @@ class StudioStub:
                 request_serializer=amadeus_dot_v1_dot_studio__pb2.GetUsageRequest.SerializeToString,
                 response_deserializer=amadeus_dot_v1_dot_studio__pb2.UsageReport.FromString,
                 _registered_method=True)
+        self.SetChampion = channel.unary_unary(
+                '/amadeus.v1.Studio/SetChampion',
+                request_serializer=amadeus_dot_v1_dot_studio__pb2.SetChampionRequest.SerializeToString,
+                response_deserializer=amadeus_dot_v1_dot_studio__pb2.ChampionReport.FromString,
+                _registered_method=True)
 
 
 class StudioServicer:
@@ -138,6 +143,14 @@ class StudioServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetChampion(self, request, context):
+        """Choose a deu's champion (the version played when none is named): promote a version, or
+        roll back to the previous champion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudioServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -180,6 +193,11 @@ def add_StudioServicer_to_server(servicer, server):
                     servicer.GetUsage,
                     request_deserializer=amadeus_dot_v1_dot_studio__pb2.GetUsageRequest.FromString,
                     response_serializer=amadeus_dot_v1_dot_studio__pb2.UsageReport.SerializeToString,
+            ),
+            'SetChampion': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetChampion,
+                    request_deserializer=amadeus_dot_v1_dot_studio__pb2.SetChampionRequest.FromString,
+                    response_serializer=amadeus_dot_v1_dot_studio__pb2.ChampionReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +416,33 @@ class Studio:
             '/amadeus.v1.Studio/GetUsage',
             amadeus_dot_v1_dot_studio__pb2.GetUsageRequest.SerializeToString,
             amadeus_dot_v1_dot_studio__pb2.UsageReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetChampion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/amadeus.v1.Studio/SetChampion',
+            amadeus_dot_v1_dot_studio__pb2.SetChampionRequest.SerializeToString,
+            amadeus_dot_v1_dot_studio__pb2.ChampionReport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from instrument_agent.personality import Bundle
+from instrument_agent.personality import Bundle, ChampionEvent
 from instrument_agent.personality.store import PersonalityStore, VersionInfo
 
 from ._retry import Backoff
@@ -105,6 +105,37 @@ class Registry:
                 self.catalog.register(published, store_uri=self._uri_of(info))
 
         return self.store.publish(bundle, version=version, then=register)
+
+    def champion(self, deu: str) -> ChampionEvent | None:
+        """The champion in the store (the source of truth; MLflow's alias mirrors it)."""
+        return self.store.champion(deu)
+
+    def champion_history(self, deu: str) -> list[ChampionEvent]:
+        return self.store.champion_history(deu)
+
+    def default_version(self, deu: str) -> int:
+        """The champion, else the latest."""
+        return self.store.default_version(deu)
+
+    def promote(self, deu: str, version: int, *, by: str = "registry") -> ChampionEvent:
+        """Make ``version`` the champion: in the store (atomic / conditional), then MLflow's ``champion``
+        alias (registering the version first when MLflow missed it)."""
+        event = self.store.promote(deu, version, by=by)
+        self._mirror_champion(deu, event)
+        return event
+
+    def rollback(self, deu: str, *, by: str = "registry") -> ChampionEvent:
+        """Back to the previous champion, in the store and then in MLflow."""
+        event = self.store.rollback(deu, by=by)
+        self._mirror_champion(deu, event)
+        return event
+
+    def _mirror_champion(self, deu: str, event: ChampionEvent) -> None:
+        if self.catalog is None:
+            return
+        if self.catalog.find(deu, event.version) is None:
+            self.sync_catalog(deu)
+        self.catalog.set_champion(deu, event)
 
     def _uri_of(self, info: VersionInfo) -> str:
         if isinstance(self.store, S3Registry):

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from instrument_agent.personality import Bundle, read_bundle
+from instrument_agent.personality import Bundle, ChampionEvent, read_bundle
 from instrument_agent.personality.store import PersonalityStore, VersionInfo
 
 __all__ = ["LocalRegistry"]
@@ -41,6 +41,21 @@ class LocalRegistry:
 
     def info(self, deu: str, version: int | None = None) -> VersionInfo:
         return self.store.info(deu, version)
+
+    def champion_history(self, deu: str) -> list[ChampionEvent]:
+        return self.store.champion_history(deu)
+
+    def champion(self, deu: str) -> ChampionEvent | None:
+        return self.store.champion(deu)
+
+    def promote(self, deu: str, version: int, *, by: str = "registry") -> ChampionEvent:
+        return self.store.promote(deu, version, by=by)
+
+    def rollback(self, deu: str, *, by: str = "registry") -> ChampionEvent:
+        return self.store.rollback(deu, by=by)
+
+    def default_version(self, deu: str) -> int:
+        return self.store.default_version(deu)
 
     def publish(
         self,

@@ -16,7 +16,11 @@ Aliases (not the deprecated stages): ``latest`` is MLflow's reserved alias
 for the newest model version (``models:/amadeus-<deu>@latest``), which MLflow
 resolves itself and refuses to let clients set; ``champion`` moves to a version whose ``eval/spectral_loss`` is
 strictly lower than the current champion's (the first version starts as
-champion; a version without that metric never takes it).
+champion; a version without that metric never takes it) — until an ama chooses one:
+:meth:`MlflowCatalog.set_champion` (``amadeus registry promote`` / ``rollback``) moves the alias,
+tags the registered model ``amadeus.champion.pinned=true`` (from then on the loss no longer
+moves it), ``amadeus.champion.version`` and ``amadeus.champion.history`` (the recent events,
+JSON), and tags the model version ``amadeus.champion.promoted`` with the event's time.
 
 Registration is idempotent: a version whose ``amadeus.version`` tag is
 already registered is returned, not registered twice.
@@ -29,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from instrument_agent.personality import Bundle
+from instrument_agent.personality import Bundle, ChampionEvent
 from instrument_agent.profiles import profile_to_dict
 from instrument_agent.proto import personality_pb2
 
@@ -190,9 +194,42 @@ class MlflowCatalog:
         self._maybe_champion(name, model_version.version, manifest)
         return model_version.version
 
+    def set_champion(self, deu: str, event: ChampionEvent) -> str:
+        """Point the ``champion`` alias at store version ``event.version`` and record the choice.
+
+        Returns the MLflow model version. Raises UnknownVersionError when that store version
+        is not registered (run :meth:`Registry.sync_catalog` first).
+        """
+        return self._retry(f"setting the champion of {deu}", lambda: self._set_champion(deu, event))
+
+    def _set_champion(self, deu: str, event: ChampionEvent) -> str:
+        import json
+
+        from instrument_agent.personality import UnknownVersionError
+
+        name = self.model_name(deu)
+        found = self.find(deu, event.version)
+        if found is None or found.tags.get("amadeus.digest") != event.digest:
+            raise UnknownVersionError(f"{name}: store version {event.version} ({event.digest[:12]}…) is not registered")
+        self.client.set_registered_model_alias(name, "champion", found.version)
+        self.client.set_model_version_tag(name, found.version, "amadeus.champion.promoted", event.at)
+        history = json.loads(self.client.get_registered_model(name).tags.get("amadeus.champion.history", "[]"))
+        history.append(event.to_dict())
+        while len(json.dumps(history)) > 4800:  # MLflow tag values hold 5000 characters: keep the newest
+            history.pop(0)
+        for key, value in (
+            ("amadeus.champion.pinned", "true"),
+            ("amadeus.champion.version", str(event.version)),
+            ("amadeus.champion.history", json.dumps(history)),
+        ):
+            self.client.set_registered_model_tag(name, key, value)
+        return found.version
+
     def _maybe_champion(self, name: str, version: str, manifest: personality_pb2.PersonalityManifest) -> None:
         from mlflow.exceptions import MlflowException
 
+        if self.client.get_registered_model(name).tags.get("amadeus.champion.pinned") == "true":
+            return  # an ama chose the champion: a better loss does not overrule them
         loss = manifest.metrics.get(CHAMPION_METRIC)
         if loss is None:
             return

@@ -8,6 +8,7 @@ Bucket layout (``s3://<bucket>/<prefix>``)::
     <prefix>/<deu>/versions/v000007.json     commit marker, written last:
                                              {"deu", "version", "digest", "parent_version",
                                               "practice", "created", "files"}
+    <prefix>/<deu>/champion/e000001.json     champion events, append-only (:mod:`.s3_champion`)
 
 * **Allocation.** A publisher takes the next number above every marker and
   claim, and creates ``claims/vNNNNNN`` with ``If-None-Match: *``; S3 lets
@@ -45,14 +46,17 @@ from instrument_agent.personality import (
     MANIFEST_NAME,
     Bundle,
     BundleCorruptError,
+    ChampionEvent,
     UnknownDeuError,
     UnknownVersionError,
+    champion_of,
     read_bundle,
     write_bundle,
 )
 from instrument_agent.personality.store import PersonalityStore, VersionInfo, validate_deu_name
 from instrument_agent.proto import personality_pb2
 
+from . import s3_champion
 from ._retry import Backoff
 from .errors import RegistryConfigError, RegistryConflictError
 from .s3_client import S3Connection
@@ -240,6 +244,23 @@ class S3Registry:
                 return row
         known = ", ".join(str(r.version) for r in rows)
         raise UnknownVersionError(f"deu {deu!r} has no version {version} in {self.location} (versions: {known})")
+
+    # -- the champion (events in <deu>/champion/, see .s3_champion) ----------
+    def champion_history(self, deu: str) -> list[ChampionEvent]:
+        return s3_champion.champion_history(self, validate_deu_name(deu))
+
+    def champion(self, deu: str) -> ChampionEvent | None:
+        return champion_of(self.champion_history(deu))
+
+    def promote(self, deu: str, version: int, *, by: str = "registry") -> ChampionEvent:
+        return s3_champion.promote(self, validate_deu_name(deu), version, by=by)
+
+    def rollback(self, deu: str, *, by: str = "registry") -> ChampionEvent:
+        return s3_champion.rollback(self, validate_deu_name(deu), by=by)
+
+    def default_version(self, deu: str) -> int:
+        """The champion when set (and published with that digest), else the latest."""
+        return s3_champion.default_version(self, validate_deu_name(deu))
 
     def pull(self, deu: str, version: int | None, destination: str | Path) -> Bundle:
         """Download one version (latest when None) to ``destination`` (must not exist), verified.

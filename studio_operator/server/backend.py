@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from instrument_agent.personality import Bundle
+    from instrument_agent.personality import Bundle, ChampionEvent
     from instrument_agent.personality.store import VersionInfo
     from instrument_agent.proto import studio_pb2
 
@@ -38,7 +38,7 @@ __all__ = ["PersonalityReader", "PracticeMeasurer", "PracticeWatcher", "StudioBa
 
 @runtime_checkable
 class PersonalityReader(Protocol):
-    """One ama's personalities, read-only: what :meth:`StudioBackend.store` returns.
+    """One ama's personalities, read-only but for the champion: what :meth:`StudioBackend.store` returns.
 
     :class:`~instrument_agent.personality.store.PersonalityStore` (embedded) and
     :class:`~studio_operator.server.backends.cluster.TenantStore` (S3 registry + local
@@ -58,6 +58,26 @@ class PersonalityReader(Protocol):
 
     def info(self, deu: str, version: int | None = None) -> VersionInfo:
         """One version's row (None: the latest). Raises UnknownDeuError / UnknownVersionError."""
+        ...
+
+    def champion(self, deu: str) -> ChampionEvent | None:
+        """The deu's promoted champion (None when none was promoted)."""
+        ...
+
+    def default_version(self, deu: str) -> int:
+        """The version played when a request names none: the champion, else the latest."""
+        ...
+
+    def champion_history(self, deu: str) -> list[ChampionEvent]:
+        """Every promote and rollback of ``deu``, oldest first."""
+        ...
+
+    def promote(self, deu: str, version: int, *, by: str = "cli") -> ChampionEvent:
+        """Make ``version`` the champion (the one write a reader allows; atomic or conditional)."""
+        ...
+
+    def rollback(self, deu: str, *, by: str = "cli") -> ChampionEvent:
+        """Back to the previous champion; NoChampionError when there is none."""
         ...
 
     def bundle_path(self, deu: str, version: int) -> Path:

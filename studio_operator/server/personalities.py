@@ -16,7 +16,14 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
-from instrument_agent.personality import Bundle, BundleCorruptError, pack_bundle, sha256_file, unpack_bundle
+from instrument_agent.personality import (
+    Bundle,
+    BundleCorruptError,
+    ChampionEvent,
+    pack_bundle,
+    sha256_file,
+    unpack_bundle,
+)
 from instrument_agent.personality.store import VersionInfo
 from instrument_agent.proto import studio_pb2
 from studio_operator.server.backend import StudioBackend
@@ -25,8 +32,8 @@ from studio_operator.server.errors import InvalidRequestError, PreconditionError
 __all__ = ["PersonalityResolver", "version_proto"]
 
 
-def version_proto(info: VersionInfo) -> studio_pb2.PersonalityVersion:
-    """A store ``VersionInfo`` as the API message."""
+def version_proto(info: VersionInfo, champion: ChampionEvent | None = None) -> studio_pb2.PersonalityVersion:
+    """A store ``VersionInfo`` as the API message; ``champion`` (the deu's) sets its ``champion`` flag."""
     return studio_pb2.PersonalityVersion(
         deu=info.deu,
         version=info.version,
@@ -34,6 +41,7 @@ def version_proto(info: VersionInfo) -> studio_pb2.PersonalityVersion:
         parent_version=info.parent_version,
         practice=info.practice,
         created=info.created,
+        champion=champion is not None and (champion.version, champion.digest) == (info.version, info.digest),
     )
 
 
@@ -55,8 +63,9 @@ class PersonalityResolver:
         if not ref.deu:
             raise InvalidRequestError("ref.deu: name the deu")
         if ref.version < 0:
-            raise InvalidRequestError(f"ref.version: {ref.version} must be >= 0 (0 = latest)")
-        row = self.backend.store(ama).info(ref.deu, ref.version or None)
+            raise InvalidRequestError(f"ref.version: {ref.version} must be >= 0 (0 = the champion, else the latest)")
+        store = self.backend.store(ama)
+        row = store.info(ref.deu, ref.version or store.default_version(ref.deu))
         if ref.digest and ref.digest != row.digest:
             raise PreconditionError(
                 f"deu {ref.deu!r} version {row.version} has digest {row.digest[:12]}…, "

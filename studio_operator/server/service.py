@@ -20,7 +20,7 @@ from instrument_agent.personality import Bundle
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
 from studio_operator.server.backend import PracticeWatcher, StudioBackend
 from studio_operator.server.backends.embedded.practices import new_practice_id
-from studio_operator.server.errors import InvalidRequestError, NotFoundError, TooLargeError
+from studio_operator.server.errors import InvalidRequestError, NotFoundError, PreconditionError, TooLargeError
 from studio_operator.server.interceptor import current_ama, current_plan
 from studio_operator.server.metering import UsageMeter
 from studio_operator.server.perform.sessions import (
@@ -165,7 +165,11 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
 
         def rows():
             deus = [request.deu] if request.deu else store.deus()
-            found = [version_proto(info) for deu in deus for info in store.versions(deu)]
+            found = []
+            for deu in deus:
+                rows = store.versions(deu)
+                champion = store.champion(deu) if rows else None
+                found.extend(version_proto(info, champion) for info in rows)
             if request.deu and not found:
                 raise NotFoundError(f"no deu {request.deu!r} for this ama")
             return found
@@ -176,8 +180,9 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         ama = current_ama.get()
         row, _path, archive_sha = await asyncio.to_thread(self.resolver.packed, ama, request.ref)
         bundle = await asyncio.to_thread(self.resolver.bundle, ama, request.ref)
+        champion = await asyncio.to_thread(self.backend.store(ama).champion, row.deu)
         return studio_pb2.PersonalityInfo(
-            version=version_proto(row),
+            version=version_proto(row, champion),
             manifest=bundle.manifest,
             packed_size=_path.stat().st_size,
             packed_sha256=archive_sha,
@@ -298,6 +303,34 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
                 digest=bundle.digest,
                 renderer=renderer,
             )
+
+    # -- the champion ---------------------------------------------------------
+    async def SetChampion(self, request, context):
+        from instrument_agent.personality import NoChampionError
+
+        ama = current_ama.get()
+        if not request.deu:
+            raise InvalidRequestError("deu: name the deu")
+        if request.rollback == (request.version > 0) or request.version < 0:
+            raise InvalidRequestError("give a version to promote (>= 1) or rollback, not both")
+        store = self.backend.store(ama)
+        by = f"studio: {ama or 'local'}"
+
+        def change():
+            try:
+                if request.rollback:
+                    event = store.rollback(request.deu, by=by)
+                else:
+                    event = store.promote(request.deu, request.version, by=by)
+            except NoChampionError as exc:
+                raise PreconditionError(str(exc)) from None
+            row = store.info(request.deu, event.version)
+            return studio_pb2.ChampionReport(
+                champion=version_proto(row, event),
+                history=[studio_pb2.ChampionEvent(**e.to_dict()) for e in store.champion_history(request.deu)],
+            )
+
+        return await asyncio.to_thread(change)
 
     # -- usage ---------------------------------------------------------------
     async def GetUsage(self, request, context):

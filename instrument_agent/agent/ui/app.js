@@ -41,7 +41,7 @@ for (const tab of document.querySelectorAll("nav [role=tab]")) {
       other.setAttribute("aria-selected", String(other === tab));
       $("#" + other.dataset.tab).hidden = other !== tab;
     }
-    if (tab.dataset.tab === "play") loadMidiInputs();
+    if (tab.dataset.tab === "play") { loadMidiInputs(); loadVersions(); }
   });
 }
 
@@ -119,6 +119,7 @@ function renderDeus(s) {
   select.dataset.key = wanted;
   select.replaceChildren(...names.map((n) => el("option", { value: n }, `${n} v${s.current[n].version}`)));
   select.value = s.selected_deu;
+  if (!$("#play").hidden) loadVersions();
 }
 $("#deu-select").addEventListener("change", () => run(() => api("POST", "/api/deu", { deu: $("#deu-select").value })));
 
@@ -127,14 +128,35 @@ const COMPUTER_KEYS = "awsedftgyhujk";
 const FIRST_NOTE = 48; // C3
 const held = new Set();
 
+// The notes played on the keys, for "A/B on what I just played": a take restarts after 3 s of silence.
+let take = [];
+const sounding = new Map();
+function remember(note, on) {
+  const now = performance.now() / 1000;
+  if (on) {
+    const last = take.length ? Math.max(...take.map((n) => n.end_abs ?? now)) : -Infinity;
+    if (sounding.size === 0 && now - last > 3) take = [];
+    const item = { note, velocity: 100, start_abs: now };
+    take.push(item); sounding.set(note, item);
+  } else if (sounding.has(note)) { sounding.get(note).end_abs = Math.max(now, sounding.get(note).start_abs + 0.05); sounding.delete(note); }
+}
+function takeNotes() {
+  const done = take.filter((n) => n.end_abs !== undefined);
+  if (!done.length) return null;
+  const t0 = Math.min(...done.map((n) => n.start_abs));
+  return done.map((n) => ({ note: n.note, velocity: n.velocity, start_s: n.start_abs - t0 + 0.1, end_s: n.end_abs - t0 + 0.1 }));
+}
+
 function noteOn(note) {
   if (held.has(note)) return;
   held.add(note);
+  remember(note, true);
   document.querySelector(`.key[data-note="${note}"]`)?.classList.add("down");
   run(() => api("POST", "/api/play/note", { note, velocity: 100, on: true }));
 }
 function noteOff(note) {
   if (!held.delete(note)) return;
+  remember(note, false);
   document.querySelector(`.key[data-note="${note}"]`)?.classList.remove("down");
   run(() => api("POST", "/api/play/note", { note, velocity: 0, on: false }));
 }
@@ -233,3 +255,94 @@ $("#settings-form").addEventListener("submit", (event) => {
 
 refresh();
 setInterval(refresh, 1000);
+
+// -- A/B: two versions on the same notes ------------------------------------------
+async function loadVersions() {
+  const deu = $("#deu-select").value;
+  if (!deu) return;
+  const data = await run(() => api("GET", `/api/versions?deu=${encodeURIComponent(deu)}`));
+  if (!data) return;
+  const options = () => data.versions.map((v) => el("option", { value: String(v.version) },
+    `v${v.version}${v.version === data.champion ? " ★ champion" : ""}${v.version === data.default && v.version !== data.champion ? " (default)" : ""}`));
+  for (const id of ["#ab-a", "#ab-b"]) {
+    const keep = $(id).value;
+    $(id).replaceChildren(...options());
+    if (keep && data.versions.some((v) => String(v.version) === keep)) $(id).value = keep;
+  }
+  const numbers = data.versions.map((v) => v.version);
+  if (!$("#ab-a").dataset.touched) $("#ab-a").value = String(data.champion ?? numbers[Math.max(0, numbers.length - 2)]);
+  if (!$("#ab-b").dataset.touched) $("#ab-b").value = String(numbers[numbers.length - 1]);
+}
+for (const id of ["#ab-a", "#ab-b"]) $(id).addEventListener("change", () => { $(id).dataset.touched = "1"; });
+
+const abAudio = { a: $("#ab-audio-a"), b: $("#ab-audio-b") };
+let abSide = null;
+function abPlay(side) {
+  const other = side === "a" ? "b" : "a";
+  const at = abSide ? abAudio[abSide].currentTime : 0;
+  abAudio[other].pause();
+  abAudio[side].currentTime = Math.min(at, abAudio[side].duration || at);
+  abAudio[side].play().catch(() => {});  // headless browsers may refuse to start sound; the switch still happens
+  abSide = side;
+  $("#ab-play-a").classList.toggle("on", side === "a");
+  $("#ab-play-b").classList.toggle("on", side === "b");
+  $("#ab-now").textContent = `playing ${side.toUpperCase()} (v${abAudio[side].dataset.version}) from ${at.toFixed(2)} s`;
+}
+$("#ab-play-a").addEventListener("click", () => abPlay("a"));
+$("#ab-play-b").addEventListener("click", () => abPlay("b"));
+$("#ab-stop").addEventListener("click", () => { abAudio.a.pause(); abAudio.b.pause(); abSide = null; $("#ab-now").textContent = "stopped";
+  $("#ab-play-a").classList.remove("on"); $("#ab-play-b").classList.remove("on"); });
+
+function drawSpectrograms(url) {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    image.onload = () => {
+      const half = (image.width - 8) / 2;  // the PNG holds A, an 8-pixel white gap, then B
+      for (const [id, x] of [["#spec-a", 0], ["#spec-b", half + 8]]) {
+        const canvas = $(id);
+        canvas.getContext("2d").drawImage(image, x, 0, half, image.height, 0, 0, canvas.width, canvas.height);
+      }
+      resolve();
+    };
+    image.onerror = () => reject(new Error(`could not load the spectrogram ${url}`));
+    image.src = url;
+  });
+}
+
+$("#ab-compare").addEventListener("click", () => run(async () => {
+  const deu = $("#deu-select").value;
+  const notes = $("#ab-phrase").value === "mine" ? takeNotes() : null;
+  if ($("#ab-phrase").value === "mine" && !notes) throw new Error("play some notes on the keys first (or choose the demo phrase)");
+  $("#ab-status").textContent = "rendering both…";
+  $("#ab-compare").disabled = true;
+  try {
+    const r = await api("POST", "/api/compare", { deu, a: $("#ab-a").value, b: $("#ab-b").value, notes });
+    // Both renders held in memory (blob URLs): seekable at once, so a switch keeps the position.
+    const blobs = await Promise.all(["a", "b"].map(async (side) => {
+      const response = await fetch(r[side].url);
+      if (!response.ok) throw new Error(`could not load ${r[side].url}`);
+      return response.blob();
+    }));
+    ["a", "b"].forEach((side, i) => {
+      if (abAudio[side].src.startsWith("blob:")) URL.revokeObjectURL(abAudio[side].src);
+      abAudio[side].src = URL.createObjectURL(blobs[i]);
+      abAudio[side].dataset.version = r[side].version;
+      abAudio[side].dataset.url = r[side].url;
+      abAudio[side].load();
+    });
+    abSide = null;
+    $("#ab-player").hidden = false;
+    $("#compare-view").hidden = false;
+    $("#spec-a-caption").textContent = `A: ${deu} v${r.a.version}`;
+    $("#spec-b-caption").textContent = `B: ${deu} v${r.b.version}`;
+    const rows = [
+      ["multi-scale spectral distance", "", "", r.spectral_distance.toFixed(3)],
+      ["spectral centroid (Hz)", ...r.centroid_hz.map((v) => v.toFixed(0)), (r.centroid_hz[1] - r.centroid_hz[0]).toFixed(0)],
+      ["A-weighted level (dB)", ...r.a_weighted_db.map((v) => v.toFixed(1)), (r.a_weighted_db[1] - r.a_weighted_db[0]).toFixed(1)],
+      ["RMS level (dB)", ...r.rms_db.map((v) => v.toFixed(1)), (r.rms_db[1] - r.rms_db[0]).toFixed(1)],
+    ];
+    $("#compare-table tbody").replaceChildren(...rows.map((row) => el("tr", {}, ...row.map((c) => el("td", {}, c)))));
+    await drawSpectrograms(r.spectrogram);
+    $("#ab-status").textContent = `v${r.a.version} and v${r.b.version} on ${r.phrase}`;
+  } finally { $("#ab-compare").disabled = false; }
+}));

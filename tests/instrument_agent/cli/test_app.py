@@ -12,7 +12,20 @@ from instrument_agent.cli.personalities import personalities_table
 from instrument_agent.personality.store import VersionInfo
 from instrument_agent.proto import studio_pb2
 
-CLIENT = {"account", "add", "download", "list", "perform", "practice", "remove", "select", "studios", "watch"}
+CLIENT = {
+    "account",
+    "add",
+    "download",
+    "list",
+    "perform",
+    "practice",
+    "promote",
+    "remove",
+    "rollback",
+    "select",
+    "studios",
+    "watch",
+}
 
 
 def _tree(typer_app: typer.Typer) -> dict:

@@ -50,7 +50,8 @@ def _registry_errors():
 
 class TenantStore:
     """One ama's personalities, with the read API of :class:`~instrument_agent.personality.store.PersonalityStore`
-    that the servicer uses (``deus``, ``versions``, ``info``, ``bundle_path``, ``get``).
+    that the servicer uses (``deus``, ``versions``, ``info``, ``champion``, ``default_version``,
+    ``champion_history``, ``promote``, ``rollback``, ``bundle_path``, ``get``).
 
     Listings and version info come from the bucket on every call (stateless);
     ``get`` pulls the bundle into the local cache once (verified) and reads it from there.
@@ -72,6 +73,26 @@ class TenantStore:
     def info(self, deu: str, version: int | None = None):
         with _registry_errors():
             return self.registry.info(deu, version)
+
+    def champion(self, deu: str):
+        with _registry_errors():
+            return self.registry.champion(deu)
+
+    def default_version(self, deu: str) -> int:
+        with _registry_errors():
+            return self.registry.default_version(deu)
+
+    def champion_history(self, deu: str):
+        with _registry_errors():
+            return self.registry.champion_history(deu)
+
+    def promote(self, deu: str, version: int, *, by: str = "cli"):
+        with _registry_errors():
+            return self.registry.promote(deu, version, by=by)
+
+    def rollback(self, deu: str, *, by: str = "cli"):
+        with _registry_errors():
+            return self.registry.rollback(deu, by=by)
 
     def bundle_path(self, deu: str, version: int) -> Path:
         return self.cache.bundle_path(deu, version)

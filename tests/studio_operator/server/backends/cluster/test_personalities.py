@@ -71,3 +71,36 @@ def test_tenants_are_isolated_by_namespace_and_prefix(alice, bob, cluster, s3, b
         f"s3://{bucket}/tenants/bob/recordings/flute.wav"
     ]
     assert [p["metadata"]["name"] for p in cluster.practices("amadeus-alice")] == [ticket.practice_id]
+
+
+def test_the_champion_in_the_bucket_is_what_get_and_download_serve_by_default(
+    alice, published, s3_endpoint, bucket, tmp_path
+):
+    from _cluster_support import registry_for
+    from _perform_support import make_personality
+
+    registry = registry_for(s3_endpoint, bucket, "alice")
+    newer = registry.publish(make_personality(tmp_path, deu="cello", seed=3, reverb_seconds=0.05))  # v2
+    assert alice.get_personality("cello").version.version == 2  # no champion: the latest
+    registry.promote("cello", 1)
+    rows = alice.list_personalities("cello")
+    assert [(r.version, r.champion) for r in rows] == [(1, True), (2, False)]
+    assert alice.get_personality("cello").version.version == 1
+    assert alice.download("cello", tmp_path / "dl").digest == published["alice"].digest
+    assert alice.get_personality("cello", version=2).version.digest == newer.digest  # named: as asked
+
+
+def test_set_champion_writes_the_tenants_bucket_only(alice, bob, published, s3_endpoint, bucket, tmp_path):
+    from _cluster_support import registry_for
+    from _perform_support import make_personality
+
+    registry = registry_for(s3_endpoint, bucket, "alice")
+    registry.publish(make_personality(tmp_path, deu="cello", seed=4, reverb_seconds=0.05))  # v2
+    report = alice.set_champion("cello", 1)
+    assert report.champion.version == 1 and [e.version for e in report.history] == [1]
+    assert registry.champion("cello").version == 1  # in alice's prefix of the bucket
+    assert alice.get_personality("cello").version.version == 1
+    with pytest.raises(StudioClientError) as refused:
+        bob.set_champion("cello", 1)  # bob has no cello: his own prefix
+    assert refused.value.code == grpc.StatusCode.NOT_FOUND
+    assert registry_for(s3_endpoint, bucket, "bob").champion_history("flute") == []
