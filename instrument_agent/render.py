@@ -12,7 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "RenderResult",
     "auto_adjust",
     "check_note_range",
+    "coverage_warnings",
     "render_midi",
     "render_midi_file",
     "transfer_timbre",
@@ -48,12 +49,14 @@ class AudioInputError(ValueError):
 
 @dataclass(frozen=True)
 class RenderResult:
-    """What a render produced: the file, its length (s), the compute time (s) and the peak level."""
+    """What a render produced: the file, its length (s), the compute time (s), the peak level and the
+    coverage warnings (:class:`~instrument_agent.coverage_map.CoverageWarning`: notes outside the practice)."""
 
     path: Path
     seconds: float
     compute_seconds: float
     peak: float
+    warnings: tuple = field(default=())
 
     @property
     def realtime_factor(self) -> float:
@@ -85,6 +88,18 @@ def check_note_range(performance: MidiPerformance, engine: Engine) -> None:
             f0 = float(engine.mapping.f0_hz(msg.note))
             if f0 >= limit:
                 raise NoteRangeError(performance.path, msg.note, when, f0, limit)
+
+
+def coverage_warnings(performance: MidiPerformance, engine: Engine, bundle) -> list:
+    """The performance's notes checked against ``bundle``'s coverage map, phrase by phrase
+    (:class:`~instrument_agent.coverage_map.CoverageWatch`): one warning per phrase and kind, naming
+    every outside note. Empty for a personality without a map."""
+    from instrument_agent.coverage_map import CoverageWatch, bundle_coverage
+
+    watch = CoverageWatch(bundle_coverage(bundle), engine.mapping)
+    for when, msg in performance.events:
+        watch.observe(msg, when)
+    return list(watch.warnings)
 
 
 def _drive(engine: Engine, total: int, block_size: int, progress: Callable[[int], None] | None) -> np.ndarray:
@@ -164,6 +179,7 @@ def render_midi_file(
     performance = read_midi(midi_path)
     engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend, player_profile=player_profile)
     check_note_range(performance, engine)
+    warnings = coverage_warnings(performance, engine, bundle)
     started = time.perf_counter()
     tail_guess = engine.release_samples + engine.tail_samples()
     estimate = (
@@ -175,7 +191,8 @@ def render_midi_file(
         bar.update(task, completed=estimate)
     elapsed = time.perf_counter() - started
     write_wav(out_path, audio, sample_rate)
-    return RenderResult(Path(out_path), audio.size / sample_rate, elapsed, float(np.abs(audio).max(initial=0.0)))
+    peak = float(np.abs(audio).max(initial=0.0))
+    return RenderResult(Path(out_path), audio.size / sample_rate, elapsed, peak, tuple(warnings))
 
 
 # -- timbre transfer ---------------------------------------------------------

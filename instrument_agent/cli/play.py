@@ -125,6 +125,10 @@ def play_command(
         f"[green]wrote[/green] {result.path} ({result.seconds:.1f} s of audio in {result.compute_seconds:.1f} s, "
         f"{result.realtime_factor:.0f}× real time, peak {result.peak:.2f})"
     )
+    for warning in result.warnings:  # notes outside the coverage map, once per phrase and kind
+        console.print(
+            f"[yellow]warning:[/yellow] {warning.message} (phrase {warning.phrase}, at {warning.time_s:.1f} s)"
+        )
     if result.peak > 1.0:
         console.print(
             "[yellow]the output peaks above full scale (stored as float WAV); "
