@@ -19,6 +19,8 @@ POST     /api/play/note              {note, velocity, on}
 POST     /api/record/start
 POST     /api/record/stop            → {file, url}
 GET      /recordings/<file>.wav
+GET      /api/coverage?deu=&version=  coverage map cells + summary + preview files (pictures.py)
+GET      /api/preview/<deu>/<v>/<f>  a preview file (recording/resynthesis .wav / .png)
 =======  ==========================  ==================================================
 """
 
@@ -44,6 +46,7 @@ _STATIC = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+    "pictures.js": "text/javascript; charset=utf-8",
 }
 _RECORDING = re.compile(r"^recording-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\.wav$")
 _UPLOAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -119,6 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._static(url.path)
             if url.path.startswith("/recordings/") and method == "GET":
                 return self._recording(unquote(url.path.removeprefix("/recordings/")))
+            if url.path.startswith("/api/preview/") and method == "GET":
+                return self._preview(url)
             route = getattr(
                 self, f"_{method.lower()}_" + url.path.removeprefix("/api/").split("/")[0].replace("-", "_"), None
             )
@@ -149,6 +154,21 @@ class _Handler(BaseHTTPRequestHandler):
         if not _RECORDING.match(name) or not path.is_file():
             return self._json({"error": f"no recording {name!r}", "kind": "NotFound"}, 404)
         self._send(200, path.read_bytes(), "audio/wav")
+
+    # -- pictures (instrument_agent.agent.pictures) -----------------------------
+    def _get_coverage(self, url):
+        query = parse_qs(url.query)
+        version = (query.get("version") or ["0"])[0]
+        if not version.isdigit():
+            raise ValueError(f"version {version!r} is not a version number")
+        return self.server.pictures.coverage((query.get("deu") or [""])[0], int(version))
+
+    def _preview(self, url) -> None:
+        parts = [unquote(p) for p in url.path.removeprefix("/api/preview/").split("/")]
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise LookupError(f"no preview at {url.path} (expected /api/preview/<deu>/<version>/<file>)")
+        data, content_type = self.server.pictures.preview_file(parts[0], int(parts[1]), parts[2])
+        self._send(200, data, content_type)
 
     # -- routes ---------------------------------------------------------------
     @property
@@ -270,8 +290,11 @@ class AgentServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, agent: Agent, port: int = 8765, host: str = "127.0.0.1"):
+        from instrument_agent.agent.pictures import PictureSource
+
         super().__init__((host, port), _Handler)
         self.agent = agent
+        self.pictures = PictureSource(agent)
         self._thread: threading.Thread | None = None
 
     @property

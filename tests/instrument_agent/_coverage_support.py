@@ -43,3 +43,27 @@ def practised_personality(tmp_path: Path, **kwargs):
 
     coverage, loudest = practised_map()
     return make_personality(tmp_path, coverage=coverage, loudness_db_max=loudest, **kwargs)
+
+
+def practised_personality_with_preview(tmp_path: Path, *, seed: int = 0, deu: str = "cello"):
+    """:func:`practised_personality` whose bundle also holds a preview (``preview/``: the evaluate
+    stage's files): two seconds of the practice audio beside this decoder's timbre transfer of them."""
+    from _perform_support import make_personality
+
+    from instrument_agent.engine import Engine
+    from instrument_agent.images import write_preview
+    from instrument_agent.render import transfer_timbre
+
+    coverage, loudest = practised_map()
+    draft = tmp_path / "draft"
+    draft.mkdir(parents=True, exist_ok=True)
+    first = make_personality(draft, seed=seed, deu=deu, coverage=coverage, loudness_db_max=loudest)
+    recording = practice_audio()[: 2 * SR]
+    f0, _ = features.compute_f0(recording, SR, FRAME_RATE, method="yin")
+    loudness = features.compute_loudness(recording, SR, FRAME_RATE)
+    engine = Engine.from_bundle(first, sample_rate=SR, backend="numpy")
+    resynthesis = transfer_timbre(engine, f0, loudness)[: recording.size]
+    preview = write_preview(tmp_path / "preview", recording, resynthesis, SR)
+    return make_personality(
+        tmp_path, seed=seed, deu=deu, coverage=coverage, loudness_db_max=loudest, extra_files={"preview": preview}
+    )
