@@ -42,7 +42,11 @@ See docs/daw.md to pair it with a DAW.
 
 The playerProfile of the personality (gain, tilt, noise, reverb, transpose, envelope, MPE
 ranges, polyphony) is applied as the sound is made; change it with a tuning practice, no
-retraining needed."""
+retraining needed.
+
+Notes the personality never practised (above, below or in a gap of its training audio's notes,
+or softer/louder than its dynamics: see [bold]amadeus personalities show DEU --coverage[/bold]) are
+warned about once per phrase and kind, e.g. "warning: notes above E6 were never practised: F6"."""
 
 
 def play_command(

@@ -5,6 +5,10 @@ manifest's ``coverage``) and the agent (which draws it, summarises it, and warns
 performance goes outside it). Numpy only.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .drawing import CELL_HEIGHT, CELL_WIDTH, coverage_image, pitch_window, write_coverage_png
 from .grid import (
     LOUDNESS_BINS,
@@ -47,6 +51,10 @@ __all__ = [
 ]
 
 
-def bundle_coverage(bundle) -> CoverageMap | None:
+if TYPE_CHECKING:
+    from instrument_agent.personality import Bundle
+
+
+def bundle_coverage(bundle: Bundle) -> CoverageMap | None:
     """The coverage map in a personality bundle's manifest (None: made before coverage maps)."""
     return CoverageMap.from_proto(bundle.manifest.coverage, source=f"{bundle.deu} v{bundle.version}")

@@ -14,10 +14,14 @@ tracker's confidence is at least :data:`VOICED_CONFIDENCE` (the training data's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from instrument_agent.dsp import DB_RANGE, hz_to_midi
+
+if TYPE_CHECKING:
+    from instrument_agent.proto.personality_pb2 import Coverage
 
 __all__ = [
     "LOUDNESS_BINS",
@@ -83,7 +87,7 @@ class CoverageMap:
         return cls(counts / float(frame_rate), f0.size / float(frame_rate))
 
     # -- the proto message -------------------------------------------------------
-    def to_proto(self, message=None):
+    def to_proto(self, message: Coverage | None = None) -> Coverage:
         """Fill (or make) an ``amadeus.v1.Coverage`` message."""
         from instrument_agent.proto import personality_pb2
 
@@ -97,7 +101,7 @@ class CoverageMap:
         return message
 
     @classmethod
-    def from_proto(cls, message, *, source: str = "coverage") -> CoverageMap | None:
+    def from_proto(cls, message: Coverage, *, source: str = "coverage") -> CoverageMap | None:
         """The map of an ``amadeus.v1.Coverage`` message; None when it is empty (a personality made
         before coverage maps). Raises :class:`CoverageGridError` naming ``source`` for another grid."""
         if not message.pitch_bins and not message.seconds:

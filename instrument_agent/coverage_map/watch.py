@@ -17,10 +17,18 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .grid import CoverageMap
 from .notes import note_name
 from .region import LOUDNESS_TOLERANCE_DB, PractisedRegion, practised_region
+
+if TYPE_CHECKING:
+    import mido
+
+    from instrument_agent.midi.mapping import ControlMapping
 
 __all__ = ["KINDS", "PHRASE_GAP_S", "CoverageWarning", "CoverageWatch"]
 
@@ -72,7 +80,9 @@ class CoverageWatch:
         phrase_gap_s: silence that ends a phrase, s.
     """
 
-    def __init__(self, coverage: CoverageMap | None, mapping=None, *, phrase_gap_s: float = PHRASE_GAP_S):
+    def __init__(
+        self, coverage: CoverageMap | None, mapping: ControlMapping | None = None, *, phrase_gap_s: float = PHRASE_GAP_S
+    ):
         self.region: PractisedRegion | None = None if coverage is None else practised_region(coverage)
         if self.region is not None and self.region.empty:
             self.region = None
@@ -92,7 +102,7 @@ class CoverageWatch:
         return self.region is not None
 
     # -- notes ---------------------------------------------------------------
-    def observe(self, msg, time_s: float) -> list[CoverageWarning]:
+    def observe(self, msg: mido.Message, time_s: float) -> list[CoverageWarning]:
         """Follow one MIDI message (mido) at ``time_s``; returns the warnings it raised (new ones only)."""
         if msg.type == "note_on" and msg.velocity > 0:
             return self.note_on(msg.note, msg.velocity, time_s, channel=msg.channel)
@@ -116,13 +126,36 @@ class CoverageWatch:
         pitch = float(note) + (self.mapping.transpose if self.mapping is not None else 0.0)
         loudness = None
         if self.mapping is not None:
-            loudness = float(self.mapping.loudness_db([velocity], [0.0], [0.0])[0])
+            loudness = float(self.mapping.loudness_db(np.array([velocity]), np.zeros(1), np.zeros(1))[0])
+        return self._sound((channel, int(note)), pitch, loudness, time_s, f"velocity {velocity}, ")
+
+    def observe_curves(
+        self, f0_hz: np.ndarray, loudness_db: np.ndarray, frame_rate: float, *, min_seconds: float = 0.1
+    ) -> None:
+        """Follow a timbre transfer's control curves ([T] Hz, [T] dB at ``frame_rate``): every run of
+        voiced frames (f0 > 0) on one MIDI note for at least ``min_seconds`` is a note at its median loudness."""
+        from .grid import pitch_bin
+
+        f0 = np.asarray(f0_hz, dtype=np.float64)
+        voiced = np.isfinite(f0) & (f0 > 0)
+        notes = np.where(voiced, pitch_bin(12.0 * np.log2(np.maximum(f0, 1e-3) / 440.0) + 69.0), -1)
+        edges = np.flatnonzero(np.diff(notes)) + 1
+        for start, end in zip(np.r_[0, edges], np.r_[edges, notes.size], strict=True):
+            if notes[start] < 0 or (end - start) / frame_rate < min_seconds:
+                continue
+            level = float(np.median(np.asarray(loudness_db, dtype=np.float64)[start:end]))
+            self._sound((-1, int(notes[start])), float(notes[start]), level, start / frame_rate, "")
+            self.note_off(int(notes[start]), end / frame_rate, channel=-1)
+
+    def _sound(
+        self, key: tuple[int, int], pitch: float, loudness: float | None, time_s: float, how: str
+    ) -> list[CoverageWarning]:
         with self._lock:
             if not self._held and (self._released_at is None or time_s - self._released_at >= self.phrase_gap_s):
                 if self.phrase == 0 or self._released_at is not None:
                     self.phrase += 1
                     self._current = {}
-            self._held.add((channel, int(note)))
+            self._held.add(key)
             kinds = self._kinds(pitch, loudness)
             self.recent.append(
                 {
@@ -136,7 +169,7 @@ class CoverageWatch:
             for kind in kinds:
                 label = note_name(pitch)
                 if kind.startswith("loudness"):
-                    label += f" (velocity {velocity}, {loudness:.0f} dB)"
+                    label += f" ({how}{loudness:.0f} dB)"
                 warning = self._current.get(kind)
                 if warning is None:
                     warning = CoverageWarning(kind, self.phrase, time_s, self._limit(kind, pitch))

@@ -162,7 +162,9 @@ def push(
     files = {entry.name: entry for entry in sorted(export_dir.iterdir()) if not entry.name.startswith(".")}
     from instrument_agent.images import PREVIEW_DIR
 
-    preview = Path(metrics_path).parent / PREVIEW_DIR  # the evaluate stage's recording / resynthesis pictures
+    from .evaluate import PREVIEW_BESIDE_METRICS
+
+    preview = Path(metrics_path).parent / PREVIEW_BESIDE_METRICS  # evaluate's recording / resynthesis pictures
     if preview.is_dir():
         files[PREVIEW_DIR] = preview
     bundle = store.commit(deu, manifest, files)

@@ -113,3 +113,25 @@ def test_amadeus_play_warns_exactly_on_the_notes_outside_the_map(tmp_path):
     )
     named = {name for w in warnings for name in re.findall(r"\b[A-G]#?\d\b", w.split(":")[1])}
     assert named == {"E5", "G5", "G3", "A#4", "A5", "E4"} and not named & (INSIDE - {"E4"})
+
+
+def test_amadeus_play_of_a_recording_warns_on_its_notes_outside_the_map(tmp_path):
+    """Timbre transfer: the recording's tracked notes (as shifted) are checked; one phrase here."""
+    import soundfile
+    from _coverage_support import SR, practice_audio
+
+    (tmp_path / "p").mkdir()
+    practised_personality(tmp_path / "p")
+    recording = tmp_path / "humming.wav"
+    soundfile.write(str(recording), practice_audio(notes=(62, 79, 64), levels=(0.3,)), SR)
+    home = tmp_path / "p" / "home"
+    result = _amadeus("play", "--deu", "cello", str(recording), "-o", str(tmp_path / "out.wav"), home=home)
+    assert result.returncode == 0, result.stderr
+    warnings = re.findall(r"warning: (.*?) \(phrase", " ".join(result.stderr.split()))
+    assert warnings == ["notes above D5 were never practised: G5"]
+    # An octave down, every note lies inside... except D4 − 12 = D3 and E4 − 12 = E3, below C4; G5 − 12 = G4 inside.
+    result = _amadeus(
+        "play", "--deu", "cello", str(recording), "-o", str(tmp_path / "o2.wav"), "--octave-shift", "-1", home=home
+    )
+    warnings = re.findall(r"warning: (.*?) \(phrase", " ".join(result.stderr.split()))
+    assert warnings == ["notes below C4 were never practised: D3, E3"]
