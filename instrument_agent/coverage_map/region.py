@@ -14,7 +14,9 @@ practised note, below the lowest, or in a gap) or at a loudness outside that ran
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,21 +50,23 @@ class PractisedRegion:
     loudness_low_db: float
     loudness_high_db: float
 
-    @property
+    @cached_property
     def empty(self) -> bool:
         return not bool(self.notes.any())
 
-    @property
+    @cached_property
     def lowest(self) -> int:
         return int(np.flatnonzero(self.notes)[0])
 
-    @property
+    @cached_property
     def highest(self) -> int:
         return int(np.flatnonzero(self.notes)[-1])
 
     def pitch_kind(self, midi: float) -> str:
-        """``""`` (practised), ``"pitch-high"``, ``"pitch-low"`` or ``"pitch-gap"`` for a pitch (semitones)."""
-        note = int(pitch_bin(midi))
+        """``""`` (practised), ``"pitch-high"``, ``"pitch-low"`` or ``"pitch-gap"`` for a pitch (semitones).
+
+        Plain Python (no numpy call): the agent's audio thread asks it for every note."""
+        note = min(max(math.floor(float(midi) + 0.5), 0), PITCH_BINS - 1)
         if self.empty or self.notes[note]:
             return ""
         if note > self.highest:

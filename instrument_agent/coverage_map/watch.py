@@ -94,6 +94,7 @@ class CoverageWatch:
         self._held: set[tuple[int, int]] = set()
         self._released_at: float | None = None
         self._current: dict[str, CoverageWarning] = {}
+        self._velocity_db: dict[int, float] = {}
         self._lock = threading.Lock()
 
     @property
@@ -126,7 +127,10 @@ class CoverageWatch:
         pitch = float(note) + (self.mapping.transpose if self.mapping is not None else 0.0)
         loudness = None
         if self.mapping is not None:
-            loudness = float(self.mapping.loudness_db(np.array([velocity]), np.zeros(1), np.zeros(1))[0])
+            loudness = self._velocity_db.get(velocity)
+            if loudness is None:  # once per velocity: the audio thread calls this for every note
+                loudness = float(self.mapping.loudness_db(np.array([velocity]), np.zeros(1), np.zeros(1))[0])
+                self._velocity_db[velocity] = loudness
         return self._sound((channel, int(note)), pitch, loudness, time_s, f"velocity {velocity}, ")
 
     def observe_curves(
