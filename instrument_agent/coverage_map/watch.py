@@ -138,11 +138,13 @@ class CoverageWatch:
     ) -> None:
         """Follow a timbre transfer's control curves ([T] Hz, [T] dB at ``frame_rate``): every run of
         voiced frames (f0 > 0) on one MIDI note for at least ``min_seconds`` is a note at its median loudness."""
+        from instrument_agent.dsp import hz_to_midi
+
         from .grid import pitch_bin
 
         f0 = np.asarray(f0_hz, dtype=np.float64)
         voiced = np.isfinite(f0) & (f0 > 0)
-        notes = np.where(voiced, pitch_bin(12.0 * np.log2(np.maximum(f0, 1e-3) / 440.0) + 69.0), -1)
+        notes = np.where(voiced, pitch_bin(hz_to_midi(np.where(voiced, f0, 1.0))), -1)
         edges = np.flatnonzero(np.diff(notes)) + 1
         for start, end in zip(np.r_[0, edges], np.r_[edges, notes.size], strict=True):
             if notes[start] < 0 or (end - start) / frame_rate < min_seconds:
