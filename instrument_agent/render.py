@@ -12,7 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "RenderResult",
     "auto_adjust",
     "check_note_range",
+    "coverage_warnings",
     "render_midi",
     "render_midi_file",
     "transfer_timbre",
@@ -48,12 +49,14 @@ class AudioInputError(ValueError):
 
 @dataclass(frozen=True)
 class RenderResult:
-    """What a render produced: the file, its length (s), the compute time (s) and the peak level."""
+    """What a render produced: the file, its length (s), the compute time (s), the peak level and the
+    coverage warnings (:class:`~instrument_agent.coverage_map.CoverageWarning`: notes outside the practice)."""
 
     path: Path
     seconds: float
     compute_seconds: float
     peak: float
+    warnings: tuple = field(default=())
 
     @property
     def realtime_factor(self) -> float:
@@ -85,6 +88,18 @@ def check_note_range(performance: MidiPerformance, engine: Engine) -> None:
             f0 = float(engine.mapping.f0_hz(msg.note))
             if f0 >= limit:
                 raise NoteRangeError(performance.path, msg.note, when, f0, limit)
+
+
+def coverage_warnings(performance: MidiPerformance, engine: Engine, bundle) -> list:
+    """The performance's notes checked against ``bundle``'s coverage map, phrase by phrase
+    (:class:`~instrument_agent.coverage_map.CoverageWatch`): one warning per phrase and kind, naming
+    every outside note. Empty for a personality without a map."""
+    from instrument_agent.coverage_map import CoverageWatch, bundle_coverage
+
+    watch = CoverageWatch(bundle_coverage(bundle), engine.mapping)
+    for when, msg in performance.events:
+        watch.observe(msg, when)
+    return list(watch.warnings)
 
 
 def _drive(engine: Engine, total: int, block_size: int, progress: Callable[[int], None] | None) -> np.ndarray:
@@ -164,6 +179,7 @@ def render_midi_file(
     performance = read_midi(midi_path)
     engine = Engine.from_bundle(bundle, sample_rate=sample_rate, backend=backend, player_profile=player_profile)
     check_note_range(performance, engine)
+    warnings = coverage_warnings(performance, engine, bundle)
     started = time.perf_counter()
     tail_guess = engine.release_samples + engine.tail_samples()
     estimate = (
@@ -175,7 +191,8 @@ def render_midi_file(
         bar.update(task, completed=estimate)
     elapsed = time.perf_counter() - started
     write_wav(out_path, audio, sample_rate)
-    return RenderResult(Path(out_path), audio.size / sample_rate, elapsed, float(np.abs(audio).max(initial=0.0)))
+    peak = float(np.abs(audio).max(initial=0.0))
+    return RenderResult(Path(out_path), audio.size / sample_rate, elapsed, peak, tuple(warnings))
 
 
 # -- timbre transfer ---------------------------------------------------------
@@ -233,15 +250,19 @@ def auto_adjust(f0_hz: np.ndarray, loudness_db: np.ndarray, feature_stats) -> tu
 
 def _extract_features(
     audio: np.ndarray, sample_rate: int, frame_rate: int, f0_method: str
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f0 [T] Hz, loudness [T] dB, f0 confidence [T] 0..1) at ``frame_rate``."""
     from instrument_agent import features
 
     f0 = features.compute_f0(audio, sample_rate, frame_rate, method=f0_method)
-    if isinstance(f0, tuple):
-        f0 = f0[0]
+    f0, confidence = f0 if isinstance(f0, tuple) else (f0, np.ones_like(f0))
     loudness = features.compute_loudness(audio, sample_rate, frame_rate)
     n = min(len(f0), len(loudness))
-    return np.asarray(f0, dtype=np.float64)[:n], np.asarray(loudness, dtype=np.float64)[:n]
+    return (
+        np.asarray(f0, dtype=np.float64)[:n],
+        np.asarray(loudness, dtype=np.float64)[:n],
+        np.asarray(confidence, dtype=np.float64)[:n],
+    )
 
 
 def transfer_timbre_file(
@@ -287,13 +308,20 @@ def transfer_timbre_file(
     from instrument_agent.profiles import resolve_learner_profile
 
     method = resolve_learner_profile(bundle.manifest.learner_profile).f0_method
-    f0, loudness = _extract_features(audio.astype(np.float32), model_rate, engine.frame_rate, method)
+    f0, loudness, confidence = _extract_features(audio.astype(np.float32), model_rate, engine.frame_rate, method)
     if not np.any(np.isfinite(f0) & (f0 > 0)):
         raise AudioInputError(audio_path, "no pitched sound found (is it a monophonic recording?)")
     if auto:
         octaves, shift = auto_adjust(f0, loudness, bundle.manifest.feature_stats)
         octave_shift += octaves
         loudness_shift_db += shift
+    from instrument_agent.coverage_map import CoverageWatch, bundle_coverage
+
+    watch = CoverageWatch(bundle_coverage(bundle))  # the curves as played: shifted, before the playerProfile
+    from instrument_agent.coverage_map import VOICED_CONFIDENCE
+
+    shifted = np.where(confidence >= VOICED_CONFIDENCE, f0 * 2.0 ** float(octave_shift), 0.0)
+    watch.observe_curves(shifted, np.clip(loudness + loudness_shift_db, -120.0, 0.0), engine.frame_rate)
     started = time.perf_counter()
     total = int(np.ceil(f0.size * engine.sample_rate / engine.frame_rate))
     with _progress_bar(show_progress) as bar:
@@ -309,4 +337,5 @@ def transfer_timbre_file(
         )
     elapsed = time.perf_counter() - started
     write_wav(out_path, out, engine.sample_rate)
-    return RenderResult(Path(out_path), out.size / engine.sample_rate, elapsed, float(np.abs(out).max(initial=0.0)))
+    peak = float(np.abs(out).max(initial=0.0))
+    return RenderResult(Path(out_path), out.size / engine.sample_rate, elapsed, peak, tuple(watch.warnings))

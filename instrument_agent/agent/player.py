@@ -111,6 +111,7 @@ class PlayerHost:
         self._lock = threading.Lock()  # guards engine hand-over and recording
         self._recording: list[np.ndarray] | None = None
         self._bundle = None
+        self.coverage = None  # the CoverageWatch of what plays (instrument_agent.coverage_map)
         self.playing: Playing | None = None
         self.swaps = 0
         self.time = 0  # samples rendered
@@ -127,9 +128,13 @@ class PlayerHost:
         to it over ``crossfade_s`` with every held note carried over. Raises the engine's
         errors (DecoderError, EngineConfigError) with the current personality still playing.
         """
+        from instrument_agent.coverage_map import CoverageWatch, bundle_coverage
+
         engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
+        watch = CoverageWatch(bundle_coverage(bundle), engine.mapping)
         self._bundle = bundle
         with self._lock:
+            self.coverage = watch
             for msg in self._held.replay():
                 engine.send(msg)
             if self._engine is None:
@@ -185,18 +190,23 @@ class PlayerHost:
                 self._engine, self._incoming = self._incoming, None
                 self.swaps += 1
             engine, fading = self._engine, self._fading
+            watch, now_s = self.coverage, self.time / self.sample_rate
             while True:
                 try:
                     msg = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 self._held.track(msg)
+                if watch is not None:  # notes outside the practice: a warning once per phrase and kind
+                    watch.observe(msg, now_s)
                 if engine is not None:
                     engine.send(msg)
                 if fading is not None:
                     fading[0].send(msg)
             for offset, msg in events:
                 self._held.track(msg)
+                if watch is not None:
+                    watch.observe(msg, (self.time + offset) / self.sample_rate)
                 for target in (engine, fading[0] if fading is not None else None):
                     if target is not None:
                         target.send(msg, at=target.time + offset)
@@ -327,4 +337,5 @@ class PlayerHost:
             "midi_input": self.midi_input,
             "recording": self.recording,
             "swaps": self.swaps,
+            "coverage": None if self.coverage is None else self.coverage.snapshot(),
         }

@@ -15,14 +15,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["PracticeBoard", "PracticeRow", "TERMINAL_PHASES"]
+__all__ = ["MAX_LOSS_POINTS", "PracticeBoard", "PracticeRow", "TERMINAL_PHASES"]
 
 TERMINAL_PHASES = ("SUCCEEDED", "FAILED", "CANCELLED")
+MAX_LOSS_POINTS = 1000
 
 
 @dataclass
 class PracticeRow:
-    """One practice as the UI shows it. ``progress`` is 0..1 (training steps done)."""
+    """One practice as the UI shows it. ``progress`` is 0..1 (training steps done); ``losses`` is the
+    loss curve so far, ``[[step, loss], …]`` (one point per reported step, at most :data:`MAX_LOSS_POINTS`:
+    beyond that every other point is dropped, the newest kept)."""
 
     practice_id: str
     deu: str
@@ -37,6 +40,7 @@ class PracticeRow:
     digest: str = ""
     files: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    losses: list[list[float]] = field(default_factory=list)
 
     @property
     def running(self) -> bool:
@@ -135,6 +139,10 @@ class PracticeBoard:
             row.step = progress.step
             row.total_steps = progress.total_steps
             row.loss = float(progress.loss) if progress.step else row.loss
+            if progress.step and progress.loss and (not row.losses or row.losses[-1][0] < progress.step):
+                row.losses.append([int(progress.step), float(progress.loss)])
+                if len(row.losses) > MAX_LOSS_POINTS:
+                    row.losses[:] = row.losses[-1::-2][::-1]
             row.message = progress.message
             row.version = progress.version
             row.digest = progress.digest

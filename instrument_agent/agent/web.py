@@ -22,6 +22,8 @@ GET      /recordings/<file>.wav
 GET      /api/versions?deu=          the deu's local versions, champion and default
 POST     /api/compare                {deu, a, b, notes?} render both on the same notes → URLs + measures
 GET      /compare/<id>/<file>        a comparison's WAVs and side-by-side spectrogram PNG
+GET      /api/coverage?deu=&version=  coverage map cells + summary + preview files (pictures.py)
+GET      /api/preview/<deu>/<v>/<f>  a preview file (recording/resynthesis .wav / .png)
 =======  ==========================  ==================================================
 """
 
@@ -47,6 +49,7 @@ _STATIC = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+    "pictures.js": "text/javascript; charset=utf-8",
 }
 _RECORDING = re.compile(r"^recording-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\.wav$")
 _UPLOAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -124,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._compared(unquote(url.path.removeprefix("/compare/")))
             if url.path.startswith("/recordings/") and method == "GET":
                 return self._recording(unquote(url.path.removeprefix("/recordings/")))
+            if url.path.startswith("/api/preview/") and method == "GET":
+                return self._preview(url)
             route = getattr(
                 self, f"_{method.lower()}_" + url.path.removeprefix("/api/").split("/")[0].replace("-", "_"), None
             )
@@ -160,6 +165,20 @@ class _Handler(BaseHTTPRequestHandler):
         if path is None:
             return self._json({"error": f"no comparison file {name!r}", "kind": "NotFound"}, 404)
         self._send(200, path.read_bytes(), "audio/wav" if path.suffix == ".wav" else "image/png")
+    # -- pictures (instrument_agent.agent.pictures) -----------------------------
+    def _get_coverage(self, url):
+        query = parse_qs(url.query)
+        version = (query.get("version") or ["0"])[0]
+        if not version.isdigit():
+            raise ValueError(f"version {version!r} is not a version number")
+        return self.server.pictures.coverage((query.get("deu") or [""])[0], int(version))
+
+    def _preview(self, url) -> None:
+        parts = [unquote(p) for p in url.path.removeprefix("/api/preview/").split("/")]
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise LookupError(f"no preview at {url.path} (expected /api/preview/<deu>/<version>/<file>)")
+        data, content_type = self.server.pictures.preview_file(parts[0], int(parts[1]), parts[2])
+        self._send(200, data, content_type)
 
     # -- routes ---------------------------------------------------------------
     @property
@@ -290,8 +309,11 @@ class AgentServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, agent: Agent, port: int = 8765, host: str = "127.0.0.1"):
+        from instrument_agent.agent.pictures import PictureSource
+
         super().__init__((host, port), _Handler)
         self.agent = agent
+        self.pictures = PictureSource(agent)
         self._thread: threading.Thread | None = None
 
     @property

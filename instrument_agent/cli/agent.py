@@ -76,7 +76,7 @@ def agent_command(
         import webbrowser
 
         webbrowser.open(url)
-    last = ""
+    last, warned = "", set()
     try:
         while True:
             time.sleep(1.0)
@@ -87,11 +87,22 @@ def agent_command(
             if line != last:
                 err_console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {line}")
                 last = line
+            warned = _say_coverage_warnings(status["player"].get("coverage"), warned)
     except KeyboardInterrupt:
         err_console.print("stopping…")
     finally:
         server.stop()
         service.stop()
+
+
+def _say_coverage_warnings(coverage: dict | None, warned: set) -> set:
+    """Print the coverage warnings (notes outside the practice, once per phrase and kind) not printed yet."""
+    for warning in (coverage or {}).get("warnings", []):
+        key = (warning["phrase"], warning["kind"], warning["time_s"])
+        if key not in warned:
+            err_console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] [yellow]warning:[/yellow] {warning['message']}")
+            warned = warned | {key}
+    return warned
 
 
 def sync_command(

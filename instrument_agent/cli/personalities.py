@@ -1,11 +1,13 @@
 """``amadeus personalities list | show | verify`` (plus promote, rollback, champion, compare, export and
-import from the sibling modules): the local store, and :func:`personalities_table`,
+import from the sibling modules): the local store (``show --coverage-png``: the practice coverage map),
+and :func:`personalities_table`,
 the one drawing of a list of personality versions (also used by ``amadeus studio list``)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Annotated, Optional, Protocol
 
 import typer
@@ -84,16 +86,61 @@ def list_personalities(
 def show(
     deu: Annotated[str, typer.Argument(help="The deu's name.", show_default=False)],
     version: VersionOpt = None,
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Print the practice coverage map in words (notes and loudness practised, gaps, what to record "
+            "next) instead of the manifest.",
+        ),
+    ] = False,
+    coverage_png: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--coverage-png",
+            help="Also draw the coverage map to this PNG (pitch to the right, loudness up, brighter = more "
+            "practice); implies --coverage.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Verify one personality and print its manifest (profiles, metrics, lineage, files)."""
+    """Verify one personality and print its manifest (profiles, metrics, lineage, files, coverage map),
+    or, with --coverage / --coverage-png, where its training audio lies in pitch and loudness."""
+    from instrument_agent.coverage_map import bundle_coverage, summarize
     from instrument_agent.personality import manifest_to_dict
     from instrument_agent.personality.store import PersonalityStore
+    from instrument_agent.profiles import resolve_player_profile
 
     store = PersonalityStore()
     bundle = store.get(deu, store.resolve(deu, version))
-    console.print_json(
-        json.dumps({"path": str(bundle.path), "digest": bundle.digest, **manifest_to_dict(bundle.manifest)})
+    practised = bundle_coverage(bundle)
+    stats = bundle.manifest.feature_stats
+    summary = summarize(
+        practised,
+        reference_db=stats.loudness_db_max if stats.loudness_db_max or stats.loudness_db_mean else None,
+        velocity_db_range=resolve_player_profile(bundle.manifest.player_profile).mpe.velocity_db_range,
     )
+    if coverage or coverage_png is not None:
+        _show_coverage(bundle, practised, summary, coverage_png)
+        return
+    shown = manifest_to_dict(bundle.manifest)
+    if practised is not None:  # the cells that hold practice, not 2048 numbers
+        shown["coverage"] = {**practised.to_dict(), "summary": summary.lines()}
+    console.print_json(json.dumps({"path": str(bundle.path), "digest": bundle.digest, **shown}))
+
+
+def _show_coverage(bundle, practised, summary, png: Path | None) -> None:
+    from instrument_agent.coverage_map import write_coverage_png
+
+    console.print(f"[bold]{escape(bundle.deu)} v{bundle.version}[/bold]: practice coverage")
+    for line in summary.lines():
+        console.print(f"  {escape(line)}")
+    if png is not None:
+        if practised is None:
+            console.print("[yellow]no coverage map in this personality: no PNG written[/yellow]")
+            raise typer.Exit(1)
+        write_coverage_png(png, practised)
+        console.print(f"[green]wrote[/green] {escape(str(png))}")
 
 
 def verify(deu: Annotated[Optional[str], typer.Argument(help="Only this deu (default: all).")] = None) -> None:

@@ -43,7 +43,11 @@ See docs/daw.md to pair it with a DAW.
 
 The playerProfile of the personality (gain, tilt, noise, reverb, transpose, envelope, MPE
 ranges, polyphony) is applied as the sound is made; change it with a tuning practice, no
-retraining needed."""
+retraining needed.
+
+Notes the personality never practised (above, below or in a gap of its training audio's notes,
+or softer/louder than its dynamics: see [bold]amadeus personalities show DEU --coverage[/bold]) are
+warned about once per phrase and kind, e.g. "warning: notes above E6 were never practised: F6"."""
 
 
 def play_command(
@@ -127,6 +131,10 @@ def play_command(
         f"[green]wrote[/green] {result.path} ({result.seconds:.1f} s of audio in {result.compute_seconds:.1f} s, "
         f"{result.realtime_factor:.0f}× real time, peak {result.peak:.2f})"
     )
+    for warning in result.warnings:  # notes outside the coverage map, once per phrase and kind
+        console.print(
+            f"[yellow]warning:[/yellow] {warning.message} (phrase {warning.phrase}, at {warning.time_s:.1f} s)"
+        )
     if result.peak > 1.0:
         console.print(
             "[yellow]the output peaks above full scale (stored as float WAV); "

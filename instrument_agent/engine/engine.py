@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 
 import mido
 import numpy as np
@@ -161,6 +162,7 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
         self._frozen = 0  # the last frame whose decoder inputs are frozen
         self._by_channel = None  # (live slots, zones, {channel: slots}) for expression messages
         self._seq = itertools.count()
+        self.observers: list[Callable[[mido.Message, int], None]] = []  # told of every message sent, with its sample
         self._voice_serial = itertools.count()
         self.time = 0
         self._frame = 0
@@ -229,8 +231,11 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
         (bend, pressure, CC74, ...: :mod:`~instrument_agent.engine.expression`) acts at its sample
         without cutting the span being rendered.
         """
+        at = self.time if at is None else int(at)
+        for observe in self.observers:  # e.g. a coverage watch (instrument_agent.coverage_map)
+            observe(message, at)
         queue = self._expression if is_expression(message) else self._events
-        heapq.heappush(queue, (self.time if at is None else int(at), next(self._seq), message))
+        heapq.heappush(queue, (at, next(self._seq), message))
 
     def play_curves(self, f0_hz: np.ndarray, loudness_db: np.ndarray, at: int | None = None) -> None:
         """Start a voice driven by per-control-frame curves (timbre transfer).

@@ -126,8 +126,17 @@ def play_live(
     """
     import time
 
+    from instrument_agent.coverage_map import CoverageWatch, bundle_coverage
+
+    coverage = bundle_coverage(bundle)
+    watches: list[CoverageWatch] = []  # one watch, made with the first engine's mapping (transpose, velocity → dB)
+
     def make_engine(rate: int) -> Engine:
-        return Engine.from_bundle(bundle, sample_rate=rate, backend=decoder)
+        engine = Engine.from_bundle(bundle, sample_rate=rate, backend=decoder)
+        if not watches:
+            watches.append(CoverageWatch(coverage, engine.mapping))
+        engine.observers.append(lambda msg, at: watches[0].observe(msg, at / rate))
+        return engine
 
     try:
         chosen, performance = open_performance(
@@ -148,9 +157,14 @@ def play_live(
             f"'{midi_port or port_name(bundle.deu)}' at {sample_rate} Hz"
         )
     say(report.describe())
+    said = 0
     try:
         while not performance.ended.is_set():
             time.sleep(0.2)  # a plain sleep: Ctrl-C interrupts it at once
+            warnings = watches[0].warnings if watches else []
+            for warning in warnings[said:]:  # outside the practice: once per phrase and kind
+                say(f"[yellow]warning:[/yellow] {warning.message} (phrase {warning.phrase})")
+            said = len(warnings)
     except KeyboardInterrupt:
         pass
     gone = performance.ended.is_set()

@@ -177,8 +177,28 @@ class PracticeRecord(_message.Message):
     runner: str
     def __init__(self, kind: _Optional[_Union[PracticeRecord.Kind, str]] = ..., practice_id: _Optional[str] = ..., started: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_digests: _Optional[_Iterable[str]] = ..., params: _Optional[_Mapping[str, str]] = ..., runner: _Optional[str] = ...) -> None: ...
 
+class Coverage(_message.Message):
+    __slots__ = ("pitch_low", "pitch_step", "pitch_bins", "loudness_low_db", "loudness_step_db", "loudness_bins", "seconds", "total_seconds")
+    PITCH_LOW_FIELD_NUMBER: _ClassVar[int]
+    PITCH_STEP_FIELD_NUMBER: _ClassVar[int]
+    PITCH_BINS_FIELD_NUMBER: _ClassVar[int]
+    LOUDNESS_LOW_DB_FIELD_NUMBER: _ClassVar[int]
+    LOUDNESS_STEP_DB_FIELD_NUMBER: _ClassVar[int]
+    LOUDNESS_BINS_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    pitch_low: float
+    pitch_step: float
+    pitch_bins: int
+    loudness_low_db: float
+    loudness_step_db: float
+    loudness_bins: int
+    seconds: _containers.RepeatedScalarFieldContainer[float]
+    total_seconds: float
+    def __init__(self, pitch_low: _Optional[float] = ..., pitch_step: _Optional[float] = ..., pitch_bins: _Optional[int] = ..., loudness_low_db: _Optional[float] = ..., loudness_step_db: _Optional[float] = ..., loudness_bins: _Optional[int] = ..., seconds: _Optional[_Iterable[float]] = ..., total_seconds: _Optional[float] = ...) -> None: ...
+
 class PersonalityManifest(_message.Message):
-    __slots__ = ("schema_version", "deu", "version", "parent_version", "parent_digest", "practice", "learner_profile", "player_profile", "feature_stats", "metrics", "files", "created", "sample_rate", "frame_rate")
+    __slots__ = ("schema_version", "deu", "version", "parent_version", "parent_digest", "practice", "learner_profile", "player_profile", "feature_stats", "metrics", "files", "created", "sample_rate", "frame_rate", "coverage")
     class MetricsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +220,7 @@ class PersonalityManifest(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     FRAME_RATE_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     deu: str
     version: int
@@ -214,4 +235,5 @@ class PersonalityManifest(_message.Message):
     created: _timestamp_pb2.Timestamp
     sample_rate: int
     frame_rate: int
-    def __init__(self, schema_version: _Optional[int] = ..., deu: _Optional[str] = ..., version: _Optional[int] = ..., parent_version: _Optional[int] = ..., parent_digest: _Optional[str] = ..., practice: _Optional[_Union[PracticeRecord, _Mapping]] = ..., learner_profile: _Optional[_Union[LearnerProfile, _Mapping]] = ..., player_profile: _Optional[_Union[PlayerProfile, _Mapping]] = ..., feature_stats: _Optional[_Union[FeatureStats, _Mapping]] = ..., metrics: _Optional[_Mapping[str, float]] = ..., files: _Optional[_Iterable[_Union[FileEntry, _Mapping]]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ...) -> None: ...
+    coverage: Coverage
+    def __init__(self, schema_version: _Optional[int] = ..., deu: _Optional[str] = ..., version: _Optional[int] = ..., parent_version: _Optional[int] = ..., parent_digest: _Optional[str] = ..., practice: _Optional[_Union[PracticeRecord, _Mapping]] = ..., learner_profile: _Optional[_Union[LearnerProfile, _Mapping]] = ..., player_profile: _Optional[_Union[PlayerProfile, _Mapping]] = ..., feature_stats: _Optional[_Union[FeatureStats, _Mapping]] = ..., metrics: _Optional[_Mapping[str, float]] = ..., files: _Optional[_Iterable[_Union[FileEntry, _Mapping]]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ...) -> None: ...

@@ -124,13 +124,16 @@ def run_evaluate(
     """
     from pipelines import stages
     from pipelines.stages._artifacts import learner_profile as resolve
+    from pipelines.stages.evaluate import PREVIEW_BESIDE_METRICS
 
     from ._report import write_preview, write_spectrogram
 
     profile = _json(learner_profile_json, "learner_profile_json")
+    Path(metrics_json).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="amadeus-evaluate-") as work:
         result = json.loads(Path(stages.evaluate(model_dir, features_dir, profile, work)).read_text())
-    Path(metrics_json).parent.mkdir(parents=True, exist_ok=True)
+        # The bundle's preview: push looks beside the evaluation it is given (docs/practice.md).
+        _copy_dir(Path(work) / "evaluate" / PREVIEW_BESIDE_METRICS, Path(metrics_json).parent / PREVIEW_BESIDE_METRICS)
     Path(metrics_json).write_text(json.dumps(result, indent=2, sort_keys=True))
     target, predicted, sample_rate = write_preview(model_dir, features_dir, resolve(profile).sample_rate, preview_wav)
     write_spectrogram(target, predicted, sample_rate, spectrogram_png)

@@ -7,7 +7,10 @@ recording onto itself); :mod:`pipelines.baselines` renders the sine and 1/k
 stack from the same curves. All three are scored against the real held-out
 audio with the multi-scale spectral loss (:func:`spectral_loss`).
 
-Output: ``<workdir>/evaluate/metrics.json``::
+Output: ``<workdir>/evaluate/metrics.json``, and beside it :data:`PREVIEW_BESIDE_METRICS`
+(``bundle_preview/``: the first evaluated example and its resynthesis as WAVs and spectrogram
+PNGs, :func:`instrument_agent.images.write_preview`; the push stage puts them in the bundle
+under ``preview/``)::
 
     {"metrics": {"eval/spectral_loss": ..., "baseline/sine": ..., "baseline/harmonic_1_over_k": ...,
                  "eval/holdout_seconds": ..., "eval/on_training_data": 0|1},
@@ -31,7 +34,10 @@ from pipelines.data import Examples
 from ._artifacts import learner_profile as _resolve
 from ._artifacts import write_json
 
-__all__ = ["evaluate", "resynthesize", "spectral_loss"]
+__all__ = ["PREVIEW_BESIDE_METRICS", "evaluate", "resynthesize", "spectral_loss"]
+
+PREVIEW_BESIDE_METRICS = "bundle_preview"
+"""The directory, beside ``metrics.json``, of the preview that :func:`~pipelines.stages.push` bundles."""
 
 _LOG_EPS = 1e-5
 _BATCH = 4
@@ -147,6 +153,9 @@ def evaluate(
             for f, ld in zip(examples.f0_hz, examples.loudness_db, strict=True)
         ]
     )[:, :n]
+    from instrument_agent.images import write_preview
+
+    write_preview(Path(workdir) / "evaluate" / PREVIEW_BESIDE_METRICS, target[0], predicted[0, :n], sr)
     metrics = {
         "eval/spectral_loss": spectral_loss(target, predicted[:, :n], **loss_args),
         "baseline/sine": spectral_loss(target, sine, **loss_args),

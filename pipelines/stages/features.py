@@ -6,7 +6,9 @@ Output directory (``<workdir>/features``)::
                    windows hopping by half an example
     holdout.npz    the last holdout_fraction of the timeline, whole examples
     stats.json     feature statistics (amadeus.v1.FeatureStats fields) of the training
-                   set, per-recording voiced fraction, example counts
+                   set, per-recording voiced fraction, example counts, and the training
+                   part's coverage map (``coverage``: :meth:`CoverageMap.to_dict`, every
+                   training frame counted once, not once per overlapping example)
 
 Features come from the cache (:class:`pipelines.data.FeatureCache`) when the
 same prepared audio was analysed with the same parameters before.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.coverage_map import CoverageMap
 from pipelines.data import (
     AudioTooShortError,
     FeatureCache,
@@ -93,6 +96,10 @@ def features(
             ", ".join(Path(r["source"]).name for r in recordings),
             f"{total:.2f} s of sound in all is too short: one training and one held-out example need {need:.2f} s",
         )
+    trained = len(timeline) - len(holdout) * frames  # the frames the training examples cut from
+    coverage = CoverageMap.from_frames(
+        timeline.f0_hz[:trained], timeline.f0_confidence[:trained], timeline.loudness_db[:trained], profile.frame_rate
+    )
     out = Path(workdir) / "features"
     train.save(out / "train.npz")
     holdout.save(out / "holdout.npz")
@@ -106,6 +113,7 @@ def features(
             "holdout_examples": len(holdout),
             "frames_per_example": frames,
             "cache": {"hits": cache.hits, "misses": cache.misses},
+            "coverage": coverage.to_dict(),
         },
     )
     return str(out)

@@ -52,6 +52,22 @@ def _timestamp(iso: str | None) -> timestamp_pb2.Timestamp:
     return stamp
 
 
+def _coverage(manifest, stats: dict, parent, kind: str) -> None:
+    """The new version's coverage map: an imitation adds its training audio's map to the parent's
+    (it continued practising that version); a tuning or feedback keeps the parent's (it practised
+    no new notes); without stats (older features output) and no parent, none."""
+    from instrument_agent.coverage_map import CoverageMap, bundle_coverage
+
+    inherited = bundle_coverage(parent) if parent is not None else None
+    new = CoverageMap.from_dict(stats["coverage"]) if "coverage" in stats else None
+    if kind != "imitation" and inherited is not None:
+        coverage = inherited
+    else:
+        coverage = new.merged(inherited) if new is not None else inherited
+    if coverage is not None:
+        coverage.to_proto(manifest.coverage)
+
+
 def push(
     deu: str,
     export_dir: str | Path,
@@ -116,7 +132,7 @@ def push(
     store = PersonalityStore(home)
     manifest = personality_pb2.PersonalityManifest(sample_rate=profile.sample_rate, frame_rate=profile.frame_rate)
     manifest.learner_profile.CopyFrom(profile)
-    parent_player = None
+    parent_player = parent = None
     if parent_version:
         parent = store.get(deu, parent_version)
         manifest.parent_version = parent.version
@@ -129,6 +145,7 @@ def push(
     manifest.player_profile.CopyFrom(resolve_player_profile(player_profile))
     for key, value in stats["feature_stats"].items():
         setattr(manifest.feature_stats, key, value)
+    _coverage(manifest, stats, parent, kind)
     for key, value in evaluation["metrics"].items():
         manifest.metrics[key] = float(value)
     practice = manifest.practice
@@ -143,6 +160,13 @@ def push(
 
     export_dir = Path(export_dir)
     files = {entry.name: entry for entry in sorted(export_dir.iterdir()) if not entry.name.startswith(".")}
+    from instrument_agent.images import PREVIEW_DIR
+
+    from .evaluate import PREVIEW_BESIDE_METRICS
+
+    preview = Path(metrics_path).parent / PREVIEW_BESIDE_METRICS  # evaluate's recording / resynthesis pictures
+    if preview.is_dir():
+        files[PREVIEW_DIR] = preview
     bundle = store.commit(deu, manifest, files)
     return {
         "deu": deu,

@@ -27,8 +27,14 @@ def make_personality(
     seed: int = 0,
     tflite: bool = False,
     schema_version: int | None = None,
+    coverage=None,
+    loudness_db_max: float = -20.0,
+    extra_files: dict | None = None,
 ):
-    """Commit a personality with a random decoder to a store under ``tmp_path``; return its bundle."""
+    """Commit a personality with a random decoder to a store under ``tmp_path``; return its bundle.
+
+    ``coverage``: a :class:`~instrument_agent.coverage_map.CoverageMap` for the manifest; ``loudness_db_max``:
+    the training data's loudest frame (a full-velocity note's loudness); ``extra_files``: more bundle files."""
     files: dict[str, Path | bytes] = {}
     npz = tmp_path / f"decoder-{seed}.npz"
     np.savez(npz, **loudness_following_weights(shape, seed, tmp_path))
@@ -58,7 +64,10 @@ def make_personality(
         sample_rate=sample_rate,
         frame_rate=frame_rate,
     )
-    manifest.feature_stats.loudness_db_max = -20.0
+    manifest.feature_stats.loudness_db_max = loudness_db_max
+    if coverage is not None:
+        coverage.to_proto(manifest.coverage)
+    files.update(extra_files or {})
     manifest.feature_stats.loudness_db_mean = -35.0
     manifest.feature_stats.f0_midi_mean = 57.0
     store = PersonalityStore(tmp_path / "home")

@@ -75,6 +75,7 @@ function renderStatus(s) {
   }
   $("#record").classList.toggle("on", s.player.recording);
   $("#record").textContent = s.player.recording ? "■ Stop recording" : "● Record";
+  document.dispatchEvent(new CustomEvent("amadeus:status", { detail: s }));  // pictures.js draws from it
 }
 
 async function refresh() {

@@ -164,6 +164,17 @@ def test_agent_practises_follows_syncs_and_renders_with_a_real_studio(studio_pro
         events = [(0.0, mido.Message("note_on", note=60, velocity=100)), (0.5, mido.Message("note_off", note=60))]
         audio = render_midi(engine, MidiPerformance(path="e2e", events=events, duration_s=0.6))
         assert np.isfinite(audio).all() and np.abs(audio).max() > 1e-3
+        # What the UI's pictures need came through the real studio: the loss curve while it trained,
+        # and in the synced bundle the coverage map of the phrase (A3–E4) and the evaluate preview.
+        steps = [step for step, _ in current["losses"]]
+        assert len(steps) >= 2 and steps == sorted(set(steps)) and steps[-1] <= current["total_steps"]
+        assert all(loss > 0 for _, loss in current["losses"])
+        from instrument_agent.agent.pictures import PictureSource
+
+        view = PictureSource(agent).coverage("cello")
+        summary = view["summary"]
+        assert view["version"] == 1 and summary["practised"] and 57 <= summary["lowest"] <= summary["highest"] <= 64
+        assert len(view["preview"]) == 4 and bundle.has_file("preview/resynthesis.png")
     finally:
         agent.stop()
 

@@ -9,6 +9,7 @@ import pytest
 import soundfile
 from _pipelines_support import tiny_learner_profile, write_bowed_string
 
+from instrument_agent.images import PREVIEW_FILES
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
 from pipelines.kfp_pipelines import LocalRunError, run_local
@@ -50,6 +51,7 @@ def test_imitation_runs_on_kfp_local_and_publishes(recording, tmp_path, monkeypa
     preview, rate = soundfile.read(str(evaluate / "preview"))
     assert rate == 16000 and preview.size >= 16000 and np.isfinite(preview).all()
     assert json.loads((evaluate / "evaluation").read_text())["blessed"] is True
+    assert all(bundle.has_file(f"preview/{name}") for name in PREVIEW_FILES)  # for the agent's Practice tab
 
 
 def test_a_failed_gate_publishes_nothing(recording, tmp_path, monkeypatch):

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from instrument_agent.coverage_map import MIN_SECONDS, bundle_coverage, practised_region
+from instrument_agent.images import PREVIEW_FILES, decode_png
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
 from pipelines.data import NoVoicedFramesError
@@ -177,6 +179,20 @@ def test_practice_publishes_a_verified_version_and_continues_from_it(recording, 
     assert bundle.has_file("saved_model") and bundle.has_file("decoder.npz")
     assert first.practice.kind == personality_pb2.PracticeRecord.IMITATION and first.practice.runner == "embedded"
     assert json.loads(first.practice.params["audio_uris"]) == [str(recording.resolve())]  # for a later tuning
+    # The coverage map: the training part's voiced frames, on the score's notes (the held-out tail's
+    # notes may be missing; a frame tracked a semitone off at an onset is under MIN_SECONDS).
+    coverage = bundle_coverage(bundle)
+    region = practised_region(coverage)
+    played = sorted({n.pitch for n in practice_score(8.0, seed=4)})
+    assert not region.empty and played[0] <= region.lowest and region.highest <= played[-1]
+    strong = set(np.flatnonzero(coverage.pitch_seconds >= MIN_SECONDS))
+    assert strong <= set(played) and len(strong) >= len(played) // 2
+    assert 0 < coverage.voiced_seconds <= coverage.total_seconds <= 8.0 * (1 - TINY["holdout_fraction"]) + 0.5
+    # The evaluate stage's preview travels in the bundle: a recording beside its resynthesis.
+    for name in PREVIEW_FILES:
+        assert bundle.has_file(f"preview/{name}")
+    picture = decode_png(bundle.file("preview/recording.png").read_bytes())
+    assert picture.shape[2] == 3 and picture.std() > 5  # a spectrogram, not a flat image
 
     # The steps it ran, in order, and where each input came from: those of the compiled KFP pipeline.
     (workdir,) = (home / "practice" / "violin").iterdir()
@@ -191,6 +207,8 @@ def test_practice_publishes_a_verified_version_and_continues_from_it(recording, 
     again = run_practice("imitation", PracticeRequest("violin", audio=[recording], learner_profile=TINY), home)
     second = store.get("violin", again.version).manifest
     assert second.version == 2 and second.parent_version == 1 and again.parent_version == 1
+    # It practised the same audio again: its map is v1's plus this practice's.
+    assert np.allclose(np.asarray(second.coverage.seconds), 2 * np.asarray(first.coverage.seconds), atol=1e-5)
     assert Path(again.work_dir) != workdir and Path(again.work_dir).parent == workdir.parent
     train_info = json.loads((Path(again.work_dir) / "train" / "train.json").read_text())
     assert (train_info["start_step"], train_info["step"], train_info["steps_run"]) == (0, 20, 20)

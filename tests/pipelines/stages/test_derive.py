@@ -42,3 +42,18 @@ def test_derive_commits_the_parents_model_with_the_new_profile(make_bundle, tmp_
     assert json.loads(manifest.practice.params["player_change"]) == {"harmonic_tilt": -1.5}
     assert manifest.practice.params["note"] == "x"
     assert [e.sha256 for e in manifest.files] == [e.sha256 for e in parent.manifest.files]
+
+
+def test_a_tuning_keeps_the_parents_coverage_map(tmp_path):
+    import numpy as np
+
+    from instrument_agent.coverage_map import CoverageMap, bundle_coverage
+    from instrument_agent.dsp import midi_to_hz
+
+    store = PersonalityStore(tmp_path / "home")
+    f0 = midi_to_hz(np.repeat([55.0, 57.0], 25))
+    manifest = personality_pb2.PersonalityManifest(sample_rate=16000, frame_rate=50)
+    CoverageMap.from_frames(f0, np.ones_like(f0), np.full_like(f0, -25.0), 50).to_proto(manifest.coverage)
+    parent = store.commit("oboe", manifest, {"decoder.npz": b"weights"})
+    tuned = bundle_coverage(store.get("oboe", derive(store, parent, {"gain_db": -2.0}).version))
+    assert np.array_equal(tuned.seconds, bundle_coverage(parent).seconds) and tuned.voiced_seconds == 1.0

@@ -73,3 +73,28 @@ def test_unknown_kind_or_failed_gates_publish_nothing(artifacts, tmp_path):
     with pytest.raises(EvaluationGateError, match="max_eval_loss"):
         _push(work, metrics(False), tmp_path / "home")
     assert PersonalityStore(tmp_path / "home").deus() == []
+
+
+def test_coverage_map_is_recorded_added_by_a_continued_imitation_and_inherited_by_a_tuning(artifacts, tmp_path):
+    from instrument_agent.coverage_map import CoverageMap, bundle_coverage
+    from instrument_agent.dsp import midi_to_hz
+
+    work, metrics = artifacts
+    home = tmp_path / "home"
+
+    def practised(notes) -> dict:
+        f0 = midi_to_hz(np.repeat(np.asarray(notes, float), 50))
+        return CoverageMap.from_frames(f0, np.ones_like(f0), np.full_like(f0, -20.0), 50).to_dict()
+
+    def push_with(notes, **kwargs):
+        stats = {"feature_stats": {"f0_midi_mean": 60.0}, "coverage": practised(notes)}
+        write_json(work / "features" / "stats.json", stats)
+        pushed = _push(work, metrics(True), home, **kwargs)
+        return bundle_coverage(PersonalityStore(home).get("oboe", pushed["version"]))
+
+    first = push_with([60, 62])
+    assert first.pitch_seconds[[60, 62]].tolist() == [1.0, 1.0] and first.voiced_seconds == 2.0
+    tuned = push_with([70], kind="tuning", parent_version=1)  # re-practised the same recordings
+    assert np.array_equal(tuned.seconds, first.seconds)
+    continued = push_with([62, 64], parent_version=2)  # an imitation on more audio: both maps
+    assert continued.pitch_seconds[[60, 62, 64]].tolist() == [1.0, 2.0, 1.0]
