@@ -165,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path is None:
             return self._json({"error": f"no comparison file {name!r}", "kind": "NotFound"}, 404)
         self._send(200, path.read_bytes(), "audio/wav" if path.suffix == ".wav" else "image/png")
+
     # -- pictures (instrument_agent.agent.pictures) -----------------------------
     def _get_coverage(self, url):
         query = parse_qs(url.query)
