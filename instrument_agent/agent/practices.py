@@ -138,7 +138,8 @@ class PracticeBoard:
             row.stage = progress.stage
             row.step = progress.step
             row.total_steps = progress.total_steps
-            row.loss = float(progress.loss) if progress.step else row.loss
+            if progress.step and progress.loss:  # the final message (published) carries no loss: keep the last
+                row.loss = float(progress.loss)
             if progress.step and progress.loss and (not row.losses or row.losses[-1][0] < progress.step):
                 row.losses.append([int(progress.step), float(progress.loss)])
                 if len(row.losses) > MAX_LOSS_POINTS:

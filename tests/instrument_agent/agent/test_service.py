@@ -136,6 +136,7 @@ def test_practice_is_followed_then_synced_and_swapped_in(tmp_path, studio):
         assert {0.25, 0.5, 0.75} & progress, f"progress was followed: {sorted(progress)}"
         [done] = agent.practices.rows()
         assert done["phase"] == "SUCCEEDED" and done["version"] == 2 and done["practice_id"] == row.practice_id
+        assert done["loss"] == pytest.approx(0.25)  # the last step's, not the final message's empty loss
         assert _wait(lambda: agent.player.playing.version == 2)
         assert agent.status()["practice"] == "up to date"
     finally:
