@@ -71,7 +71,8 @@ def test_every_agent_command_answers_help(report):
 
 
 def test_the_studio_group_has_only_the_client_commands(report):
-    client = ["account", "add", "download", "list", "perform", "practice", "remove", "select", "studios", "watch"]
+    client = ["account", "add", "download", "list", "perform", "practice", "promote", "remove", "rollback", "select"]
+    client += ["studios", "watch"]
     assert report["studio_commands"] == client  # no serve / token: they come with the studio extra
     shown = report["studio_help"]
     assert shown["code"] == 0 and all(f"│ {command} " in shown["out"] for command in client)
