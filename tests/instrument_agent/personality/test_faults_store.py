@@ -22,6 +22,7 @@ from instrument_agent.personality.store import PersonalityStore
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 
 SEED, KILL_POINTS, WRITERS, VERSIONS_EACH = 7, 20, 28, 4
+DOOMED_VERSIONS = 200  # more than a doomed writer can commit before its kill point, on any machine
 
 WRITER = """
 import os, sys
@@ -41,7 +42,7 @@ def test_concurrent_writers_killed_at_20_points_lose_no_version(tmp_path):
     writers = []
     for i in range(WRITERS):
         process = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(home), str(VERSIONS_EACH)],
+            [sys.executable, "-c", WRITER, str(home), str(DOOMED_VERSIONS if i in doomed else VERSIONS_EACH)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -76,5 +77,5 @@ def test_concurrent_writers_killed_at_20_points_lose_no_version(tmp_path):
     assert len(indexed) == len(set(indexed)) and len(indexed) >= (WRITERS - KILL_POINTS) * VERSIONS_EACH
     for version in listed:
         store.get("cello", version)  # every listed version verifies
-    assert killed >= KILL_POINTS * 3 // 4, killed  # most kill points found their writer still running
+    assert killed == KILL_POINTS, killed  # every kill point found its writer still committing
     KILLS["concurrent store writers"] += killed

@@ -1,6 +1,6 @@
 """Fault injection: writer processes publish to one ``S3Registry`` prefix on moto's S3 server at
-once while a seeded RNG SIGKILLs 20 of them at random moments (a seeded delay after it is
-ready: claiming a number, uploading files, before or after the commit marker). No version a
+once while a seeded RNG SIGKILLs 20 of them at random moments (a seeded delay after its own
+0-2nd publish: claiming a number, uploading files, before or after the commit marker). No version a
 writer reported is lost or listed twice, every listed version pulls and verifies, and a claim left without its
 commit marker is never listed as a version."""
 
@@ -22,6 +22,9 @@ from pipelines.registry import S3Registry
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300)]
 
 SEED, KILL_POINTS, WRITERS, VERSIONS_EACH = 13, 20, 26, 3
+# A doomed writer has more to publish than it can before its kill point (after 0-2 of its own
+# publishes plus up to 0.15 s): on an idle machine 3 publishes could end before a wall-clock delay.
+DOOMED_VERSIONS = 50
 
 WRITER = """
 import sys
@@ -52,7 +55,7 @@ def test_s3_writers_killed_at_20_points_lose_no_version(s3_endpoint, make_bundle
                 uri,
                 s3_endpoint,
                 str(tmp_path / "home"),
-                str(VERSIONS_EACH),
+                str(DOOMED_VERSIONS if i in doomed else VERSIONS_EACH),
                 str(bundle.version),
             ],
             stdout=subprocess.PIPE,
@@ -60,11 +63,17 @@ def test_s3_writers_killed_at_20_points_lose_no_version(s3_endpoint, make_bundle
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        writers.append((process, rng.uniform(0.2, 3.0) if i in doomed else None))
+        writers.append((process, (rng.randrange(3), rng.uniform(0.0, 0.15)) if i in doomed else None))
     killed: list[bool] = []
+    seen: dict[int, list[str]] = {}
 
-    def kill_later(process: subprocess.Popen, delay: float) -> None:
+    def kill_later(process: subprocess.Popen, point: tuple[int, float]) -> None:
+        """SIGKILL ``process`` a delay after its own n-th publish (n = 0: after it is ready)."""
+        after, delay = point
         assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        lines = seen.setdefault(process.pid, [])
+        while len(lines) < after:
+            lines.append(process.stdout.readline())
         time.sleep(delay)
         if process.poll() is None:
             process.kill()
@@ -80,8 +89,9 @@ def test_s3_writers_killed_at_20_points_lose_no_version(s3_endpoint, make_bundle
         out, err = process.communicate(timeout=240)
         if delay is None:
             assert process.returncode == 0, err
-        for line in out.splitlines():
-            if line == "ready":
+        for line in [*seen.get(process.pid, []), *out.splitlines()]:
+            line = line.strip()
+            if line in ("ready", ""):
                 continue
             _, version, digest = line.split()
             assert int(version) not in reported, f"version {version} reported twice"
