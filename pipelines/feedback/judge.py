@@ -1,9 +1,9 @@
-"""Judging a performance: marked regions → playerProfile knobs that move toward the liked sound.
+"""Feedback's ``knobs`` method: marked regions → playerProfile knobs that move toward the liked sound.
 
 Steps (design and reasoning in docs/practice.md):
 
-1. Read the performance (any format; mono, resampled to the model's rate),
-   extract its f0 and loudness as the personality's practice did.
+1. Read the performance (:func:`~.performance.read_performance`: mono, resampled to the
+   model's rate, its f0 and loudness extracted as the personality's practice did).
 2. Measure the descriptors (:mod:`.descriptors`) of the performance in each
    marked region; ``L`` = mean of the liked, ``B`` = mean of the disliked.
 3. Run the decoder on the performance's curves (after the profile's
