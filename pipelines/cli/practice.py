@@ -8,7 +8,7 @@ viola``) and the form the studio operator's Kubernetes Job runs
 
     amadeus practice <imitation|tuning|feedback> --deu D --practice-id UID --runner job
         [--audio URI]... [--base-version N] [--learner-profile JSON] [--player-profile JSON]
-        [--performance URI --good A-B --bad A-B]
+        [--performance URI --good A-B --bad A-B [--method auto|knobs|finetune]]
 
 URIs are local paths or ``s3://`` objects (fetched, size-verified; :mod:`pipelines.inputs`).
 The new version goes where :meth:`pipelines.practice.Publisher.from_env` says (the registry
@@ -227,29 +227,57 @@ def feedback(
     version: Annotated[
         Optional[int], typer.Option("--version", "--base-version", help="The judged version (default: the latest).")
     ] = None,
-    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 60,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="knobs: move the playerProfile knobs (instant, no training); finetune: train the decoder a "
+            "little on the marked regions; auto: the knobs unless what you liked differs from what you "
+            "disliked in a way no knob can express (its harmonic envelope beyond a tilt and a gain).",
+        ),
+    ] = "auto",
+    steps: Annotated[int, typer.Option(help="The knobs' optimiser steps.")] = 60,
+    finetune_steps: Annotated[
+        Optional[int], typer.Option("--finetune-steps", help="The fine-tune's training steps (default 150).")
+    ] = None,
     practice_id: PracticeIdOpt = "",
     runner: RunnerOpt = "embedded",
 ) -> None:
-    """Tell the deu what you liked and disliked in a performance; its playerProfile moves toward the liked sound."""
+    """Tell the deu what you liked and disliked in a performance; it moves toward the liked sound.
+
+    Interrupt a fine-tune at any time: the same command resumes from its last checkpoint.
+    """
     from rich.progress import Progress
 
-    from pipelines.feedback import FeedbackRegionError, PerformanceReadError, parse_region
+    from pipelines.feedback import (
+        FeedbackMethodError,
+        FeedbackRegionError,
+        PerformanceReadError,
+        check_method,
+        parse_region,
+    )
     from pipelines.practice import PracticeRequest, Publisher, run_practice
 
     _check_runner(runner)
     try:
         regions = [parse_region(t, "good") for t in good or ()] + [parse_region(t, "bad") for t in bad or ()]
-    except FeedbackRegionError as exc:
+        method = check_method(method)
+    except (FeedbackRegionError, FeedbackMethodError) as exc:
         raise typer.BadParameter(str(exc)) from None
     publisher = Publisher.from_env()
     try:
         with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("optimising the playerProfile", total=steps)
+            task = bar.add_task("judging the performance", total=None)
 
-            def progress(stage: str, message: str, step: int | None = None, **_fields) -> None:
-                if stage == "feedback" and step is not None:
-                    bar.update(task, completed=step)
+            def progress(stage: str, message: str, step: int | None = None, **fields) -> None:
+                if stage != "feedback":
+                    return
+                if "method" in fields:
+                    bar.console.print(f"[bold cyan]feedback[/bold cyan] {message}")
+                    what = "fine-tuning the decoder" if fields["method"] == "finetune" else "optimising the knobs"
+                    bar.update(task, description=what)
+                if step is not None:
+                    bar.update(task, completed=step, total=fields.get("total_steps"))
 
             request = PracticeRequest(
                 deu,
@@ -257,6 +285,8 @@ def feedback(
                 regions=regions,
                 base_version=version or 0,
                 feedback_steps=steps,
+                feedback_method=method,
+                finetune_steps=finetune_steps,
                 practice_id=practice_id,
                 runner=runner,
                 progress=progress,
@@ -265,10 +295,19 @@ def feedback(
     except (FeedbackRegionError, PerformanceReadError) as exc:
         raise typer.BadParameter(str(exc)) from None
     judged = result.steps["feedback"]
-    table = Table(title=f"{deu} v{result.version} (from v{result.parent_version})")
-    for column in ("knob", "before", "after"):
-        table.add_column(column, justify="right" if column != "knob" else "left")
-    for key, value in judged["knobs"].items():
-        table.add_row(key, f"{judged['previous_knobs'][key]:+.2f}", f"{value:+.2f}")
+    title = f"{deu} v{result.version} (from v{result.parent_version}, {judged.get('method', 'knobs')})"
+    table = Table(title=title)
+    if "finetune_losses" in judged:  # spectral loss of the marked regions, before and after the fine-tune
+        for column in ("regions", "loss before", "loss after"):
+            table.add_column(column, justify="right" if column != "regions" else "left")
+        losses = judged["finetune_losses"]
+        for label in ("liked", "disliked"):
+            table.add_row(label, f"{losses[f'{label}_before']:.3f}", f"{losses[f'{label}_after']:.3f}")
+    else:
+        for column in ("knob", "before", "after"):
+            table.add_column(column, justify="right" if column != "knob" else "left")
+        for key, value in judged["knobs"].items():
+            table.add_row(key, f"{judged['previous_knobs'][key]:+.2f}", f"{value:+.2f}")
     console.print(table)
+    console.print(judged.get("method_reason", ""))
     published(deu, result.version, result.location, practice_id)

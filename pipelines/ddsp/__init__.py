@@ -13,7 +13,7 @@ from .core import (
     upsample_linear,
 )
 from .decoders import DecoderWeightsError, RnnFcDecoder
-from .losses import DEFAULT_FFT_SIZES, SpectralLoss, multiscale_spectral_loss
+from .losses import DEFAULT_FFT_SIZES, SpectralLoss, multiscale_spectral_loss, per_example_spectral_loss
 from .model import PersonalityModel, build_model, resolve_profile
 from .synths import FilteredNoise, Harmonic, Reverb, SynthConfigError, noise_impulse_responses
 
@@ -36,6 +36,7 @@ __all__ = [
     "multiscale_spectral_loss",
     "noise_impulse_responses",
     "normalize_distribution",
+    "per_example_spectral_loss",
     "remove_above_nyquist",
     "resolve_profile",
     "safe_log",

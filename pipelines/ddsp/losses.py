@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from .core import safe_log
 
-__all__ = ["DEFAULT_FFT_SIZES", "SpectralLoss", "multiscale_spectral_loss"]
+__all__ = ["DEFAULT_FFT_SIZES", "SpectralLoss", "multiscale_spectral_loss", "per_example_spectral_loss"]
 
 DEFAULT_FFT_SIZES = (2048, 1024, 512, 256, 128, 64)
 
@@ -60,6 +60,28 @@ def multiscale_spectral_loss(
             total += mag_weight * tf.reduce_mean(tf.abs(mag_t - mag_p))
         if logmag_weight:
             total += logmag_weight * tf.reduce_mean(tf.abs(safe_log(mag_t) - safe_log(mag_p)))
+    return total
+
+
+def per_example_spectral_loss(
+    target: tf.Tensor,
+    prediction: tf.Tensor,
+    fft_sizes: Sequence[int] = DEFAULT_FFT_SIZES,
+    mag_weight: float = 1.0,
+    logmag_weight: float = 1.0,
+) -> tf.Tensor:
+    """:func:`multiscale_spectral_loss` of each example on its own: ``[B]`` float32 (its mean over
+    the batch is the batch loss). Feedback's fine-tune weighs examples by it."""
+    target = tf.cast(target, tf.float32)
+    prediction = tf.cast(prediction, tf.float32)
+    total = tf.zeros(tf.shape(target)[:1], tf.float32)
+    for size in fft_sizes:
+        mag_t = _magnitude(target, int(size))
+        mag_p = _magnitude(prediction, int(size))
+        if mag_weight:
+            total += mag_weight * tf.reduce_mean(tf.abs(mag_t - mag_p), axis=[1, 2])
+        if logmag_weight:
+            total += logmag_weight * tf.reduce_mean(tf.abs(safe_log(mag_t) - safe_log(mag_p)), axis=[1, 2])
     return total
 
 

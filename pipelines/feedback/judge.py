@@ -1,9 +1,9 @@
-"""Judging a performance: marked regions → playerProfile knobs that move toward the liked sound.
+"""Feedback's ``knobs`` method: marked regions → playerProfile knobs that move toward the liked sound.
 
 Steps (design and reasoning in docs/practice.md):
 
-1. Read the performance (any format; mono, resampled to the model's rate),
-   extract its f0 and loudness as the personality's practice did.
+1. Read the performance (:func:`~.performance.read_performance`: mono, resampled to the
+   model's rate, its f0 and loudness extracted as the personality's practice did).
 2. Measure the descriptors (:mod:`.descriptors`) of the performance in each
    marked region; ``L`` = mean of the liked, ``B`` = mean of the disliked.
 3. Run the decoder on the performance's curves (after the profile's
@@ -25,13 +25,10 @@ import numpy as np
 
 from .descriptors import DESCRIPTOR_NAMES, measure
 from .optimise import KNOBS, RegionControls, optimise_knobs
-from .regions import FeedbackRegionError, Region, check_regions
+from .performance import Performance, PerformanceReadError, read_performance
+from .regions import Region
 
 __all__ = ["Judgement", "PerformanceReadError", "judge"]
-
-
-class PerformanceReadError(ValueError):
-    """The performance audio can't be read (names the file)."""
 
 
 @dataclass(frozen=True)
@@ -70,19 +67,6 @@ class Judgement:
         }
 
 
-def _load(path: str | Path, sample_rate: int) -> np.ndarray:
-    """The performance as mono float32 ``[n]`` at ``sample_rate`` Hz (the project's one loader)."""
-    from instrument_agent.audio import AudioFileError, read_mono
-
-    try:
-        audio = read_mono(path, sample_rate).audio
-    except AudioFileError as exc:
-        raise PerformanceReadError(str(exc)) from None
-    if not np.any(audio):
-        raise PerformanceReadError(f"{path}: the performance is silent")
-    return audio
-
-
 def _controls(bundle, f0_hz: np.ndarray, loudness_db: np.ndarray, n_harmonics: int) -> np.ndarray:
     from instrument_agent.decoder import NumpyDecoder
 
@@ -94,7 +78,7 @@ def _controls(bundle, f0_hz: np.ndarray, loudness_db: np.ndarray, n_harmonics: i
 
 def judge(
     parent,
-    performance: str | Path,
+    performance: str | Path | Performance,
     regions: Sequence[Region],
     *,
     steps: int = 60,
@@ -104,7 +88,8 @@ def judge(
 
     Args:
         parent: the judged version.
-        performance: audio of a performance of that version (WAV/FLAC/...).
+        performance: audio of a performance of that version (WAV/FLAC/...), or the
+            :class:`~.performance.Performance` already read from it.
         regions: liked (``good``) and disliked (``bad``) spans, seconds; at least one liked.
         steps: optimiser steps.
         progress: called as ``progress(step, objective)`` after every optimiser step.
@@ -112,34 +97,19 @@ def judge(
     Raises:
         FeedbackRegionError, PerformanceReadError.
     """
-    from instrument_agent import features as agent_features
-    from instrument_agent.profiles import resolve_learner_profile, resolve_player_profile
     from instrument_agent.proto import personality_pb2
 
-    manifest = parent.manifest
-    learner = resolve_learner_profile(manifest.learner_profile)
-    player = resolve_player_profile(manifest.player_profile)
-    sr, fr = manifest.sample_rate or learner.sample_rate, manifest.frame_rate or learner.frame_rate
-    hop = sr // fr
-    audio = _load(performance, sr)
-    check_regions(list(regions), len(audio) / sr, min_seconds=0.25)
-    f0 = agent_features.compute_f0(audio, sr, fr, method=learner.f0_method)
-    f0 = np.asarray(f0[0] if isinstance(f0, tuple) else f0, np.float64)
-    loudness = np.asarray(agent_features.compute_loudness(audio, sr, fr), np.float64)
-    frames = min(len(f0), len(loudness), len(audio) // hop)
-    f0, loudness, audio = f0[:frames], loudness[:frames], audio[: frames * hop]
+    read = performance if isinstance(performance, Performance) else read_performance(parent, performance, regions)
+    learner, player = read.learner, read.player
+    sr, fr, hop = read.sample_rate, read.frame_rate, read.hop
+    f0, loudness, audio = read.f0_hz, read.loudness_db, read.audio
     played_f0 = np.maximum(f0 * 2.0 ** (player.transpose / 12.0), 1.0)
     controls = _controls(parent, played_f0, loudness + player.loudness_offset_db, learner.n_harmonics)
     h = learner.n_harmonics
 
-    measured = {"good": [], "bad": []}
+    measured: dict[str, list] = {"good": [], "bad": []}
     spans = []
-    for region in regions:
-        a, b = int(round(region.start * fr)), min(frames, int(round(region.end * fr)))
-        if b - a < 4:
-            raise FeedbackRegionError(
-                f"--{region.label} {region.start:g}-{region.end:g}: fewer than 4 control frames of sound"
-            )
+    for region, (a, b) in zip(read.regions, read.spans, strict=True):
         values = measure(audio[a * hop : b * hop], f0[a:b], sr, fr)
         measured[region.label].append([values[n] for n in DESCRIPTOR_NAMES])
         spans.append(
@@ -182,5 +152,5 @@ def judge(
         loss_start=result.loss_start,
         loss_end=result.loss_end,
         steps=result.steps,
-        regions=tuple(regions),
+        regions=read.regions,
     )

@@ -225,13 +225,15 @@ def run_feedback(
     base_version: int,
     performance_uri: str,
     feedback_regions_json: str,
+    feedback_method: str,
     practice_id: str,
     registry_uri: str,
     mlflow_tracking_uri: str,
     report_json: str,
 ) -> int:
-    """feedback: the judged performance and its regions → a version with optimised playerProfile knobs.
-    Writes the knob changes and measured descriptors to ``report_json``; returns the new version."""
+    """feedback: the judged performance and its regions → a version with optimised playerProfile knobs
+    or a fine-tuned decoder (``feedback_method``). Writes the method and why, and what moved, to
+    ``report_json``; returns the new version."""
     from pipelines import stages
     from pipelines.feedback import regions_from_json
     from pipelines.inputs import fetch_inputs
@@ -246,7 +248,15 @@ def run_feedback(
         parent = session.fetch(deu, session.parent(deu, base_version, required=True))
         (path,) = fetch_inputs([performance_uri], work)
         result = stages.feedback(
-            session.store, parent, path, regions, practice_id=practice_id, runner="kfp", performance_uri=performance_uri
+            session.store,
+            parent,
+            path,
+            regions,
+            method=feedback_method or "auto",
+            workdir=work,
+            practice_id=practice_id,
+            runner="kfp",
+            performance_uri=performance_uri,
         )
         info = session.publish(session.store.get(deu, result.version))
     report = dict(result.outputs(), version=info.version, digest=info.digest)

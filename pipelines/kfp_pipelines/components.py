@@ -150,13 +150,15 @@ def feedback(
     base_version: int,
     performance_uri: str,
     feedback_regions_json: str,
+    feedback_method: str,
     practice_id: str,
     registry_uri: str,
     mlflow_tracking_uri: str,
     report: Output[Artifact],
 ) -> int:
     """feedback: liked/disliked regions of a performance → playerProfile knobs optimised through
-    the differentiable synthesizer → a new version (see docs/practice.md)."""
+    the differentiable synthesizer, or the decoder fine-tuned (``feedback_method``: auto | knobs |
+    finetune) → a new version (see docs/practice.md)."""
     from pipelines.kfp_pipelines._steps import run_feedback
 
     return run_feedback(
@@ -164,6 +166,7 @@ def feedback(
         base_version,
         performance_uri,
         feedback_regions_json,
+        feedback_method,
         practice_id,
         registry_uri,
         mlflow_tracking_uri,

@@ -16,6 +16,7 @@ to whichever type it runs; ``studio_operator.operator.practice.PracticeRequest.p
 ``player_profile_json``    str     JSON object of playerProfile fields
 ``performance_uri``        str     the judged performance's audio (feedback)
 ``feedback_regions_json``  str     JSON list of ``{"start": s, "end": s, "label": "good"|"bad"}`` (feedback)
+``feedback_method``        str     ``auto`` (default) | ``knobs`` | ``finetune`` (feedback)
 ``registry_uri``           str     ``s3://bucket/prefix`` or empty (``$AMADEUS_REGISTRY``, else local)
 ``mlflow_tracking_uri``    str     MLflow server or empty (``$MLFLOW_TRACKING_URI``)
 ``feature_cache_dir``      str     feature cache folder (default ``$AMADEUS_HOME/cache/features``)
@@ -64,6 +65,7 @@ PIPELINE_PARAMETERS = (
     "player_profile_json",
     "performance_uri",
     "feedback_regions_json",
+    "feedback_method",
     "registry_uri",
     "mlflow_tracking_uri",
     "feature_cache_dir",
@@ -165,6 +167,7 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
         player_profile_json: str = "{}",
         performance_uri: str = "",
         feedback_regions_json: str = "[]",
+        feedback_method: str = "auto",
         registry_uri: str = "",
         mlflow_tracking_uri: str = "",
         feature_cache_dir: str = "",
@@ -179,6 +182,7 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
             player_profile_json=player_profile_json,
             performance_uri=performance_uri,
             feedback_regions_json=feedback_regions_json,
+            feedback_method=feedback_method,
             registry_uri=registry_uri,
             mlflow_tracking_uri=mlflow_tracking_uri,
             feature_cache_dir=feature_cache_dir,

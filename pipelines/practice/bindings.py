@@ -109,6 +109,7 @@ class InProcessSteps:
         show_training: bool = False,
         runner: str = "embedded",
         feedback_steps: int = 60,
+        finetune_steps: int | None = None,
     ):
         self.session, self.workdir, self.report, self.cache_dir = session, Path(workdir), report, Path(cache_dir)
         self.started = started
@@ -116,6 +117,7 @@ class InProcessSteps:
         self.show_training = show_training
         self.runner = runner
         self.feedback_steps = feedback_steps
+        self.finetune_steps = finetune_steps
 
     def ingest(self, audio_uris, learner_profile_json) -> dict:
         from pipelines import stages
@@ -232,12 +234,13 @@ class InProcessSteps:
         base_version,
         performance_uri,
         feedback_regions_json,
+        feedback_method,
         practice_id,
         registry_uri="",
         mlflow_tracking_uri="",
     ) -> dict:
         from pipelines import stages
-        from pipelines.feedback import Region, regions_from_json
+        from pipelines.feedback import FineTuneSettings, Region, regions_from_json
         from pipelines.inputs import fetch_inputs
 
         if not performance_uri:
@@ -247,15 +250,35 @@ class InProcessSteps:
             regions = regions_from_json(regions)
         parent = self.session.fetch(deu, self.session.parent(deu, int(base_version or 0), required=True))
         (performance,) = fetch_inputs([str(performance_uri)], self.workdir / "performance")
+        settings = FineTuneSettings() if self.finetune_steps is None else FineTuneSettings(steps=self.finetune_steps)
+        loops = {
+            "knobs": self.report.steps("feedback", self.feedback_steps, "objective"),
+            "finetune": self.report.steps("feedback", settings.steps, "loss"),
+        }
+        current = [loops["knobs"]]
+
+        def chosen(choice) -> None:
+            current[0] = loops[choice.method]
+            self.report("feedback", choice.reason, method=choice.method)
+
+        def progress(step: int, loss: float) -> None:  # the knobs' optimiser or the fine-tune's trainer
+            if current[0] is not None:
+                current[0](step, loss)
+
         result = stages.feedback(
             self.session.store,
             parent,
             performance,
             regions,
+            method=str(feedback_method or "auto"),
+            workdir=self.workdir,
             practice_id=practice_id,
             runner=self.runner,
             steps=self.feedback_steps,
-            progress=self.report.steps("feedback", self.feedback_steps, "objective"),
+            finetune=settings,
+            progress=progress,
+            on_method=chosen,
+            show_training=self.show_training,
             performance_uri=str(performance_uri),
             started=self.started,
         )

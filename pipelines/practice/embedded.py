@@ -173,6 +173,7 @@ def run_graph_in_process(
     record_params: Mapping[str, str] | None = None,
     runner: str = "embedded",
     feedback_steps: int = 60,
+    finetune_steps: int | None = None,
 ) -> tuple[int, dict[str, dict]]:
     """Walk ``graph`` with :class:`~.bindings.InProcessSteps` in ``workdir``, publishing through ``session``.
 
@@ -184,7 +185,8 @@ def run_graph_in_process(
         cache_dir: the feature cache (default: the session's).
         record_params: more practice record parameters (e.g. ``work_dir``).
         runner: recorded in the practice record (``embedded``, or ``job`` in a Kubernetes Job).
-        feedback_steps: the feedback step's optimiser steps.
+        feedback_steps: the feedback step's knob-optimiser steps; finetune_steps: its fine-tune's
+            training steps (None: :class:`pipelines.feedback.FineTuneSettings`' default).
 
     Returns:
         (the published version's number in the registry, ``{step: outputs}`` in the order the steps ran).
@@ -204,6 +206,7 @@ def run_graph_in_process(
         show_training=progress is True,
         runner=runner,
         feedback_steps=feedback_steps,
+        finetune_steps=finetune_steps,
     )
 
     def step_done(step: str, outputs: dict, reused: bool) -> None:

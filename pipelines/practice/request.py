@@ -38,7 +38,10 @@ class PracticeRequest:
         new: imitation: ignore earlier versions (no parent, no warm start).
         performance: feedback: the judged performance's audio (a local path or an ``s3://`` URI).
         regions: feedback: :class:`pipelines.feedback.Region` spans (at least one ``good``).
-        feedback_steps: feedback: optimiser steps.
+        feedback_steps: feedback: the knobs' optimiser steps.
+        feedback_method: feedback: ``auto`` (measure what the knobs cannot express, then choose),
+            ``knobs`` or ``finetune`` (docs/practice.md).
+        finetune_steps: feedback: the fine-tune's training steps (None: the default budget).
         practice_id: recorded in the new version's practice record (default: from the work key).
         runner: recorded as the practice's runner (``embedded``; ``job`` in a Kubernetes Job).
         work_dir: the work directory (default ``<home>/practice/<deu>/<kind>-<key>``, keyed by the inputs).
@@ -56,6 +59,8 @@ class PracticeRequest:
     performance: str | Path = ""
     regions: Sequence[Region] = ()
     feedback_steps: int = 60
+    feedback_method: str = "auto"
+    finetune_steps: int | None = None
     practice_id: str = ""
     runner: str = "embedded"
     work_dir: str | Path | None = None

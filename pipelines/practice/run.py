@@ -123,7 +123,7 @@ def _tuning(request: PracticeRequest, session: Session, cache_dir: Path, parent:
 
 
 def _feedback(request: PracticeRequest, session: Session, cache_dir: Path, parent: int | None = None) -> _Plan:
-    from pipelines.feedback import Region, regions_from_json
+    from pipelines.feedback import Region, check_method, regions_from_json
 
     if not request.performance:
         raise ValueError(f"feedback {request.deu!r}: the feedback practice needs the judged performance")
@@ -134,7 +134,9 @@ def _feedback(request: PracticeRequest, session: Session, cache_dir: Path, paren
     if parent is None:
         parent = session.parent(request.deu, request.base_version, required=True)
     key = hashlib.sha256(f"feedback\0{request.deu}\0{parent}\0{_file_or_uri_digest(performance)}\0".encode())
-    key.update(json.dumps([[r.to_dict() for r in regions], request.feedback_steps], sort_keys=True).encode())
+    method = check_method(request.feedback_method)
+    budget = [[r.to_dict() for r in regions], request.feedback_steps, method, request.finetune_steps]
+    key.update(json.dumps(budget, sort_keys=True).encode())
     key = key.hexdigest()
     params = {
         "deu": request.deu,
@@ -142,6 +144,7 @@ def _feedback(request: PracticeRequest, session: Session, cache_dir: Path, paren
         "base_version": parent,
         "performance_uri": performance,
         "feedback_regions_json": regions,
+        "feedback_method": method,
         **_registry_params(cache_dir),
     }
     return _Plan(params, key, parent, {})
@@ -189,7 +192,7 @@ def run_practice(
         kind: ``imitation`` (learn from ``request.audio``), ``tuning`` (change the profiles:
             a playerProfile change is a new version at once, a learnerProfile change re-runs
             the parent's practice on its recorded audio) or ``feedback`` (move the playerProfile
-            knobs toward the liked regions of ``request.performance``).
+            knobs, or fine-tune the decoder, toward the liked regions of ``request.performance``).
         request: what to practise (:class:`~.request.PracticeRequest`).
         home: the Amadeus home whose local store gets the version (default ``$AMADEUS_HOME``);
             ignored when ``publisher`` is given.
@@ -201,7 +204,7 @@ def run_practice(
     Raises:
         UnknownPracticeKindError; ValueError subclasses with a sentence for the ama: DataError
         (bad input audio, naming the file), PracticeInputError, ProfileError, FeedbackRegionError,
-        PerformanceReadError, NothingToTuneError; UnknownDeuError; FileNotFoundError (a tuned
+        PerformanceReadError, FeedbackMethodError, NothingToTuneError; UnknownDeuError; FileNotFoundError (a tuned
         version's audio is gone); EvaluationGateError (nothing published); KeyboardInterrupt (resumable).
     """
     from instrument_agent.personality.store import validate_deu_name
@@ -234,6 +237,7 @@ def run_practice(
             record_params={"work_dir": str(workdir), **plan.record_params} if kind != "feedback" else {},
             runner=request.runner,
             feedback_steps=request.feedback_steps,
+            finetune_steps=request.finetune_steps,
         )
         final = next(outputs[step] for step in reversed(outputs) if "digest" in outputs[step])
         return PracticeResult(

@@ -313,6 +313,7 @@ FEEDBACK = PipelineGraph(
                 "base_version": Param("base_version"),
                 "performance_uri": Param("performance_uri"),
                 "feedback_regions_json": Param("feedback_regions_json"),
+                "feedback_method": Param("feedback_method"),
                 "practice_id": Param("practice_id"),
                 **_REGISTRY,
             },
@@ -320,7 +321,7 @@ FEEDBACK = PipelineGraph(
         ),
     ),
     result=(Out("feedback", "version"),),
-    description="playerProfile knobs optimised toward liked regions of a performance",
+    description="playerProfile knobs optimised, or the decoder fine-tuned, toward liked regions of a performance",
 )
 
 GRAPHS: dict[str, PipelineGraph] = {g.practice_type: g for g in (IMITATION, TUNING, FEEDBACK)}

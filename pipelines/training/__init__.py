@@ -1,5 +1,6 @@
 """Training of personality models: :class:`Trainer` (tf.data, Adam with gradient
-clipping, checkpoints, resume, wall-time budget, rich progress)."""
+clipping, checkpoints, resume, wall-time budget, rich progress), minimising the spectral loss
+or a :class:`TrainingObjective` (feedback's fine-tune)."""
 
 from .progress import TrainingProgress
 from .trainer import (
@@ -7,6 +8,7 @@ from .trainer import (
     Trainer,
     TrainingDataError,
     TrainingInterrupted,
+    TrainingObjective,
     TrainResult,
     select_device,
 )
@@ -17,6 +19,7 @@ __all__ = [
     "Trainer",
     "TrainingDataError",
     "TrainingInterrupted",
+    "TrainingObjective",
     "TrainingProgress",
     "select_device",
 ]

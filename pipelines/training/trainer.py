@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import keras
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "DeviceUnavailableError",
     "TrainResult",
     "Trainer",
+    "TrainingObjective",
     "TrainingDataError",
     "TrainingInterrupted",
     "select_device",
@@ -36,6 +38,22 @@ __all__ = [
 _CLIP_NORM = 3.0
 _XLA_MAX_CPU_FRAMES = 400  # XLA helps the CPU for short sequences only (measured, see Trainer)
 _LR_FINAL_FRACTION = 0.25  # the learning rate decays exponentially to this fraction at `steps`
+
+
+class TrainingObjective(Protocol):
+    """What a training step minimises, when it is not the plain spectral loss.
+
+    ``fields`` names the per-example scalars (``[E]`` float32 arrays in the examples, e.g. a
+    label or a weight) it reads besides ``audio``, ``f0_hz`` and ``loudness_db``; the batch it
+    gets holds all of them (``audio [B, n]``, ``f0_hz``/``loudness_db [B, T]``, each field ``[B]``).
+    It is traced into the step's ``tf.function``: TensorFlow ops only.
+    """
+
+    fields: tuple[str, ...]
+
+    def __call__(self, model: PersonalityModel, batch: Mapping[str, tf.Tensor], noise_seed: tf.Tensor) -> tf.Tensor:
+        """The scalar loss of ``batch`` under ``model`` (rendering with ``noise_seed``)."""
+        ...
 
 
 class TrainingDataError(ValueError):
@@ -115,7 +133,7 @@ def select_device(device: str) -> str:
     return "/GPU:0" if gpus else "/CPU:0"
 
 
-def _as_examples(examples: Mapping[str, np.ndarray], hop: int) -> dict[str, np.ndarray]:
+def _as_examples(examples: Mapping[str, np.ndarray], hop: int, fields: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     out = {}
     for name in ("audio", "f0_hz", "loudness_db"):
         if name not in examples:
@@ -140,6 +158,15 @@ def _as_examples(examples: Mapping[str, np.ndarray], hop: int) -> dict[str, np.n
             f"examples['audio']: shape {out['audio'].shape}, expected {(count, frames * hop)} "
             f"({frames} frames × {hop} samples per frame)"
         )
+    for name in fields:
+        if name not in examples:
+            raise TrainingDataError(f"examples: missing field {name!r}, which the training objective reads")
+        value = np.asarray(examples[name], dtype=np.float32)
+        if value.shape != (count,) or not np.all(np.isfinite(value)):
+            raise TrainingDataError(
+                f"examples[{name!r}]: expected {count} finite values (one per example), got shape {value.shape}"
+            )
+        out[name] = value
     return out
 
 
@@ -156,6 +183,9 @@ class Trainer:
             GPU; on the CPU only for examples of at most 400 frames, where it measured
             1.1-1.7x faster (default profile), while for the paper's 1000-frame
             examples it measured 0.66x (tests/benchmarks/bench_training_throughput.py).
+        objective: what a step minimises (:class:`TrainingObjective`); default the
+            learnerProfile's multi-scale spectral loss of the rendering against ``audio``.
+            Settable as :attr:`objective` until the first step (e.g. after :meth:`warm_start`).
     """
 
     def __init__(
@@ -165,8 +195,10 @@ class Trainer:
         *,
         progress: bool = True,
         jit_compile: bool | None = None,
+        objective: TrainingObjective | None = None,
     ):
         self.profile = resolve_profile(learner_profile)
+        self.objective = objective
         self.workdir = Path(workdir)
         self.progress = progress
         self.device = select_device(self.profile.device)
@@ -245,11 +277,15 @@ class Trainer:
 
     def _build_step(self) -> None:
         model, loss_fn, variables = self.model, self.loss_fn, self.model.trainable_variables
+        objective = self.objective
 
-        def grads(audio, f0_hz, loudness_db, seed):
+        def grads(batch, seed):
             with tf.GradientTape() as tape:
-                out = model({"f0_hz": f0_hz, "loudness_db": loudness_db}, training=True, noise_seed=seed)
-                loss = loss_fn(audio, out["audio"])
+                if objective is not None:
+                    loss = objective(model, batch, seed)
+                else:
+                    inputs = {"f0_hz": batch["f0_hz"], "loudness_db": batch["loudness_db"]}
+                    loss = loss_fn(batch["audio"], model(inputs, training=True, noise_seed=seed)["audio"])
             return loss, tape.gradient(loss, variables)
 
         def apply(gradients):
@@ -259,12 +295,13 @@ class Trainer:
         self._grad_fn = tf.function(grads, jit_compile=self.jit_compile, reduce_retracing=True)
         self._apply_fn = tf.function(apply)
 
-    def train_step(self, audio, f0_hz, loudness_db) -> float:
-        """One optimizer step on a batch ([B, n], [B, T], [B, T]); returns the loss."""
+    def train_step(self, audio, f0_hz, loudness_db, **fields) -> float:
+        """One optimizer step on a batch ([B, n], [B, T], [B, T]; the objective's fields [B]); returns the loss."""
         if self._grad_fn is None:
             self._build_step()
         seed = self._rng.make_seeds(1)[:, 0]
-        loss, gradients = self._grad_fn(audio, f0_hz, loudness_db, seed)
+        batch = {"audio": audio, "f0_hz": f0_hz, "loudness_db": loudness_db, **fields}
+        loss, gradients = self._grad_fn(batch, seed)
         self._apply_fn(gradients)
         return float(loss)
 
@@ -279,7 +316,7 @@ class Trainer:
         tensors = {name: tf.constant(value) for name, value in data.items()}
 
         def gather(indices):
-            return tuple(tf.gather(tensors[name], indices) for name in ("audio", "f0_hz", "loudness_db"))
+            return {name: tf.gather(tensor, indices) for name, tensor in tensors.items()}
 
         return tf.data.Dataset.from_tensor_slices(table).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
@@ -294,7 +331,7 @@ class Trainer:
 
         Args:
             examples: ``audio [E, T * hop]`` float32 at the profile's sample rate,
-                ``f0_hz [E, T]`` Hz, ``loudness_db [E, T]`` dB.
+                ``f0_hz [E, T]`` Hz, ``loudness_db [E, T]`` dB (and the objective's fields, ``[E]``).
             steps: total optimizer steps to reach (counting checkpointed ones).
             on_step: called as ``on_step(step, loss)`` after every step.
 
@@ -305,7 +342,7 @@ class Trainer:
             TrainingDataError: malformed examples.
             TrainingInterrupted: on Ctrl-C, after saving a checkpoint.
         """
-        data = _as_examples(examples, self.model.hop)
+        data = _as_examples(examples, self.model.hop, tuple(self.objective.fields) if self.objective else ())
         target = int(self.profile.steps if steps is None else steps)
         start = self.restore()
         result = TrainResult(model=self.model, start_step=start, step=start)
@@ -317,8 +354,8 @@ class Trainer:
         progress = TrainingProgress(total=target, start=start, enabled=self.progress)
         with tf.device(self.device), progress:
             try:
-                for audio, f0_hz, loudness_db in self._dataset(data, start, target):
-                    loss = self.train_step(audio, f0_hz, loudness_db)
+                for batch in self._dataset(data, start, target):
+                    loss = self.train_step(**batch)
                     step = self.step
                     result.history.append(loss)
                     result.step = step

@@ -254,6 +254,10 @@ def test_friendly_forms_still_parse(tmp_path, monkeypatch, capsys):
         (["tuning", "--deu", "viola", "--player", "[1]", "--version", "2"], "JSON objects"),
         (["tuning", "--deu", "viola"], "at least one change"),
         (["feedback", "--deu", "viola", "--performance", str(missing), "--good", "2-1"], "--good"),
+        (
+            ["feedback", "--deu", "viola", "--performance", str(missing), "--good", "1-2", "--method", "weights"],
+            "'weights': expected one of auto, knobs",
+        ),
     ):
         result = runner.invoke(_app(), ["practice", *args])
         assert result.exit_code == 2 and message in " ".join(result.output.split()), (args, result.output)

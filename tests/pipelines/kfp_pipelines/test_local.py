@@ -1,4 +1,4 @@
-"""The imitation pipeline really executes through kfp.local (tiny steps) and publishes a version."""
+"""The imitation and feedback pipelines really execute through kfp.local (tiny steps) and publish a version."""
 
 from __future__ import annotations
 
@@ -66,3 +66,36 @@ def test_a_failed_gate_publishes_nothing(recording, tmp_path, monkeypatch):
             feature_cache_dir=str(tmp_path / "cache"),
         )
     assert PersonalityStore(tmp_path / "home").deus() == []
+
+
+def test_feedback_fine_tunes_on_kfp_local(make_bundle, recording, tmp_path, monkeypatch):
+    """The KFP feedback pipeline takes ``feedback_method`` and runs the same fine-tune as the embedded
+    runner: a new version with new model files, the parent's lineage, the method and why recorded."""
+    monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
+    for name in ("AMADEUS_REGISTRY", "AMADEUS_REGISTRY_URI", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    parent = make_bundle("cello", home=tmp_path / "home")
+    regions = [{"start": 0.5, "end": 2.0, "label": "good"}, {"start": 3.0, "end": 4.5, "label": "bad"}]
+    run = run_local(
+        "feedback",
+        pipeline_root=tmp_path / "root",
+        deu="cello",
+        practice_id="feedback-1",
+        performance_uri=str(recording),
+        feedback_regions_json=json.dumps(regions),
+        feedback_method="finetune",
+    )
+    new = PersonalityStore(tmp_path / "home").get("cello", run["version"])
+    record = new.manifest.practice
+    assert (new.manifest.parent_version, new.manifest.parent_digest) == (parent.version, parent.digest)
+    assert (record.kind, record.runner, record.practice_id) == (
+        personality_pb2.PracticeRecord.FEEDBACK,
+        "kfp",
+        "feedback-1",
+    )
+    assert record.params["method"] == "finetune" and record.params["method_reason"].startswith("asked for --method")
+    losses = json.loads(record.params["finetune"])["losses"]
+    assert losses["liked_after"] < losses["liked_before"]
+    digests = {e.path: e.sha256 for e in new.manifest.files}
+    assert digests["decoder.npz"] != {e.path: e.sha256 for e in parent.manifest.files}["decoder.npz"]
+    assert "decoder.tflite" in digests  # the fine-tuned decoder is exported like a practised one

@@ -147,3 +147,38 @@ def test_warm_start_continues_from_an_exported_personality(tmp_path):
     a, b = parent.model.decoder.weights_dict(), child.model.decoder.weights_dict()
     assert all(np.array_equal(a[k], b[k]) for k in a)
     np.testing.assert_array_equal(parent.model.reverb_impulse_response(), child.model.reverb_impulse_response())
+
+
+class _Weighted:
+    """A TrainingObjective: the spectral loss of each example times its ``weight``."""
+
+    fields = ("weight",)
+
+    def __call__(self, model, batch, noise_seed):
+        from pipelines.ddsp import per_example_spectral_loss
+
+        out = model(
+            {"f0_hz": batch["f0_hz"], "loudness_db": batch["loudness_db"]}, training=True, noise_seed=noise_seed
+        )
+        losses = per_example_spectral_loss(batch["audio"], out["audio"], (1024, 256, 64))
+        return tf.reduce_mean(batch["weight"] * losses)
+
+
+def test_an_objective_reads_its_fields_and_decides_the_step(tmp_path):
+    examples = _examples()
+    trainer = Trainer(_profile(steps=3), tmp_path / "zero", progress=False, objective=_Weighted())
+    before = [v.numpy().copy() for v in trainer.model.trainable_variables]
+    result = trainer.fit({**examples, "weight": np.zeros(6, np.float32)})
+    assert result.history == [0.0, 0.0, 0.0]  # every example weighted 0: nothing to learn
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, trainer.model.trainable_variables, strict=True))
+
+    weighted = Trainer(_profile(steps=3), tmp_path / "one", progress=False, objective=_Weighted())
+    plain = Trainer(_profile(steps=3), tmp_path / "plain", progress=False)
+    first = weighted.fit({**examples, "weight": np.ones(6, np.float32)}).history[0]
+    assert first == pytest.approx(plain.fit(examples).history[0], rel=1e-4)  # weight 1 is the plain loss
+    with pytest.raises(TrainingDataError, match="missing field 'weight', which the training objective reads"):
+        Trainer(_profile(steps=1), tmp_path / "missing", progress=False, objective=_Weighted()).fit(examples)
+    with pytest.raises(TrainingDataError, match=r"examples\['weight'\]: expected 6 finite values"):
+        Trainer(_profile(steps=1), tmp_path / "bad", progress=False, objective=_Weighted()).fit(
+            {**examples, "weight": np.ones(5, np.float32)}
+        )
