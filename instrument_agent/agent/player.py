@@ -10,8 +10,9 @@ keeps real time so the on-screen keyboard and recording still work.
 **Hot swap.** :meth:`PlayerHost.load` builds the new personality's engine off
 the audio thread, replays into it what is being held (notes, pitch bends,
 controllers, pressure) and hands it to the audio thread, which then renders
-both engines for ``crossfade_s`` and crossfades linearly from old to new: the
-sound never stops and no sample jumps.
+both engines for ``crossfade_s`` and crossfades from old to new (equal power by default):
+the sound never stops and no sample jumps. A running practice's preview (the
+personality-in-training, :mod:`instrument_agent.personality.preview`) swaps in the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from instrument_agent.engine import Engine
 
-__all__ = ["PlayerError", "PlayerHost", "Playing"]
+__all__ = ["CROSSFADE_CURVES", "PlayerError", "PlayerHost", "Playing"]
 
 
 class PlayerError(RuntimeError):
@@ -37,11 +38,31 @@ class PlayerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Playing:
-    """The personality the player plays."""
+    """The personality the player plays: a version, or a running practice's preview
+    (``preview_step`` > 0: the personality-in-training at that step, not a version)."""
 
     deu: str
     version: int
     digest: str
+    preview_step: int = 0
+    preview_generation: int = 0
+    practice_id: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"preview step N"`` or ``"version N"`` (what the Play tab shows)."""
+        return f"preview step {self.preview_step}" if self.preview_step else f"version {self.version}"
+
+
+CROSSFADE_CURVES = ("equal_power", "linear")
+
+
+def _crossfade_gains(ramp: np.ndarray, curve: str) -> tuple[np.ndarray, np.ndarray]:
+    """(new, old) gains [n] float32 for crossfade positions ``ramp`` [n] in 0..1."""
+    if curve == "linear":
+        return ramp.astype(np.float32), (1.0 - ramp).astype(np.float32)
+    angle = 0.5 * np.pi * ramp
+    return np.sin(angle).astype(np.float32), np.cos(angle).astype(np.float32)
 
 
 class _HeldState:
@@ -89,12 +110,20 @@ class PlayerHost:
         block_size: samples per audio block (32..2048).
         backend: decoder runtime (``auto``, ``numpy``, ``tflite``).
         crossfade_s: length of the old→new crossfade on a hot swap, seconds.
+        crossfade_curve: ``"equal_power"`` (cos/sin: the two personalities' voices are not in
+            phase, so their powers add) or ``"linear"``.
     """
 
     latency_frames = 0  # events act at their own frame (the engine's): nothing for a DAW to compensate
 
     def __init__(
-        self, *, sample_rate: int = 48000, block_size: int = 128, backend: str = "auto", crossfade_s: float = 0.05
+        self,
+        *,
+        sample_rate: int = 48000,
+        block_size: int = 128,
+        backend: str = "auto",
+        crossfade_s: float = 0.05,
+        crossfade_curve: str = "equal_power",
     ):
         from instrument_agent.live.output import AudioOutput
 
@@ -103,6 +132,9 @@ class PlayerHost:
         self.backend = backend
         self.crossfade_s = crossfade_s
         self.crossfade = max(1, int(crossfade_s * sample_rate))
+        if crossfade_curve not in CROSSFADE_CURVES:
+            raise PlayerError(f"crossfade curve {crossfade_curve!r}: choose one of {', '.join(CROSSFADE_CURVES)}")
+        self.crossfade_curve = crossfade_curve
         self._engine: Engine | None = None
         self._incoming: Engine | None = None
         self._fading: tuple[Engine, int] | None = None  # (old engine, samples faded so far)
@@ -120,12 +152,14 @@ class PlayerHost:
         self.output = AudioOutput(self, name="Amadeus agent", sample_rate=self.sample_rate, block_size=self.block_size)
 
     # -- the personality ---------------------------------------------------
-    def load(self, bundle) -> Playing:
+    def load(self, bundle, *, preview=None, practice_id: str = "") -> Playing:
         """Play ``bundle`` (a verified :class:`~instrument_agent.personality.Bundle`) from now on.
 
         The engine is built here (the caller's thread); the audio thread then crossfades
         to it over ``crossfade_s`` with every held note carried over. Raises the engine's
         errors (DecoderError, EngineConfigError) with the current personality still playing.
+        ``preview``: the bundle is that :class:`~instrument_agent.personality.PreviewInfo` of
+        practice ``practice_id`` (the personality-in-training), shown as "preview step N".
         """
         engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
         self._bundle = bundle
@@ -136,7 +170,14 @@ class PlayerHost:
                 self._engine = engine
             else:
                 self._incoming = engine
-            self.playing = Playing(bundle.deu, bundle.version, bundle.digest)
+            self.playing = Playing(
+                bundle.deu,
+                bundle.version,
+                bundle.digest,
+                preview_step=preview.step if preview is not None else 0,
+                preview_generation=preview.generation if preview is not None else 0,
+                practice_id=practice_id if preview is not None else "",
+            )
         return self.playing
 
     def set_sample_rate(self, sample_rate: int) -> None:
@@ -206,8 +247,9 @@ class PlayerHost:
                 out = engine.render(n)
                 if fading is not None:
                     old, done = fading
-                    ramp = np.clip((done + np.arange(1, n + 1)) / self.crossfade, 0.0, 1.0).astype(np.float32)
-                    out = ramp * out + (1.0 - ramp) * old.render(n)
+                    ramp = np.clip((done + np.arange(1, n + 1)) / self.crossfade, 0.0, 1.0)
+                    gain_new, gain_old = _crossfade_gains(ramp, self.crossfade_curve)
+                    out = gain_new * out + gain_old * old.render(n)
                     done += n
                     self._fading = None if done >= self.crossfade else (old, done)
             if self._recording is not None:
@@ -319,7 +361,7 @@ class PlayerHost:
         """A JSON-able summary for the UI and ``amadeus status``."""
         engine = self._engine
         return {
-            "playing": None if self.playing is None else self.playing.__dict__,
+            "playing": None if self.playing is None else {**self.playing.__dict__, "label": self.playing.label},
             **self.output.figures().as_dict(),  # backend, sample_rate, block_size, latency_frames, xruns
             "voices": 0 if engine is None else int(engine.active_voices),
             "audio": self.audio_status,

@@ -35,6 +35,8 @@ class PracticeRow:
     message: str = ""
     version: int = 0
     digest: str = ""
+    preview_generation: int = 0  # the newest preview of the personality-in-training (0: none yet)
+    preview_step: int = 0
     files: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.time)
 
@@ -64,14 +66,22 @@ class PracticeBoard:
     Args:
         open_client: ``() -> client`` for the selected studio (a new client per call).
         on_finished: called with the final :class:`PracticeRow` of every practice that ends.
+        on_progress: called as ``on_progress(row, progress)`` for every ``PracticeProgress`` received
+            (how the agent learns of a new preview without a second watch).
         retry_s: first delay before re-following a practice after a lost connection (doubles, ≤ 30 s).
     """
 
     def __init__(
-        self, open_client: Callable, on_finished: Callable[[PracticeRow], None] | None = None, *, retry_s: float = 1.0
+        self,
+        open_client: Callable,
+        on_finished: Callable[[PracticeRow], None] | None = None,
+        *,
+        retry_s: float = 1.0,
+        on_progress: Callable | None = None,
     ):
         self.open_client = open_client
         self.on_finished = on_finished
+        self.on_progress = on_progress
         self.retry_s = retry_s
         self._rows: dict[str, PracticeRow] = {}
         self._lock = threading.Lock()
@@ -115,6 +125,8 @@ class PracticeBoard:
                 try:
                     for progress in client.watch(row.practice_id, follow=True):
                         self._update(row, progress)
+                        if self.on_progress is not None:
+                            self.on_progress(row, progress)
                         delay = self.retry_s
                         if not row.running or self._stop.is_set():
                             break
@@ -138,6 +150,9 @@ class PracticeBoard:
             row.message = progress.message
             row.version = progress.version
             row.digest = progress.digest
+            if progress.preview.generation:
+                row.preview_generation = progress.preview.generation
+                row.preview_step = progress.preview.step
 
     def rows(self) -> list[dict]:
         """Every practice this agent started, newest first."""

@@ -21,9 +21,11 @@ from .errors import (
     UnknownDeuError,
     UnknownVersionError,
 )
+from .preview import PREVIEW_DIR, PreviewInfo, is_preview, latest_preview, read_preview, write_preview
 
 __all__ = [
     "MANIFEST_NAME",
+    "PREVIEW_DIR",
     "SCHEMA_VERSION",
     "Bundle",
     "BundleCorruptError",
@@ -31,14 +33,19 @@ __all__ = [
     "BundleSchemaError",
     "BundleWriteError",
     "PersonalityError",
+    "PreviewInfo",
     "UnknownDeuError",
     "UnknownVersionError",
     "contained_path",
+    "is_preview",
+    "latest_preview",
     "manifest_to_dict",
     "pack_bundle",
     "read_bundle",
+    "read_preview",
     "sha256_bytes",
     "sha256_file",
     "unpack_bundle",
     "write_bundle",
+    "write_preview",
 ]

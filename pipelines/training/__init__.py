@@ -1,6 +1,7 @@
 """Training of personality models: :class:`Trainer` (tf.data, Adam with gradient
 clipping, checkpoints, resume, wall-time budget, rich progress)."""
 
+from .preview import DEFAULT_PREVIEW_EVERY, PreviewWriter, preview_interval
 from .progress import TrainingProgress
 from .trainer import (
     DeviceUnavailableError,
@@ -12,11 +13,14 @@ from .trainer import (
 )
 
 __all__ = [
+    "DEFAULT_PREVIEW_EVERY",
     "DeviceUnavailableError",
+    "PreviewWriter",
     "TrainResult",
     "Trainer",
     "TrainingDataError",
     "TrainingInterrupted",
     "TrainingProgress",
+    "preview_interval",
     "select_device",
 ]
