@@ -71,13 +71,21 @@ class _HeldState:
 
     def __init__(self):
         self.notes: dict[tuple[int, int], int] = {}
+        self.onsets: dict[tuple[int, int], int] = {}  # the player's sample each held note began at
         self.controls: dict[tuple, mido.Message] = {}
 
-    def track(self, msg: mido.Message) -> None:
+    def held_samples(self, now: int) -> int:
+        """How long the oldest held note has sounded, samples (0: none held)."""
+        held = [self.onsets[key] for key in self.notes if key in self.onsets]
+        return max(0, now - min(held)) if held else 0
+
+    def track(self, msg: mido.Message, now: int = 0) -> None:
         if msg.type == "note_on" and msg.velocity > 0:
             self.notes[(msg.channel, msg.note)] = msg.velocity
+            self.onsets.setdefault((msg.channel, msg.note), now)
         elif msg.type in ("note_off", "note_on"):
             self.notes.pop((msg.channel, msg.note), None)
+            self.onsets.pop((msg.channel, msg.note), None)
         elif msg.type == "control_change":
             if msg.control in (120, 123):  # all sound / notes off
                 self.notes = {k: v for k, v in self.notes.items() if k[0] != msg.channel}
@@ -112,6 +120,10 @@ class PlayerHost:
         crossfade_s: length of the old→new crossfade on a hot swap, seconds.
         crossfade_curve: ``"equal_power"`` (cos/sin: the two personalities' voices are not in
             phase, so their powers add) or ``"linear"``.
+        warm_s: at most this long (s; as long as the oldest held note has sounded) the incoming
+            engine plays the held notes off the audio thread before the crossfade, so its voices
+            (their envelopes, the decoder's recurrent state) sound as held ones do, not as new
+            notes starting: measured, a random decoder's note needs about 1 s to reach its level.
     """
 
     latency_frames = 0  # events act at their own frame (the engine's): nothing for a DAW to compensate
@@ -124,6 +136,7 @@ class PlayerHost:
         backend: str = "auto",
         crossfade_s: float = 0.05,
         crossfade_curve: str = "equal_power",
+        warm_s: float = 1.0,
     ):
         from instrument_agent.live.output import AudioOutput
 
@@ -132,6 +145,7 @@ class PlayerHost:
         self.backend = backend
         self.crossfade_s = crossfade_s
         self.crossfade = max(1, int(crossfade_s * sample_rate))
+        self.warm_s = warm_s
         if crossfade_curve not in CROSSFADE_CURVES:
             raise PlayerError(f"crossfade curve {crossfade_curve!r}: choose one of {', '.join(CROSSFADE_CURVES)}")
         self.crossfade_curve = crossfade_curve
@@ -164,7 +178,14 @@ class PlayerHost:
         engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
         self._bundle = bundle
         with self._lock:
-            for msg in self._held.replay():
+            replay, held = self._held.replay(), self._held.held_samples(self.time)
+        for msg in replay:
+            engine.send(msg)
+        warm = min(held, int(self.warm_s * self.sample_rate)) if self._engine is not None else 0
+        for _ in range(0, warm, self.block_size):  # off the audio thread: its voices reach their held sound
+            engine.render(self.block_size)
+        with self._lock:
+            for msg in self._held.replay()[len(replay) :]:  # what arrived while it warmed
                 engine.send(msg)
             if self._engine is None:
                 self._engine = engine
@@ -231,13 +252,13 @@ class PlayerHost:
                     msg = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                self._held.track(msg)
+                self._held.track(msg, self.time)
                 if engine is not None:
                     engine.send(msg)
                 if fading is not None:
                     fading[0].send(msg)
             for offset, msg in events:
-                self._held.track(msg)
+                self._held.track(msg, self.time + offset)
                 for target in (engine, fading[0] if fading is not None else None):
                     if target is not None:
                         target.send(msg, at=target.time + offset)
