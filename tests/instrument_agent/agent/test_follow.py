@@ -46,9 +46,9 @@ def _write_generation(work, source_bundle, step: int, deu: str = "cello"):
 
 
 def _swap_figures(tmp_path, crossfade_s: float, curve: str) -> dict[str, float]:
-    """Hold A3 on version a, swap preview b in, measure the largest sample step and spectral flux near
-    the swap against steady playing of either personality (before the swap, and after it), and the lowest 5 ms level around it (relative to the
-    quieter of the two personalities' steady levels)."""
+    """Hold A3 on version a, swap preview b in; measure the largest sample step and the spectral flux
+    near the swap against steady playing of either personality (before the swap and after it), and
+    the lowest 5 ms level around it (relative to the quieter personality's steady level)."""
     root = tmp_path / f"{curve}-{crossfade_s}"
     (root / "b").mkdir(parents=True)
     a = make_personality(root, seed=0)
