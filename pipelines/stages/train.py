@@ -72,6 +72,7 @@ def train(
         Path(workdir) / PREVIEW_DIR,
         _preview_manifest(deu, profile, Path(features_dir), player_profile),
         on_written=on_preview,
+        budget=training.preview_budget(profile),
     )
     result = trainer.fit(
         {"audio": examples.audio, "f0_hz": examples.f0_hz, "loudness_db": examples.loudness_db},
@@ -80,7 +81,15 @@ def train(
     )
     export_dir = out / "export"
     export_module.export(trainer.model, profile, export_dir)
-    write_json(out / "train.json", {**result.summary(), "previews": writer.written, "preview_seconds": writer.seconds})
+    write_json(
+        out / "train.json",
+        {
+            **result.summary(),
+            "previews": writer.written,
+            "previews_skipped": writer.skipped,
+            "preview_seconds": writer.seconds,
+        },
+    )
     return str(export_dir)
 
 

@@ -1,7 +1,7 @@
 """Training of personality models: :class:`Trainer` (tf.data, Adam with gradient
 clipping, checkpoints, resume, wall-time budget, rich progress)."""
 
-from .preview import DEFAULT_PREVIEW_EVERY, PreviewWriter, preview_interval
+from .preview import DEFAULT_BUDGET, DEFAULT_PREVIEW_EVERY, PreviewWriter, preview_budget, preview_interval
 from .progress import TrainingProgress
 from .trainer import (
     DeviceUnavailableError,
@@ -13,6 +13,7 @@ from .trainer import (
 )
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "DEFAULT_PREVIEW_EVERY",
     "DeviceUnavailableError",
     "PreviewWriter",
@@ -21,6 +22,7 @@ __all__ = [
     "TrainingDataError",
     "TrainingInterrupted",
     "TrainingProgress",
+    "preview_budget",
     "preview_interval",
     "select_device",
 ]

@@ -5,6 +5,7 @@ exactly the weights of that step; it is never a version; ``-1`` turns previews o
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -90,3 +91,19 @@ def test_a_preview_pointer_that_is_not_json_names_the_file(tmp_path):
     (tmp_path / "current.json").write_text(json.dumps({"generation": 1}))
     with pytest.raises(BundleCorruptError, match="unreadable preview pointer"):
         latest_preview(tmp_path)
+
+
+def test_the_default_previews_stay_within_their_share_of_the_time(tmp_path):
+    from pipelines.ddsp import build_model
+    from pipelines.training import DEFAULT_BUDGET, preview_budget
+
+    assert preview_budget(personality_pb2.LearnerProfile()) == DEFAULT_BUDGET == 0.05
+    assert preview_budget(personality_pb2.LearnerProfile(preview_every=10)) is None  # asked for: every one
+    model = build_model(_profile())
+    writer = PreviewWriter(tmp_path / "preview", _manifest(), budget=0.05)
+    assert writer(25, 1.0, model) is not None
+    cost = writer.seconds
+    assert writer(50, 0.9, model) is None and writer.skipped == 1  # right after: over 5 % of the time
+    time.sleep(cost / 0.05 + 0.05)
+    assert writer(75, 0.8, model) is not None and writer.written == 2
+    assert latest_preview(tmp_path / "preview").step == 75
