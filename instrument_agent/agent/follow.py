@@ -26,9 +26,11 @@ class PreviewFollower:
         player: the :class:`~instrument_agent.agent.player.PlayerHost`.
         source: the practice's previews (``latest()`` / ``fetch(info)``).
         practice_id: the practice (shown in the status).
-        deu: the deu practised; a preview of another deu is refused.
+        deu: the deu practised; a preview of another deu is refused ("": the first preview's).
         interval_s: how often to look for a newer preview, seconds.
         on_error: called with each error (a preview that would not load); following goes on.
+        base_digest: the version of ``deu`` current when following began (default: what plays);
+            once another version is current, the agent plays it instead of the previews.
     """
 
     def __init__(
@@ -40,6 +42,7 @@ class PreviewFollower:
         deu: str,
         interval_s: float = 1.0,
         on_error: Callable[[BaseException], None] | None = None,
+        base_digest: str | None = None,
     ):
         self.player = player
         self.source = source
@@ -47,7 +50,9 @@ class PreviewFollower:
         self.deu = deu
         self.interval_s = interval_s
         self.on_error = on_error
-        self.base_digest = player.playing.digest if player.playing is not None else ""
+        if base_digest is None:
+            base_digest = player.playing.digest if player.playing is not None else ""
+        self.base_digest = base_digest  # the version playing when the practice began: a newer one wins
         self.played: PreviewInfo | None = None
         self.swaps = 0
         self.error = ""
@@ -60,6 +65,8 @@ class PreviewFollower:
         if info is None or (self.played is not None and info.generation <= self.played.generation):
             return self.played
         bundle = self.source.fetch(info)
+        if not self.deu:
+            self.deu = bundle.deu  # following a work directory: its first preview names the deu
         if bundle.deu != self.deu:
             raise PersonalityError(
                 f"practice {self.practice_id!r}: its preview is of deu {bundle.deu!r}, not {self.deu!r}; not played"

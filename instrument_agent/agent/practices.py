@@ -54,6 +54,12 @@ class PracticeRow:
         return {**asdict(self), "running": self.running, "progress": self.progress}
 
 
+def _kind_name(progress) -> str:
+    from instrument_agent.proto import personality_pb2
+
+    return personality_pb2.PracticeRecord.Kind.Name(progress.type).lower() if progress.type else "imitation"
+
+
 def _phase_name(progress) -> str:
     from instrument_agent.proto import studio_pb2
 
@@ -115,6 +121,24 @@ class PracticeBoard:
         threading.Thread(
             target=self._follow, args=(row,), name=f"amadeus-practice-{row.practice_id}", daemon=True
         ).start()
+        return row
+
+    def follow(self, practice_id: str) -> PracticeRow:
+        """Follow a practice started elsewhere (another agent, ``amadeus studio practice``) like one
+        started here: its row, progress, and ``on_finished`` (a sync) when it ends. Raises the
+        client's errors (NOT_FOUND...) before anything is tracked."""
+        client = self.open_client()
+        try:
+            first = next(iter(client.watch(practice_id, follow=False)))
+        finally:
+            _close(client)
+        kind = _kind_name(first)
+        row = PracticeRow(practice_id=practice_id, deu=first.deu, type=kind)
+        self._update(row, first)
+        with self._lock:
+            self._rows.setdefault(practice_id, row)
+            row = self._rows[practice_id]
+        threading.Thread(target=self._follow, args=(row,), name=f"amadeus-practice-{practice_id}", daemon=True).start()
         return row
 
     def _follow(self, row: PracticeRow) -> None:

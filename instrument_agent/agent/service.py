@@ -209,9 +209,27 @@ class Agent:
                 self.state.data_path / "downloads" / "previews",
             )
         )
-        follower = PreviewFollower(self.player, source, practice_id=practice_id, deu=deu)
+        current = self.state.load().current
+        base = current[deu].digest if deu in current else ("" if deu else None)
+        follower = PreviewFollower(self.player, source, practice_id=practice_id, deu=deu, base_digest=base)
         self.followers[practice_id] = follower
         return follower.start()
+
+    def follow(self, practice: str) -> PreviewFollower:
+        """``amadeus agent --follow-practice``: follow a practice by id on the selected studio (its
+        progress in the Practice tab, a sync when it ends), or an embedded practice's work directory."""
+        path = Path(practice).expanduser()
+        if path.is_dir():
+            return self.follow_practice(path.name, "", work_dir=path)
+        registration = self.state.studio()
+        try:
+            row = self.practices.follow(practice)
+        except Exception as exc:
+            translated = translate_rpc_error(exc, registration.name, registration.address)
+            if translated is exc:
+                raise
+            raise translated from None
+        return self.follow_practice(row.practice_id, row.deu)
 
     def _previewing(self, deu: str, current_digest: str) -> bool:
         return any(f.deu == deu and f.base_digest in ("", current_digest) for f in self.followers.values())
