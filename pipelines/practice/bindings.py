@@ -64,6 +64,11 @@ class Reporter:
         fields = {"preview_generation": info.generation, "preview_step": info.step}
         if self.callback is not None:
             self.callback(stage="train", message=f"preview {info.generation}: step {info.step}", **fields)
+        if self.console is not None and info.generation == 1:  # once: how to hear it learn
+            self.console.print(
+                f"[bold cyan]{'train':>9}[/bold cyan] previews of the personality-in-training in "
+                f"{info.path.parent}: hear them with amadeus agent --follow-practice {info.path.parent.parent}"
+            )
 
 
 def _json(value: Any, empty: Any) -> Any:
