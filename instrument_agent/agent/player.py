@@ -154,6 +154,8 @@ class PlayerHost:
         self._fading: tuple[Engine, int] | None = None  # (old engine, samples faded so far)
         self._queue: queue.SimpleQueue[mido.Message] = queue.SimpleQueue()
         self._held = _HeldState()
+        self._arrived: list[mido.Message] | None = None
+        self._loading = threading.Lock()
         self._lock = threading.Lock()  # guards engine hand-over and recording
         self._recording: list[np.ndarray] | None = None
         self._bundle = None
@@ -175,18 +177,24 @@ class PlayerHost:
         ``preview``: the bundle is that :class:`~instrument_agent.personality.PreviewInfo` of
         practice ``practice_id`` (the personality-in-training), shown as "preview step N".
         """
+        with self._loading:  # one load at a time (a preview follower and the sync may both load)
+            return self._load(bundle, preview, practice_id)
+
+    def _load(self, bundle, preview, practice_id: str) -> Playing:
         engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
         self._bundle = bundle
         with self._lock:
             replay, held = self._held.replay(), self._held.held_samples(self.time)
+            self._arrived = []  # MIDI the audio thread applies while the new engine warms up
         for msg in replay:
             engine.send(msg)
         warm = min(held, int(self.warm_s * self.sample_rate)) if self._engine is not None else 0
         for _ in range(0, warm, self.block_size):  # off the audio thread: its voices reach their held sound
             engine.render(self.block_size)
         with self._lock:
-            for msg in self._held.replay()[len(replay) :]:  # what arrived while it warmed
+            for msg in self._arrived or ():  # a note released (or a bend moved) meanwhile: the new engine hears it
                 engine.send(msg)
+            self._arrived = None
             if self._engine is None:
                 self._engine = engine
             else:
@@ -253,12 +261,16 @@ class PlayerHost:
                 except queue.Empty:
                     break
                 self._held.track(msg, self.time)
+                if self._arrived is not None:
+                    self._arrived.append(msg)
                 if engine is not None:
                     engine.send(msg)
                 if fading is not None:
                     fading[0].send(msg)
             for offset, msg in events:
                 self._held.track(msg, self.time + offset)
+                if self._arrived is not None:
+                    self._arrived.append(msg)
                 for target in (engine, fading[0] if fading is not None else None):
                     if target is not None:
                         target.send(msg, at=target.time + offset)

@@ -4,6 +4,9 @@ never versions; the follower plays only newer generations and names them "previe
 
 from __future__ import annotations
 
+import threading
+import time
+
 import mido
 import numpy as np
 import pytest
@@ -140,3 +143,30 @@ def test_a_preview_never_appears_as_a_version(tmp_path):
     assert [v.version for v in store.versions("cello")] == [1] and store.deus() == ["cello"]
     assert store.get("cello").digest == a.digest  # the latest version is still the version
     assert info.generation == 3 and sorted(p.name for p in (work / "preview").glob("g*")) == ["g000002", "g000003"]
+
+
+def test_a_note_released_while_the_preview_warms_up_is_released_in_it_too(tmp_path):
+    (tmp_path / "b").mkdir()
+    a = make_personality(tmp_path, seed=0)
+    b = make_personality(tmp_path / "b", seed=5)
+    work = tmp_path / "work"
+    _write_generation(work, b, step=10)
+    player = PlayerHost(sample_rate=SR, block_size=BLOCK, backend="numpy", warm_s=1.0)
+    player.load(a)
+    player.note(57, 110)
+    held = _render(player, 1.0)
+    follower = PreviewFollower(player, LocalPreviews(work), practice_id="p1", deu="cello")
+    loading = threading.Thread(target=follower.poll)
+    loading.start()  # warms the preview up for 1 s of audio off this thread...
+    while player._arrived is None and loading.is_alive():  # (it has taken the held note to replay)
+        time.sleep(0.0005)
+    assert loading.is_alive(), "the warm-up ended before the test could release the note"
+    player.note(57, on=False)  # ...while the note is released here
+    player.render_block(BLOCK)
+    while loading.is_alive():
+        player.render_block(BLOCK)
+    loading.join()
+    tail = _render(player, 1.0)
+    assert player.playing.preview_step == 10 and player.swaps == 1
+    assert rms(tail[-SR // 4 :]) < 0.02 * rms(held[SR // 5 :]), "the preview kept a released note sounding"
+    assert player.status()["voices"] == 0
