@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from instrument_agent.client.perform_stream import StudioClientError, wrap_rpc_error
 from instrument_agent.personality import (
@@ -30,6 +30,9 @@ from instrument_agent.personality import (
     unpack_bundle,
 )
 from instrument_agent.proto import studio_pb2
+
+if TYPE_CHECKING:
+    from instrument_agent.client.studio_client import StudioClient
 
 __all__ = ["LocalPreviews", "PreviewSource", "StudioPreviews", "download_preview", "preview_of"]
 
@@ -55,14 +58,14 @@ def preview_of(progress: studio_pb2.PracticeProgress) -> PreviewInfo | None:
     return PreviewInfo(p.generation, p.step, float(p.loss), p.digest, Path(), progress.deu)
 
 
-def download_preview(client, practice_id: str, destination: str | Path, *, generation: int = 0) -> Bundle:
+def download_preview(client: StudioClient, practice_id: str, destination: str | Path, *, generation: int = 0) -> Bundle:
     """Download a practice's preview through a :class:`~instrument_agent.client.StudioClient` and
     unpack it (verified) into ``destination`` (replaced when it exists: a preview is not kept).
 
     Raises :class:`StudioClientError` (NOT_FOUND: no such preview; UNIMPLEMENTED: the studio
     has no previews) and :class:`~instrument_agent.personality.BundleCorruptError`.
     """
-    import grpc
+    import grpc  # type: ignore[import-untyped]
 
     request = studio_pb2.DownloadPracticePreviewRequest(practice_id=practice_id, generation=generation)
     parts: list[bytes] = []
