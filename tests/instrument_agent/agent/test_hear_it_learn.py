@@ -1,7 +1,8 @@
 """Hear it learn, through a real studio server process (embedded backend) over gRPC: the agent
 starts a real practice (tiny learnerProfile, a preview every 4 steps), receives the preview
 generations in WatchPractice, downloads and plays each one while the practice trains, and
-plays the published version once it exists; no preview is ever a version."""
+plays the published version once it exists; a second agent follows the same practice by its id;
+no preview is ever a version."""
 
 from __future__ import annotations
 
@@ -24,11 +25,17 @@ def test_the_agent_plays_previews_while_it_practises_then_the_version(studio_pro
     agent = Agent(tmp_path / "agent", audio=False, midi=False, backend="numpy", sample_rate=16000)
     agent.state.add_studio("e2e", studio_process, token=TOKEN)
     agent.start(background_sync=True)
+    other = Agent(tmp_path / "other", audio=False, midi=False, backend="numpy", sample_rate=16000)
     try:
         learner = _tiny_learner()
         learner.steps, learner.preview_every = 120, 4
         row = agent.start_practice("cello", [_phrase_wav(tmp_path / "phrase.wav")], learner_profile=learner)
         agent.player.note(57, 100)  # the ama holds a note while it learns
+        # A second agent (another laptop of the ama) follows the same practice by its id.
+        other.state.add_studio("e2e", studio_process, token=TOKEN)
+        other.start(background_sync=True)
+        other.follow(row.practice_id)
+        other_played: set[int] = set()
         played: dict[int, int] = {}  # preview generation -> step, as the player played them
         announced: set[int] = set()
         deadline = time.time() + 300
@@ -40,6 +47,8 @@ def test_the_agent_plays_previews_while_it_practises_then_the_version(studio_pro
             if playing is not None and playing.preview_step:
                 played[playing.preview_generation] = playing.preview_step
                 assert playing.version == 0 and playing.label == f"preview step {playing.preview_step}"
+            if other.player.playing is not None and other.player.playing.preview_step:
+                other_played.add(other.player.playing.preview_generation)
             if not current["running"]:
                 break
             time.sleep(0.05)
@@ -69,5 +78,14 @@ def test_the_agent_plays_previews_while_it_practises_then_the_version(studio_pro
             assert missing.value.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
         store = PersonalityStore(agent.state.data_path)
         assert [v.version for v in store.versions("cello")] == [1]
+
+        assert other_played, "the second agent played no preview"
+        deadline = time.time() + 60
+        while time.time() < deadline and (other.player.playing is None or other.player.playing.version != 1):
+            time.sleep(0.2)
+        assert other.player.playing.label == "version 1" and other.status()["previews"] == []
+        [followed] = other.practices.rows()
+        assert followed["practice_id"] == row.practice_id and followed["phase"] == "SUCCEEDED"
     finally:
         agent.stop()
+        other.stop()
