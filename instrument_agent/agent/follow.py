@@ -64,6 +64,10 @@ class PreviewFollower:
         info = self.source.latest()
         if info is None or (self.played is not None and info.generation <= self.played.generation):
             return self.played
+        playing = self.player.playing
+        if self.deu and playing is not None and playing.deu != self.deu:
+            self.error = f"not played: the player plays {playing.deu}, not {self.deu}"  # the ama chose another deu
+            return self.played
         bundle = self.source.fetch(info)
         if not self.deu:
             self.deu = bundle.deu  # following a work directory: its first preview names the deu

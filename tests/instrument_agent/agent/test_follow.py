@@ -132,6 +132,10 @@ def test_the_follower_plays_only_newer_generations_and_names_them(tmp_path):
     with pytest.raises(PersonalityError, match="preview is of deu 'viola', not 'cello'"):
         follower.poll()
     assert player.playing.preview_step == 200
+    # While the ama plays another deu, a follower of this one leaves it alone.
+    viola = PreviewFollower(player, LocalPreviews(work), practice_id="p2", deu="viola")
+    assert viola.poll() is None and viola.swaps == 0 and player.playing.preview_step == 200
+    assert viola.status()["error"] == "not played: the player plays cello, not viola"
 
 
 def test_a_preview_never_appears_as_a_version(tmp_path):
