@@ -109,6 +109,7 @@ _LEARNER_RANGES: dict[str, tuple[float, float]] = {
     "steps": (1, 10_000_000),
     "checkpoint_every": (1, 10_000_000),
     "holdout_fraction": (0.0, 0.5),
+    "preview_every": (-1, 10_000_000),  # 0: the trainer's default; -1: no previews
 }
 
 

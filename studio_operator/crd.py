@@ -99,6 +99,7 @@ def _learner_profile() -> dict[str, Any]:
             "holdoutFraction": _num(0, 0.9),
             "device": {"type": "string", "enum": ["auto", "cpu", "gpu"]},
             "maxTrainSeconds": _num(0),
+            "previewEvery": _int(-1, 10_000_000, "steps between previews (0 = the default, -1 = none)"),
         },
     }
 

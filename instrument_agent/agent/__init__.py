@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from instrument_agent.agent.follow import PreviewFollower
     from instrument_agent.agent.player import PlayerError, PlayerHost, Playing
     from instrument_agent.agent.practices import PracticeBoard, PracticeRow
     from instrument_agent.agent.service import Agent
@@ -27,6 +28,7 @@ _EXPORTS = {
     "PlayerHost": "player",
     "Playing": "player",
     "PracticeBoard": "practices",
+    "PreviewFollower": "follow",
     "PracticeRow": "practices",
     "UploadError": "web",
 }
@@ -40,6 +42,7 @@ __all__ = [
     "Playing",
     "PracticeBoard",
     "PracticeRow",
+    "PreviewFollower",
     "UploadError",
 ]
 

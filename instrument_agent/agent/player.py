@@ -10,8 +10,9 @@ keeps real time so the on-screen keyboard and recording still work.
 **Hot swap.** :meth:`PlayerHost.load` builds the new personality's engine off
 the audio thread, replays into it what is being held (notes, pitch bends,
 controllers, pressure) and hands it to the audio thread, which then renders
-both engines for ``crossfade_s`` and crossfades linearly from old to new: the
-sound never stops and no sample jumps.
+both engines for ``crossfade_s`` and crossfades from old to new (equal power by default):
+the sound never stops and no sample jumps. A running practice's preview (the
+personality-in-training, :mod:`instrument_agent.personality.preview`) swaps in the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from instrument_agent.engine import Engine
 
-__all__ = ["PlayerError", "PlayerHost", "Playing"]
+__all__ = ["CROSSFADE_CURVES", "PlayerError", "PlayerHost", "Playing"]
 
 
 class PlayerError(RuntimeError):
@@ -37,11 +38,31 @@ class PlayerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Playing:
-    """The personality the player plays."""
+    """The personality the player plays: a version, or a running practice's preview
+    (``preview_step`` > 0: the personality-in-training at that step, not a version)."""
 
     deu: str
     version: int
     digest: str
+    preview_step: int = 0
+    preview_generation: int = 0
+    practice_id: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"preview step N"`` or ``"version N"`` (what the Play tab shows)."""
+        return f"preview step {self.preview_step}" if self.preview_step else f"version {self.version}"
+
+
+CROSSFADE_CURVES = ("equal_power", "linear")
+
+
+def _crossfade_gains(ramp: np.ndarray, curve: str) -> tuple[np.ndarray, np.ndarray]:
+    """(new, old) gains [n] float32 for crossfade positions ``ramp`` [n] in 0..1."""
+    if curve == "linear":
+        return ramp.astype(np.float32), (1.0 - ramp).astype(np.float32)
+    angle = 0.5 * np.pi * ramp
+    return np.sin(angle).astype(np.float32), np.cos(angle).astype(np.float32)
 
 
 class _HeldState:
@@ -50,13 +71,21 @@ class _HeldState:
 
     def __init__(self):
         self.notes: dict[tuple[int, int], int] = {}
+        self.onsets: dict[tuple[int, int], int] = {}  # the player's sample each held note began at
         self.controls: dict[tuple, mido.Message] = {}
 
-    def track(self, msg: mido.Message) -> None:
+    def held_samples(self, now: int) -> int:
+        """How long the oldest held note has sounded, samples (0: none held)."""
+        held = [self.onsets[key] for key in self.notes if key in self.onsets]
+        return max(0, now - min(held)) if held else 0
+
+    def track(self, msg: mido.Message, now: int = 0) -> None:
         if msg.type == "note_on" and msg.velocity > 0:
             self.notes[(msg.channel, msg.note)] = msg.velocity
+            self.onsets.setdefault((msg.channel, msg.note), now)
         elif msg.type in ("note_off", "note_on"):
             self.notes.pop((msg.channel, msg.note), None)
+            self.onsets.pop((msg.channel, msg.note), None)
         elif msg.type == "control_change":
             if msg.control in (120, 123):  # all sound / notes off
                 self.notes = {k: v for k, v in self.notes.items() if k[0] != msg.channel}
@@ -89,12 +118,25 @@ class PlayerHost:
         block_size: samples per audio block (32..2048).
         backend: decoder runtime (``auto``, ``numpy``, ``tflite``).
         crossfade_s: length of the old→new crossfade on a hot swap, seconds.
+        crossfade_curve: ``"equal_power"`` (cos/sin: the two personalities' voices are not in
+            phase, so their powers add) or ``"linear"``.
+        warm_s: at most this long (s; as long as the oldest held note has sounded) the incoming
+            engine plays the held notes off the audio thread before the crossfade, so its voices
+            (their envelopes, the decoder's recurrent state) sound as held ones do, not as new
+            notes starting: measured, a random decoder's note needs about 1 s to reach its level.
     """
 
     latency_frames = 0  # events act at their own frame (the engine's): nothing for a DAW to compensate
 
     def __init__(
-        self, *, sample_rate: int = 48000, block_size: int = 128, backend: str = "auto", crossfade_s: float = 0.05
+        self,
+        *,
+        sample_rate: int = 48000,
+        block_size: int = 128,
+        backend: str = "auto",
+        crossfade_s: float = 0.05,
+        crossfade_curve: str = "equal_power",
+        warm_s: float = 1.0,
     ):
         from instrument_agent.live.output import AudioOutput
 
@@ -103,11 +145,17 @@ class PlayerHost:
         self.backend = backend
         self.crossfade_s = crossfade_s
         self.crossfade = max(1, int(crossfade_s * sample_rate))
+        self.warm_s = warm_s
+        if crossfade_curve not in CROSSFADE_CURVES:
+            raise PlayerError(f"crossfade curve {crossfade_curve!r}: choose one of {', '.join(CROSSFADE_CURVES)}")
+        self.crossfade_curve = crossfade_curve
         self._engine: Engine | None = None
         self._incoming: Engine | None = None
         self._fading: tuple[Engine, int] | None = None  # (old engine, samples faded so far)
         self._queue: queue.SimpleQueue[mido.Message] = queue.SimpleQueue()
         self._held = _HeldState()
+        self._arrived: list[mido.Message] | None = None
+        self._loading = threading.Lock()
         self._lock = threading.Lock()  # guards engine hand-over and recording
         self._recording: list[np.ndarray] | None = None
         self._bundle = None
@@ -121,27 +169,49 @@ class PlayerHost:
         self.output = AudioOutput(self, name="Amadeus agent", sample_rate=self.sample_rate, block_size=self.block_size)
 
     # -- the personality ---------------------------------------------------
-    def load(self, bundle) -> Playing:
+    def load(self, bundle, *, preview=None, practice_id: str = "") -> Playing:
         """Play ``bundle`` (a verified :class:`~instrument_agent.personality.Bundle`) from now on.
 
         The engine is built here (the caller's thread); the audio thread then crossfades
         to it over ``crossfade_s`` with every held note carried over. Raises the engine's
         errors (DecoderError, EngineConfigError) with the current personality still playing.
+        ``preview``: the bundle is that :class:`~instrument_agent.personality.PreviewInfo` of
+        practice ``practice_id`` (the personality-in-training), shown as "preview step N".
         """
+        with self._loading:  # one load at a time (a preview follower and the sync may both load)
+            return self._load(bundle, preview, practice_id)
+
+    def _load(self, bundle, preview, practice_id: str) -> Playing:
         from instrument_agent.coverage_map import CoverageWatch, bundle_coverage
 
         engine = Engine.from_bundle(bundle, sample_rate=self.sample_rate, backend=self.backend)
         watch = CoverageWatch(bundle_coverage(bundle), engine.mapping)
         self._bundle = bundle
         with self._lock:
+            replay, held = self._held.replay(), self._held.held_samples(self.time)
+            self._arrived = []  # MIDI the audio thread applies while the new engine warms up
+        for msg in replay:
+            engine.send(msg)
+        warm = min(held, int(self.warm_s * self.sample_rate)) if self._engine is not None else 0
+        for _ in range(0, warm, self.block_size):  # off the audio thread: its voices reach their held sound
+            engine.render(self.block_size)
+        with self._lock:
             self.coverage = watch
-            for msg in self._held.replay():
+            for msg in self._arrived or ():  # a note released (or a bend moved) meanwhile: the new engine hears it
                 engine.send(msg)
+            self._arrived = None
             if self._engine is None:
                 self._engine = engine
             else:
                 self._incoming = engine
-            self.playing = Playing(bundle.deu, bundle.version, bundle.digest)
+            self.playing = Playing(
+                bundle.deu,
+                bundle.version,
+                bundle.digest,
+                preview_step=preview.step if preview is not None else 0,
+                preview_generation=preview.generation if preview is not None else 0,
+                practice_id=practice_id if preview is not None else "",
+            )
         return self.playing
 
     def set_sample_rate(self, sample_rate: int) -> None:
@@ -196,17 +266,21 @@ class PlayerHost:
                     msg = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                self._held.track(msg)
+                self._held.track(msg, self.time)
                 if watch is not None:  # notes outside the practice: a warning once per phrase and kind
                     watch.observe(msg, now_s)
+                if self._arrived is not None:
+                    self._arrived.append(msg)
                 if engine is not None:
                     engine.send(msg)
                 if fading is not None:
                     fading[0].send(msg)
             for offset, msg in events:
-                self._held.track(msg)
+                self._held.track(msg, self.time + offset)
                 if watch is not None:
                     watch.observe(msg, (self.time + offset) / self.sample_rate)
+                if self._arrived is not None:
+                    self._arrived.append(msg)
                 for target in (engine, fading[0] if fading is not None else None):
                     if target is not None:
                         target.send(msg, at=target.time + offset)
@@ -216,8 +290,9 @@ class PlayerHost:
                 out = engine.render(n)
                 if fading is not None:
                     old, done = fading
-                    ramp = np.clip((done + np.arange(1, n + 1)) / self.crossfade, 0.0, 1.0).astype(np.float32)
-                    out = ramp * out + (1.0 - ramp) * old.render(n)
+                    ramp = np.clip((done + np.arange(1, n + 1)) / self.crossfade, 0.0, 1.0)
+                    gain_new, gain_old = _crossfade_gains(ramp, self.crossfade_curve)
+                    out = gain_new * out + gain_old * old.render(n)
                     done += n
                     self._fading = None if done >= self.crossfade else (old, done)
             if self._recording is not None:
@@ -329,7 +404,7 @@ class PlayerHost:
         """A JSON-able summary for the UI and ``amadeus status``."""
         engine = self._engine
         return {
-            "playing": None if self.playing is None else self.playing.__dict__,
+            "playing": None if self.playing is None else {**self.playing.__dict__, "label": self.playing.label},
             **self.output.figures().as_dict(),  # backend, sample_rate, block_size, latency_frames, xruns
             "voices": 0 if engine is None else int(engine.active_voices),
             "audio": self.audio_status,

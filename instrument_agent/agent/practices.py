@@ -38,6 +38,8 @@ class PracticeRow:
     message: str = ""
     version: int = 0
     digest: str = ""
+    preview_generation: int = 0  # the newest preview of the personality-in-training (0: none yet)
+    preview_step: int = 0
     files: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     losses: list[list[float]] = field(default_factory=list)
@@ -56,6 +58,12 @@ class PracticeRow:
         return {**asdict(self), "running": self.running, "progress": self.progress}
 
 
+def _kind_name(progress) -> str:
+    from instrument_agent.proto import personality_pb2
+
+    return personality_pb2.PracticeRecord.Kind.Name(progress.type).lower() if progress.type else "imitation"
+
+
 def _phase_name(progress) -> str:
     from instrument_agent.proto import studio_pb2
 
@@ -68,14 +76,22 @@ class PracticeBoard:
     Args:
         open_client: ``() -> client`` for the selected studio (a new client per call).
         on_finished: called with the final :class:`PracticeRow` of every practice that ends.
+        on_progress: called as ``on_progress(row, progress)`` for every ``PracticeProgress`` received
+            (how the agent learns of a new preview without a second watch).
         retry_s: first delay before re-following a practice after a lost connection (doubles, ≤ 30 s).
     """
 
     def __init__(
-        self, open_client: Callable, on_finished: Callable[[PracticeRow], None] | None = None, *, retry_s: float = 1.0
+        self,
+        open_client: Callable,
+        on_finished: Callable[[PracticeRow], None] | None = None,
+        *,
+        retry_s: float = 1.0,
+        on_progress: Callable | None = None,
     ):
         self.open_client = open_client
         self.on_finished = on_finished
+        self.on_progress = on_progress
         self.retry_s = retry_s
         self._rows: dict[str, PracticeRow] = {}
         self._lock = threading.Lock()
@@ -111,6 +127,24 @@ class PracticeBoard:
         ).start()
         return row
 
+    def follow(self, practice_id: str) -> PracticeRow:
+        """Follow a practice started elsewhere (another agent, ``amadeus studio practice``) like one
+        started here: its row, progress, and ``on_finished`` (a sync) when it ends. Raises the
+        client's errors (NOT_FOUND...) before anything is tracked."""
+        client = self.open_client()
+        try:
+            first = next(iter(client.watch(practice_id, follow=False)))
+        finally:
+            _close(client)
+        kind = _kind_name(first)
+        row = PracticeRow(practice_id=practice_id, deu=first.deu, type=kind)
+        self._update(row, first)
+        with self._lock:
+            self._rows.setdefault(practice_id, row)
+            row = self._rows[practice_id]
+        threading.Thread(target=self._follow, args=(row,), name=f"amadeus-practice-{practice_id}", daemon=True).start()
+        return row
+
     def _follow(self, row: PracticeRow) -> None:
         delay = self.retry_s
         while not self._stop.is_set() and row.running:
@@ -119,6 +153,8 @@ class PracticeBoard:
                 try:
                     for progress in client.watch(row.practice_id, follow=True):
                         self._update(row, progress)
+                        if self.on_progress is not None:
+                            self.on_progress(row, progress)
                         delay = self.retry_s
                         if not row.running or self._stop.is_set():
                             break
@@ -147,6 +183,9 @@ class PracticeBoard:
             row.message = progress.message
             row.version = progress.version
             row.digest = progress.digest
+            if progress.preview.generation:
+                row.preview_generation = progress.preview.generation
+                row.preview_step = progress.preview.step
 
     def rows(self) -> list[dict]:
         """Every practice this agent started, newest first."""

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from instrument_agent.agent.follow import PreviewFollower
 from instrument_agent.agent.player import PlayerHost
 from instrument_agent.agent.practices import PracticeBoard
 from instrument_agent.agent.state import AgentState
@@ -60,7 +61,11 @@ class Agent:
         self.player = PlayerHost(
             sample_rate=sample_rate or settings.sample_rate, block_size=settings.block_size, backend=backend
         )
-        self.practices = PracticeBoard(lambda: self.open_client(self.state.studio()), self._practice_finished)
+        self.practices = PracticeBoard(
+            lambda: self.open_client(self.state.studio()), self._practice_finished, on_progress=self._practice_progress
+        )
+        self.follow_previews = True  # start_practice follows the practice's previews in the player
+        self.followers: dict[str, PreviewFollower] = {}
         self.audio = audio
         self.audio_backend = audio_backend
         self.midi = midi
@@ -95,6 +100,8 @@ class Agent:
         self._stop.set()
         self._wake.set()
         self.practices.stop()
+        for follower in list(self.followers.values()):
+            follower.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.player.stop()
@@ -111,6 +118,8 @@ class Agent:
         playing = self.player.playing
         if playing is not None and playing.digest == current.digest:
             return True
+        if playing is not None and playing.preview_step and self._previewing(deu, current.digest):
+            return True  # a practice's preview plays until the practice publishes (or fails)
         try:
             bundle = PersonalityStore(self.state.data_path).get(deu, current.version)
             self.player.load(bundle)
@@ -173,7 +182,65 @@ class Agent:
             self._wake.clear()
 
     def _practice_finished(self, row) -> None:
-        self.request_sync()
+        follower = self.followers.pop(row.practice_id, None)
+        if follower is not None:
+            follower.stop()
+            if row.phase != "SUCCEEDED":
+                self.load_current()  # no new version: the last one plays again
+        self.request_sync()  # a new version replaces the preview as soon as it is synced
+
+    # -- hear it learn -----------------------------------------------------------
+    def follow_practice(self, practice_id: str, deu: str, *, work_dir: str | Path | None = None) -> PreviewFollower:
+        """Play the previews of practice ``practice_id`` (of ``deu``) as they appear.
+
+        ``work_dir``: an embedded practice's work directory on this machine (its ``preview``
+        folder is read directly); else the previews come through the selected studio."""
+        from instrument_agent.client.previews import LocalPreviews, StudioPreviews
+
+        old = self.followers.pop(practice_id, None)
+        if old is not None:
+            old.stop()
+        source = (
+            LocalPreviews(work_dir)
+            if work_dir is not None
+            else StudioPreviews(
+                lambda: self.open_client(self.state.studio()),
+                practice_id,
+                self.state.data_path / "downloads" / "previews",
+            )
+        )
+        current = self.state.load().current
+        base = current[deu].digest if deu in current else ("" if deu else None)
+        follower = PreviewFollower(self.player, source, practice_id=practice_id, deu=deu, base_digest=base)
+        self.followers[practice_id] = follower
+        return follower.start()
+
+    def follow(self, practice: str) -> PreviewFollower:
+        """``amadeus agent --follow-practice``: follow a practice by id on the selected studio (its
+        progress in the Practice tab, a sync when it ends), or an embedded practice's work directory."""
+        path = Path(practice).expanduser()
+        if path.is_dir():
+            return self.follow_practice(path.name, "", work_dir=path)
+        registration = self.state.studio()
+        try:
+            row = self.practices.follow(practice)
+        except Exception as exc:
+            translated = translate_rpc_error(exc, registration.name, registration.address)
+            if translated is exc:
+                raise
+            raise translated from None
+        return self.follow_practice(row.practice_id, row.deu)
+
+    def _previewing(self, deu: str, current_digest: str) -> bool:
+        return any(f.deu == deu and f.base_digest in ("", current_digest) for f in self.followers.values())
+
+    def _practice_progress(self, row, progress) -> None:
+        from instrument_agent.client.previews import preview_of
+
+        follower = self.followers.get(row.practice_id)
+        info = preview_of(progress)
+        if follower is not None and info is not None and hasattr(follower.source, "announced"):
+            follower.source.announced = info
 
     def _error(self, exc: BaseException, consequence: str = "") -> None:
         studio = ""
@@ -195,12 +262,16 @@ class Agent:
         validate_deu_name(deu)
         registration = self.state.studio()
         try:
-            return self.practices.start(deu, audio, steps=steps, learner_profile=learner_profile)
+            row = self.practices.start(deu, audio, steps=steps, learner_profile=learner_profile)
         except Exception as exc:
             translated = translate_rpc_error(exc, registration.name, registration.address)
             if translated is exc:
                 raise
             raise translated from None
+        playing = self.player.playing
+        if self.follow_previews and (playing is None or playing.deu == deu):
+            self.follow_practice(row.practice_id, deu)
+        return row
 
     # -- status ------------------------------------------------------------------
     def status(self) -> dict:
@@ -251,6 +322,7 @@ class Agent:
                 "ui_port": state.settings.ui_port,
             },
             "player": self.player.status(),
+            "previews": [f.status() for f in list(self.followers.values())],
         }
 
 

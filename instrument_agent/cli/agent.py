@@ -27,6 +27,10 @@ selected studio in the background (and hot-swaps to them without an audio dropou
 the virtual MIDI port [bold]Amadeus <deu>[/bold] for your DAW, and serves the UI on
 http://127.0.0.1:PORT/ with three tabs: Practice, Play and Repair. Ctrl-C stops it.
 
+[bold]Hear it learn[/bold]: while a practice it started trains, it plays the practice's previews
+(the personality-in-training, every preview_every steps, crossfaded in without a click) and then
+the new version; --follow-practice ID (or an embedded practice's work directory) follows another.
+
     amadeus studio add home localhost:50051 --token $AMADEUS_TOKEN
     amadeus agent --ui-port 8765"""
 
@@ -51,6 +55,15 @@ def agent_command(
             "jack or portaudio.",
         ),
     ] = "auto",
+    follow_practice: Annotated[
+        Optional[str],
+        typer.Option(
+            "--follow-practice",
+            help="Hear it learn: play the previews of this practice (an id on the selected studio, or an "
+            "embedded practice's work directory) while it trains; its version replaces them when it publishes. "
+            "Practices started from the UI are followed anyway.",
+        ),
+    ] = None,
 ) -> None:
     from instrument_agent.agent import Agent, AgentServer
 
@@ -63,6 +76,13 @@ def agent_command(
             f"port {port} is not free ({exc.strerror}); pass another --ui-port", param_hint="--ui-port"
         ) from None
     service.start()
+    if follow_practice:
+        try:
+            service.follow(follow_practice)
+        except Exception as exc:  # noqa: BLE001 - the sentence the client or the studio gave
+            service.stop()
+            err_console.print(f"[red]error:[/red] --follow-practice {follow_practice}: {exc}")
+            raise typer.Exit(2) from None
     url = server.start()
     status = service.status()
     playing = status["player"]["playing"]
@@ -81,8 +101,10 @@ def agent_command(
         while True:
             time.sleep(1.0)
             status = service.status()
-            line = f"{status['connection']} · {status['practice']}" + (
-                f" · {status['error']}" if status["error"] else ""
+            line = (
+                f"{status['connection']} · {status['practice']}"
+                + _playing_line(status)
+                + (f" · {status['error']}" if status["error"] else "")
             )
             if line != last:
                 err_console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {line}")
@@ -177,6 +199,14 @@ def status_command(as_json: JsonOpt = False) -> None:
         console.print(f"{marker} {deu} v{current.version} {current.digest[:12]} from {current.studio or 'local'}")
     if not loaded.current:
         console.print("no personality synced yet: amadeus sync")
+
+
+def _playing_line(status: dict) -> str:
+    """`` · playing cello preview step 50`` while a practice's preview plays (nothing otherwise)."""
+    playing = status["player"]["playing"]
+    if not playing or not playing.get("preview_step"):
+        return ""
+    return f" · playing {playing['deu']} {playing['label']}"
 
 
 def _running_agent_status(port: int) -> dict | None:

@@ -274,6 +274,8 @@ def follow(target: StudioTarget, practice_id: str) -> None:
     with target.session() as client:
         for p in client.watch(practice_id, timeout=None):
             line = f"{name(p.phase):<9} {p.stage:<9} step {p.step}/{p.total_steps} loss {p.loss:.4f} {p.message}"
+            if p.preview.generation:  # hear it: amadeus agent --follow-practice ID
+                line += f" [preview {p.preview.generation}: step {p.preview.step}]"
             if line != last:
                 console.print(line, highlight=False, markup=False)
                 last = line

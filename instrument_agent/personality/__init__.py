@@ -22,9 +22,11 @@ from .errors import (
     UnknownDeuError,
     UnknownVersionError,
 )
+from .preview import PREVIEW_DIR, PreviewInfo, is_preview, latest_preview, read_preview, write_preview
 
 __all__ = [
     "MANIFEST_NAME",
+    "PREVIEW_DIR",
     "SCHEMA_VERSION",
     "Bundle",
     "ChampionEvent",
@@ -34,16 +36,21 @@ __all__ = [
     "BundleSchemaError",
     "BundleWriteError",
     "PersonalityError",
+    "PreviewInfo",
     "UnknownDeuError",
     "UnknownVersionError",
     "champion_of",
     "champion_stack",
     "contained_path",
+    "is_preview",
+    "latest_preview",
     "manifest_to_dict",
     "pack_bundle",
     "read_bundle",
+    "read_preview",
     "sha256_bytes",
     "sha256_file",
     "unpack_bundle",
     "write_bundle",
+    "write_preview",
 ]

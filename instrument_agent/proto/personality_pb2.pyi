@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LearnerProfile(_message.Message):
-    __slots__ = ("sample_rate", "frame_rate", "n_harmonics", "n_noise_bands", "reverb", "reverb_seconds", "hidden_size", "mlp_layers", "gru_units", "example_seconds", "batch_size", "learning_rate", "steps", "checkpoint_every", "fft_sizes", "mag_weight", "logmag_weight", "f0_method", "seed", "max_eval_loss", "must_beat_baselines", "holdout_fraction", "device", "max_train_seconds")
+    __slots__ = ("sample_rate", "frame_rate", "n_harmonics", "n_noise_bands", "reverb", "reverb_seconds", "hidden_size", "mlp_layers", "gru_units", "example_seconds", "batch_size", "learning_rate", "steps", "checkpoint_every", "fft_sizes", "mag_weight", "logmag_weight", "f0_method", "seed", "max_eval_loss", "must_beat_baselines", "holdout_fraction", "device", "max_train_seconds", "preview_every")
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     FRAME_RATE_FIELD_NUMBER: _ClassVar[int]
     N_HARMONICS_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class LearnerProfile(_message.Message):
     HOLDOUT_FRACTION_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     MAX_TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_EVERY_FIELD_NUMBER: _ClassVar[int]
     sample_rate: int
     frame_rate: int
     n_harmonics: int
@@ -60,7 +61,8 @@ class LearnerProfile(_message.Message):
     holdout_fraction: float
     device: str
     max_train_seconds: float
-    def __init__(self, sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., n_harmonics: _Optional[int] = ..., n_noise_bands: _Optional[int] = ..., reverb: _Optional[bool] = ..., reverb_seconds: _Optional[float] = ..., hidden_size: _Optional[int] = ..., mlp_layers: _Optional[int] = ..., gru_units: _Optional[int] = ..., example_seconds: _Optional[float] = ..., batch_size: _Optional[int] = ..., learning_rate: _Optional[float] = ..., steps: _Optional[int] = ..., checkpoint_every: _Optional[int] = ..., fft_sizes: _Optional[_Iterable[int]] = ..., mag_weight: _Optional[float] = ..., logmag_weight: _Optional[float] = ..., f0_method: _Optional[str] = ..., seed: _Optional[int] = ..., max_eval_loss: _Optional[float] = ..., must_beat_baselines: _Optional[bool] = ..., holdout_fraction: _Optional[float] = ..., device: _Optional[str] = ..., max_train_seconds: _Optional[float] = ...) -> None: ...
+    preview_every: int
+    def __init__(self, sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., n_harmonics: _Optional[int] = ..., n_noise_bands: _Optional[int] = ..., reverb: _Optional[bool] = ..., reverb_seconds: _Optional[float] = ..., hidden_size: _Optional[int] = ..., mlp_layers: _Optional[int] = ..., gru_units: _Optional[int] = ..., example_seconds: _Optional[float] = ..., batch_size: _Optional[int] = ..., learning_rate: _Optional[float] = ..., steps: _Optional[int] = ..., checkpoint_every: _Optional[int] = ..., fft_sizes: _Optional[_Iterable[int]] = ..., mag_weight: _Optional[float] = ..., logmag_weight: _Optional[float] = ..., f0_method: _Optional[str] = ..., seed: _Optional[int] = ..., max_eval_loss: _Optional[float] = ..., must_beat_baselines: _Optional[bool] = ..., holdout_fraction: _Optional[float] = ..., device: _Optional[str] = ..., max_train_seconds: _Optional[float] = ..., preview_every: _Optional[int] = ...) -> None: ...
 
 class Envelope(_message.Message):
     __slots__ = ("attack_s", "decay_s", "sustain", "release_s")

@@ -125,7 +125,7 @@ class WatchPracticeRequest(_message.Message):
     def __init__(self, practice_id: _Optional[str] = ..., follow: _Optional[bool] = ...) -> None: ...
 
 class PracticeProgress(_message.Message):
-    __slots__ = ("practice_id", "deu", "type", "phase", "stage", "step", "total_steps", "loss", "message", "version", "digest", "metrics", "updated")
+    __slots__ = ("practice_id", "deu", "type", "phase", "stage", "step", "total_steps", "loss", "message", "version", "digest", "metrics", "updated", "preview")
     class Phase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         PHASE_UNSPECIFIED: _ClassVar[PracticeProgress.Phase]
@@ -160,6 +160,7 @@ class PracticeProgress(_message.Message):
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     practice_id: str
     deu: str
     type: _personality_pb2.PracticeRecord.Kind
@@ -173,7 +174,30 @@ class PracticeProgress(_message.Message):
     digest: str
     metrics: _containers.ScalarMap[str, float]
     updated: _timestamp_pb2.Timestamp
-    def __init__(self, practice_id: _Optional[str] = ..., deu: _Optional[str] = ..., type: _Optional[_Union[_personality_pb2.PracticeRecord.Kind, str]] = ..., phase: _Optional[_Union[PracticeProgress.Phase, str]] = ..., stage: _Optional[str] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., loss: _Optional[float] = ..., message: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ..., updated: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    preview: PracticePreview
+    def __init__(self, practice_id: _Optional[str] = ..., deu: _Optional[str] = ..., type: _Optional[_Union[_personality_pb2.PracticeRecord.Kind, str]] = ..., phase: _Optional[_Union[PracticeProgress.Phase, str]] = ..., stage: _Optional[str] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., loss: _Optional[float] = ..., message: _Optional[str] = ..., version: _Optional[int] = ..., digest: _Optional[str] = ..., metrics: _Optional[_Mapping[str, float]] = ..., updated: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., preview: _Optional[_Union[PracticePreview, _Mapping]] = ...) -> None: ...
+
+class PracticePreview(_message.Message):
+    __slots__ = ("generation", "step", "loss", "digest")
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    generation: int
+    step: int
+    loss: float
+    digest: str
+    def __init__(self, generation: _Optional[int] = ..., step: _Optional[int] = ..., loss: _Optional[float] = ..., digest: _Optional[str] = ...) -> None: ...
+
+class DownloadPracticePreviewRequest(_message.Message):
+    __slots__ = ("practice_id", "generation", "chunk_size")
+    PRACTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    practice_id: str
+    generation: int
+    chunk_size: int
+    def __init__(self, practice_id: _Optional[str] = ..., generation: _Optional[int] = ..., chunk_size: _Optional[int] = ...) -> None: ...
 
 class ListPersonalitiesRequest(_message.Message):
     __slots__ = ("deu",)

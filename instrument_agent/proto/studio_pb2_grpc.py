@@ -59,6 +59,11 @@ class StudioStub:
                 request_serializer=amadeus_dot_v1_dot_studio__pb2.DownloadPersonalityRequest.SerializeToString,
                 response_deserializer=amadeus_dot_v1_dot_studio__pb2.BundleChunk.FromString,
                 _registered_method=True)
+        self.DownloadPracticePreview = channel.unary_stream(
+                '/amadeus.v1.Studio/DownloadPracticePreview',
+                request_serializer=amadeus_dot_v1_dot_studio__pb2.DownloadPracticePreviewRequest.SerializeToString,
+                response_deserializer=amadeus_dot_v1_dot_studio__pb2.BundleChunk.FromString,
+                _registered_method=True)
         self.Perform = channel.stream_stream(
                 '/amadeus.v1.Studio/Perform',
                 request_serializer=amadeus_dot_v1_dot_studio__pb2.PerformRequest.SerializeToString,
@@ -121,6 +126,14 @@ class StudioServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DownloadPracticePreview(self, request, context):
+        """The newest preview of a running practice (the personality-in-training, never a version),
+        packed like a bundle; NOT_FOUND while it has none, UNIMPLEMENTED where the studio has no previews.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Perform(self, request_iterator, context):
         """Live performance: a PerformSetup first, then timed MIDI events in and
         audio blocks out.
@@ -177,6 +190,11 @@ def add_StudioServicer_to_server(servicer, server):
             'DownloadPersonality': grpc.unary_stream_rpc_method_handler(
                     servicer.DownloadPersonality,
                     request_deserializer=amadeus_dot_v1_dot_studio__pb2.DownloadPersonalityRequest.FromString,
+                    response_serializer=amadeus_dot_v1_dot_studio__pb2.BundleChunk.SerializeToString,
+            ),
+            'DownloadPracticePreview': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadPracticePreview,
+                    request_deserializer=amadeus_dot_v1_dot_studio__pb2.DownloadPracticePreviewRequest.FromString,
                     response_serializer=amadeus_dot_v1_dot_studio__pb2.BundleChunk.SerializeToString,
             ),
             'Perform': grpc.stream_stream_rpc_method_handler(
@@ -334,6 +352,33 @@ class Studio:
             target,
             '/amadeus.v1.Studio/DownloadPersonality',
             amadeus_dot_v1_dot_studio__pb2.DownloadPersonalityRequest.SerializeToString,
+            amadeus_dot_v1_dot_studio__pb2.BundleChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadPracticePreview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/amadeus.v1.Studio/DownloadPracticePreview',
+            amadeus_dot_v1_dot_studio__pb2.DownloadPracticePreviewRequest.SerializeToString,
             amadeus_dot_v1_dot_studio__pb2.BundleChunk.FromString,
             options,
             channel_credentials,

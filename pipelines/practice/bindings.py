@@ -59,6 +59,17 @@ class Reporter:
 
         return on_step
 
+    def preview(self, info) -> None:
+        """A preview was written (a :class:`~instrument_agent.personality.PreviewInfo`): say so."""
+        fields = {"preview_generation": info.generation, "preview_step": info.step}
+        if self.callback is not None:
+            self.callback(stage="train", message=f"preview {info.generation}: step {info.step}", **fields)
+        if self.console is not None and info.generation == 1:  # once: how to hear it learn
+            self.console.print(
+                f"[bold cyan]{'train':>9}[/bold cyan] previews of the personality-in-training in "
+                f"{info.path.parent}: hear them with amadeus agent --follow-practice {info.path.parent.parent}"
+            )
+
 
 def _json(value: Any, empty: Any) -> Any:
     """A parameter as a Python value: JSON text parsed (empty text: ``empty``), anything else as it is."""
@@ -144,13 +155,17 @@ class InProcessSteps:
 
         parent = 0 if new else self.session.parent(deu, int(base_version or 0))
         profile = learner_profile(_json(learner_profile_json, {}))
+        parent_bundle = self.session.store.get(deu, parent) if parent else None
         export_dir = stages.train(
             examples,
             profile,
             self.workdir,
-            parent_export_dir=str(self.session.store.get(deu, parent).path) if parent else None,
+            parent_export_dir=str(parent_bundle.path) if parent_bundle else None,
             progress=self.show_training,
             on_step=self.report.steps("train", profile.steps, "loss"),
+            deu=deu,
+            player_profile=parent_bundle.manifest.player_profile if parent_bundle else None,
+            on_preview=self.report.preview,
         )
         return {"model": export_dir, "parent_version": parent}
 

@@ -8,6 +8,8 @@ exports the bundle files with :func:`pipelines.export.export`.
 Output directory (``<workdir>/train``)::
 
     checkpoints/   the trainer's checkpoints (a re-run resumes from the newest)
+    (<workdir>/preview/: every ``preview_every`` steps the personality-in-training, a preview
+     the agent can play while the practice runs; not a version, see pipelines.training.preview)
     export/        saved_model/, decoder.tflite, decoder.npz, reverb_ir.npy
     train.json     steps done, final loss, seconds
 """
@@ -17,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from instrument_agent.personality import PREVIEW_DIR
+from instrument_agent.proto import personality_pb2
 from pipelines.data import Examples
 
 from ._artifacts import learner_profile as _resolve
-from ._artifacts import write_json
+from ._artifacts import read_json, write_json
 
 __all__ = ["train"]
 
@@ -33,6 +37,9 @@ def train(
     parent_export_dir: str | Path | None = None,
     progress: bool = True,
     on_step: Callable[[int, float], None] | None = None,
+    deu: str = "",
+    player_profile=None,
+    on_preview: Callable | None = None,
 ) -> str:
     """Train (or resume training) and export.
 
@@ -44,6 +51,10 @@ def train(
         progress: show the trainer's progress bar.
         on_step: called as ``on_step(step, loss)`` after every optimiser step
             (how a studio follows training).
+        deu: the deu's name (recorded in the previews' manifests).
+        player_profile: the previews' playerProfile (the parent's; None: the defaults).
+        on_preview: called with each :class:`~instrument_agent.personality.PreviewInfo` written
+            into ``<workdir>/preview`` (every ``learnerProfile.preview_every`` steps).
 
     Returns:
         The export directory (str).
@@ -57,10 +68,42 @@ def train(
     trainer = training.Trainer(profile, out / "checkpoints", progress=progress)
     if parent_export_dir is not None:
         trainer.warm_start(parent_export_dir)
+    writer = training.PreviewWriter(
+        Path(workdir) / PREVIEW_DIR,
+        _preview_manifest(deu, profile, Path(features_dir), player_profile),
+        on_written=on_preview,
+        budget=training.preview_budget(profile),
+    )
     result = trainer.fit(
-        {"audio": examples.audio, "f0_hz": examples.f0_hz, "loudness_db": examples.loudness_db}, on_step=on_step
+        {"audio": examples.audio, "f0_hz": examples.f0_hz, "loudness_db": examples.loudness_db},
+        on_step=on_step,
+        on_preview=writer,
     )
     export_dir = out / "export"
     export_module.export(trainer.model, profile, export_dir)
-    write_json(out / "train.json", result.summary())
+    write_json(
+        out / "train.json",
+        {
+            **result.summary(),
+            "previews": writer.written,
+            "previews_skipped": writer.skipped,
+            "preview_seconds": writer.seconds,
+        },
+    )
     return str(export_dir)
+
+
+def _preview_manifest(deu: str, profile, features_dir: Path, player_profile) -> personality_pb2.PersonalityManifest:
+    """What every preview's manifest carries: the deu, rates, both profiles, the feature statistics."""
+    from instrument_agent.profiles import resolve_player_profile
+
+    manifest = personality_pb2.PersonalityManifest(
+        deu=deu, sample_rate=profile.sample_rate, frame_rate=profile.frame_rate
+    )
+    manifest.learner_profile.CopyFrom(profile)
+    manifest.player_profile.CopyFrom(resolve_player_profile(player_profile))
+    stats_path = features_dir / "stats.json"
+    if stats_path.is_file():
+        for key, value in read_json(stats_path).get("feature_stats", {}).items():
+            setattr(manifest.feature_stats, key, value)
+    return manifest

@@ -2,6 +2,7 @@
 clipping, checkpoints, resume, wall-time budget, rich progress), minimising the spectral loss
 or a :class:`TrainingObjective` (feedback's fine-tune)."""
 
+from .preview import DEFAULT_BUDGET, DEFAULT_PREVIEW_EVERY, PreviewWriter, preview_budget, preview_interval
 from .progress import TrainingProgress
 from .trainer import (
     DeviceUnavailableError,
@@ -14,12 +15,17 @@ from .trainer import (
 )
 
 __all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_PREVIEW_EVERY",
     "DeviceUnavailableError",
+    "PreviewWriter",
     "TrainResult",
     "Trainer",
     "TrainingDataError",
     "TrainingInterrupted",
     "TrainingObjective",
     "TrainingProgress",
+    "preview_budget",
+    "preview_interval",
     "select_device",
 ]

@@ -23,6 +23,7 @@ import tensorflow as tf
 from instrument_agent import interrupts
 from pipelines.ddsp import PersonalityModel, SpectralLoss, build_model, resolve_profile
 
+from .preview import preview_interval
 from .progress import TrainingProgress
 
 __all__ = [
@@ -326,6 +327,7 @@ class Trainer:
         *,
         steps: int | None = None,
         on_step: Callable[[int, float], None] | None = None,
+        on_preview: Callable[[int, float, PersonalityModel], object] | None = None,
     ) -> TrainResult:
         """Train until ``steps`` (default: the learnerProfile's) or ``max_train_seconds``.
 
@@ -334,6 +336,9 @@ class Trainer:
                 ``f0_hz [E, T]`` Hz, ``loudness_db [E, T]`` dB (and the objective's fields, ``[E]``).
             steps: total optimizer steps to reach (counting checkpointed ones).
             on_step: called as ``on_step(step, loss)`` after every step.
+            on_preview: called as ``on_preview(step, loss, model)`` every
+                ``learnerProfile.preview_every`` steps (0: the default, -1: never), e.g. a
+                :class:`~pipelines.training.PreviewWriter`.
 
         Returns:
             :class:`TrainResult` (the model is also :attr:`model`).
@@ -348,6 +353,7 @@ class Trainer:
         result = TrainResult(model=self.model, start_step=start, step=start)
         budget = float(self.profile.max_train_seconds) or float("inf")
         every = max(int(self.profile.checkpoint_every), 1)
+        preview_every = preview_interval(self.profile) if on_preview is not None else 0
         began = time.monotonic()
         if start >= target:
             return result
@@ -365,6 +371,8 @@ class Trainer:
                     if on_step is not None:
                         on_step(step, loss)
                     interrupts.check()  # a Ctrl-C that TensorFlow or a callback swallowed
+                    if preview_every and on_preview is not None and step % preview_every == 0:
+                        on_preview(step, loss, self.model)
                     if time.monotonic() - began >= budget:
                         result.stopped = "time_budget"
                         break

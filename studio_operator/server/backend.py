@@ -8,6 +8,8 @@ and :mod:`~studio_operator.server.server` use; two backends implement it:
 * :class:`~studio_operator.server.backends.cluster.ClusterBackend`: ``Practice`` custom
   resources through the Kubernetes API, personalities and audio in S3 / MinIO.
 
+A backend whose practices write previews of the personality-in-training (the embedded one)
+implements :class:`PracticePreviewer`; the servicer answers UNIMPLEMENTED for the others.
 A backend that can stream a practice's changes itself also implements
 :class:`PracticeWatcher` (the cluster backend: a Kubernetes watch); for the others the
 servicer polls :meth:`StudioBackend.progress`. A backend whose runners measure how long a
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from instrument_agent.personality.store import VersionInfo
     from instrument_agent.proto import studio_pb2
 
-__all__ = ["PersonalityReader", "PracticeMeasurer", "PracticeWatcher", "StudioBackend"]
+__all__ = ["PersonalityReader", "PracticeMeasurer", "PracticePreviewer", "PracticeWatcher", "StudioBackend"]
 
 
 @runtime_checkable
@@ -213,5 +215,18 @@ class PracticeMeasurer(Protocol):
         Raises:
             NotFoundError: no such practice for this ama.
             UnavailableError: the Kubernetes API is unreachable (cluster).
+        """
+        ...
+
+
+@runtime_checkable
+class PracticePreviewer(Protocol):
+    """A backend that exposes the previews its running practices write (the embedded backend)."""
+
+    def preview(self, ama: str, practice_id: str, generation: int = 0) -> Bundle:
+        """The preview ``generation`` (0: the newest) of the ama's practice, digests verified.
+
+        Raises:
+            NotFoundError: no such practice, or it has no such preview (none yet, or a newer one replaced it).
         """
         ...

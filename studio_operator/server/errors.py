@@ -14,6 +14,7 @@ __all__ = [
     "TooLargeError",
     "UnauthenticatedError",
     "UnavailableError",
+    "UnimplementedError",
 ]
 
 
@@ -63,3 +64,9 @@ class UnavailableError(StudioError):
     """A backend the request needs (TensorFlow Serving, the Kubernetes API) is unreachable or missing."""
 
     code = grpc.StatusCode.UNAVAILABLE
+
+
+class UnimplementedError(StudioError):
+    """This studio's backend does not offer what was asked (e.g. practice previews in the cluster studio)."""
+
+    code = grpc.StatusCode.UNIMPLEMENTED

@@ -16,11 +16,17 @@ import time
 from pathlib import Path
 
 from instrument_agent.engine import Engine
-from instrument_agent.personality import Bundle
+from instrument_agent.personality import Bundle, pack_bundle, sha256_bytes
 from instrument_agent.proto import personality_pb2, studio_pb2, studio_pb2_grpc
-from studio_operator.server.backend import PracticeWatcher, StudioBackend
+from studio_operator.server.backend import PracticePreviewer, PracticeWatcher, StudioBackend
 from studio_operator.server.backends.embedded.practices import new_practice_id
-from studio_operator.server.errors import InvalidRequestError, NotFoundError, PreconditionError, TooLargeError
+from studio_operator.server.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    PreconditionError,
+    TooLargeError,
+    UnimplementedError,
+)
 from studio_operator.server.interceptor import current_ama, current_plan
 from studio_operator.server.metering import UsageMeter
 from studio_operator.server.perform.sessions import (
@@ -152,7 +158,12 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         last = None
         while True:
             progress = await asyncio.to_thread(self.backend.progress, ama, request.practice_id)
-            if last is None or progress.updated != last.updated or progress.phase != last.phase:
+            if (
+                last is None
+                or progress.updated != last.updated
+                or progress.phase != last.phase
+                or progress.preview.generation != last.preview.generation
+            ):
                 yield progress
                 last = progress
             if not request.follow or progress.phase in _TERMINAL:
@@ -219,6 +230,32 @@ class StudioServicer(studio_pb2_grpc.StudioServicer):
         finally:
             if sent:
                 await asyncio.to_thread(self.meter.download, ama, current_plan.get(), sent, f"{row.deu} v{row.version}")
+
+    async def DownloadPracticePreview(self, request, context):
+        ama = current_ama.get()
+        if not request.practice_id:
+            raise InvalidRequestError("practice_id: name the practice whose preview to download")
+        if not isinstance(self.backend, PracticePreviewer):
+            raise UnimplementedError(
+                f"this studio ({self.backend.name} backend) does not expose practice previews; "
+                "the practice's published version arrives by sync when it finishes"
+            )
+        chunk = request.chunk_size or _DEFAULT_CHUNK
+        if not 0 < chunk <= _MAX_CHUNK:
+            raise InvalidRequestError(f"chunk_size: {chunk} is out of range (1..{_MAX_CHUNK})")
+        await asyncio.to_thread(self.backend.progress, ama, request.practice_id)  # NOT_FOUND for another ama's
+        bundle = await asyncio.to_thread(self.backend.preview, ama, request.practice_id, request.generation)
+        data = await asyncio.to_thread(pack_bundle, bundle)
+        packed = sha256_bytes(data)
+        for offset in range(0, max(len(data), 1), chunk):
+            yield studio_pb2.BundleChunk(
+                offset=offset,
+                data=data[offset : offset + chunk],
+                total_size=len(data),
+                packed_sha256=packed,
+                digest=bundle.digest,
+                version=0,
+            )
 
     # -- performance ---------------------------------------------------------
     async def Perform(self, request_iterator, context):

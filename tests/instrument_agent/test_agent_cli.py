@@ -51,3 +51,10 @@ def test_sync_and_status(tmp_path, monkeypatch, capsys):
 @pytest.fixture(autouse=True)
 def _no_agent_running(monkeypatch):
     monkeypatch.setattr("instrument_agent.cli.agent._running_agent_status", lambda port: None)
+
+
+def test_agent_follow_practice_without_a_studio_says_what_to_do(amadeus_home, capsys):
+    code = main(["agent", "--no-audio", "--no-midi", "--ui-port", "0", "--follow-practice", "abc123"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--follow-practice abc123: no studio is selected" in " ".join(err.split())

@@ -61,6 +61,7 @@ function renderStatus(s) {
   renderPractices(s.practices);
   renderStudios(s);
   renderDeus(s);
+  renderHearing(s);
   $("#audio-status").textContent = `audio: ${s.player.audio}`;
   const p = s.player;
   $("#audio-backend").textContent = p.backend;
@@ -112,6 +113,19 @@ function renderPractices(rows) {
 }
 
 // -- play ------------------------------------------------------------------------
+// Hear it learn: "preview step N" while a practice's preview plays, "version N" otherwise.
+function renderHearing(s) {
+  const playing = s.player.playing;
+  const follow = (s.previews || [])[0];
+  $("#hearing-label").textContent = playing ? `${playing.deu} ${playing.label}` : "nothing yet";
+  $("#hearing").dataset.kind = playing && playing.preview_step ? "preview" : playing ? "version" : "";
+  $("#hearing-detail").textContent = follow
+    ? `following practice ${follow.practice_id}: ${follow.label}${follow.loss == null ? "" : `, loss ${follow.loss.toFixed(3)}`}` +
+      (follow.error ? ` — ${follow.error}` : "") + "; its version replaces the preview when it publishes"
+    : "";
+  if (playing && playing.preview_step) pill($("#playing"), `playing ${playing.deu} preview step ${playing.preview_step}`, "busy");
+}
+
 function renderDeus(s) {
   const select = $("#deu-select");
   const names = Object.keys(s.current);

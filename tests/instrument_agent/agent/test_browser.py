@@ -17,6 +17,7 @@ from _jack_support import DawMidi, JackServer  # noqa: E402
 from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent, AgentServer  # noqa: E402
+from instrument_agent.personality import write_preview  # noqa: E402
 from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -126,6 +127,23 @@ def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
     assert d.find_element(By.ID, "data-path").get_attribute("value") == str(agent.state.data_path)
     shot(d, "repair")
 
+    # Hear it learn: a practice's preview (in an embedded practice's work directory) plays, named
+    # "preview step N" in the Play tab; the version it came from stays the version.
+    d.find_element(By.ID, "tab-play").click()
+    wait_for(d, lambda d: text("#hearing-label") == "cello version 1", what="hearing version 1")
+    source = PersonalityStore(tmp_path / "home").get("cello", 1)
+    manifest = type(source.manifest)()
+    manifest.CopyFrom(source.manifest)
+    del manifest.files[:]
+    work = tmp_path / "practice-work"
+    files = {f.path: source.file(f.path).read_bytes() for f in source.manifest.files}
+    write_preview(work / "preview", manifest, files, step=40, loss=0.5)
+    agent.follow(str(work))
+    wait_for(d, lambda d: text("#hearing-label") == "cello preview step 40", what="hearing the preview")
+    assert text("#playing") == "playing cello preview step 40"
+    assert "following practice practice-work: preview step 40, loss 0.500" in text("#hearing-detail")
+    shot(d, "play-preview")
+
     # Practice: choose a file (previewable), start, watch the progress, get the new version.
     wav = tmp_path / "cello-take.wav"
     t = np.arange(32000) / 16000
@@ -149,7 +167,7 @@ def test_practice_play_repair_in_a_real_browser(browser, served, tmp_path):
         timeout=20,
         what="practice done",
     )
-    wait_for(d, lambda d: text("#playing") == "playing cello v2", what="swapped to v2")
+    wait_for(d, lambda d: text("#playing") == "playing cello v2", what="swapped to v2")  # the version replaces it
     assert text("#practice-status") == "up to date"
     assert "100%" in text("#practices tbody")
     shot(d, "practice-done")

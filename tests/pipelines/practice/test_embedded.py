@@ -10,6 +10,7 @@ import inspect
 import json
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
 import soundfile
@@ -250,3 +251,36 @@ def test_failed_practice_keeps_the_last_good_version(recording, tmp_path):
     store = PersonalityStore(home)
     assert store.latest_version("violin") == good.version
     store.get("violin")
+
+
+@pytest.mark.slow
+def test_a_practice_writes_previews_in_its_work_directory_that_never_become_versions(recording, tmp_path):
+    from instrument_agent.engine import Engine
+    from instrument_agent.personality import is_preview, latest_preview, read_preview
+
+    home = tmp_path / "home"
+    announced = []
+    request = PracticeRequest(
+        "violin",
+        audio=[recording],
+        learner_profile=dict(TINY, steps=12, preview_every=4),
+        progress=lambda **f: announced.append(f["preview_step"]) if "preview_step" in f else None,
+    )
+    result = run_practice("imitation", request, home)
+    assert announced == [4, 8, 12]  # each preview is reported as it is written
+    info = latest_preview(Path(result.work_dir) / "preview")
+    assert (info.generation, info.step, info.deu) == (3, 12, "violin")
+    preview = read_preview(info)
+    assert is_preview(preview) and preview.version == 0
+    manifest = preview.manifest
+    assert manifest.learner_profile.steps == 12 and manifest.feature_stats.f0_hz_max > 0  # the practice's own
+    assert manifest.player_profile.configured  # a complete playerProfile (the defaults: a new deu)
+    # The store has the published version only; the preview plays in the agent's engine as it is.
+    store = PersonalityStore(home)
+    assert [v.version for v in store.versions("violin")] == [1]
+    assert store.get("violin").digest == result.digest != preview.digest
+    engine = Engine.from_bundle(preview, sample_rate=16000, backend="numpy")
+    engine.send(mido.Message("note_on", note=60, velocity=100))
+    assert np.isfinite(engine.render(4000)).all()
+    train = json.loads((Path(result.work_dir) / "train" / "train.json").read_text())
+    assert train["previews"] == 3 and train["previews_skipped"] == 0

@@ -20,6 +20,15 @@ import sys
 import threading
 from pathlib import Path
 
+from instrument_agent.personality import (
+    PREVIEW_DIR,
+    Bundle,
+    BundleNotFoundError,
+    PersonalityError,
+    latest_preview,
+    read_bundle,
+    read_preview,
+)
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import studio_pb2
 from studio_operator.server.backends.embedded.attempts import attempt_started, practice_seconds, reap_measured
@@ -32,7 +41,9 @@ __all__ = ["EmbeddedBackend"]
 
 class EmbeddedBackend:
     """Local store + local practice runner; implements :class:`~studio_operator.server.backend.StudioBackend`
-    (polled for progress: not a :class:`~studio_operator.server.backend.PracticeWatcher`).
+    (polled for progress: not a :class:`~studio_operator.server.backend.PracticeWatcher`) and
+    :class:`~studio_operator.server.backend.PracticePreviewer` (a running practice's progress carries
+    its newest preview, read from ``<practice>/work/preview``).
 
     Args:
         home: the studio home (tenants under ``home/tenants/<ama>``).
@@ -106,7 +117,38 @@ class EmbeddedBackend:
         return practice_id
 
     def progress(self, ama: str, practice_id: str) -> studio_pb2.PracticeProgress:
-        return self.workspace.status(ama, practice_id).to_proto()
+        progress = self.workspace.status(ama, practice_id).to_proto()
+        if progress.phase == studio_pb2.PracticeProgress.RUNNING:
+            with contextlib.suppress(PersonalityError):
+                info = latest_preview(self._preview_dir(ama, practice_id))
+                if info is not None:
+                    progress.preview.CopyFrom(
+                        studio_pb2.PracticePreview(
+                            generation=info.generation, step=info.step, loss=info.loss, digest=info.digest
+                        )
+                    )
+        return progress
+
+    def _preview_dir(self, ama: str, practice_id: str) -> Path:
+        return self.workspace.directory(ama, practice_id) / "work" / PREVIEW_DIR
+
+    def preview(self, ama: str, practice_id: str, generation: int = 0) -> Bundle:
+        """The practice's preview ``generation`` (0: the newest), from its work directory."""
+        preview_dir = self._preview_dir(ama, practice_id)
+        info = latest_preview(preview_dir)
+        if info is None:
+            raise NotFoundError(f"practice {practice_id!r} has no preview yet (one comes every preview_every steps)")
+        if generation and generation != info.generation:
+            older = preview_dir / f"g{generation:06d}"
+            if generation > info.generation or not older.is_dir():
+                raise NotFoundError(
+                    f"practice {practice_id!r}: preview {generation} is gone; the newest is {info.generation}"
+                )
+            return read_bundle(older)
+        try:
+            return read_preview(info)
+        except BundleNotFoundError:  # replaced between the pointer and the read: the next one
+            return read_preview(latest_preview(preview_dir) or info)
 
     def active_practices(self, ama: str) -> int:
         return self.workspace.active_count(ama)

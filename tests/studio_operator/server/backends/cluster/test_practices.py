@@ -195,3 +195,16 @@ def test_practices_per_tenant_are_limited_by_the_practices_in_its_namespace(
 
 
 # -- an unreachable Kubernetes API ------------------------------------------------------------------
+
+
+def test_the_cluster_studio_says_plainly_that_it_has_no_previews(alice, studio, tmp_path):
+    from instrument_agent.client.previews import download_preview
+
+    ticket = alice.practice(
+        "cello", "imitation", audio=[tone_wav(tmp_path / "take.wav", seconds=0.5)], request_id="preview-lesson"
+    )
+    with pytest.raises(StudioClientError) as refused:
+        download_preview(alice, ticket.practice_id, tmp_path / "preview")
+    assert refused.value.code == grpc.StatusCode.UNIMPLEMENTED
+    assert "cluster backend) does not expose practice previews" in str(refused.value)
+    assert not (tmp_path / "preview").exists()
