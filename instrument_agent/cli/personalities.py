@@ -1,5 +1,6 @@
-"""``amadeus personalities list | show | verify``: the local store, and :func:`personalities_table`,
-the one drawing of a list of personality versions (also used by ``amadeus studio list``)."""
+"""``amadeus personalities list | show | verify | export`` (export: :mod:`.exports`): the local store,
+and :func:`personalities_table`, the one drawing of a list of personality versions (also used by
+``amadeus studio list``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from instrument_agent.cli import exports
 from instrument_agent.cli.options import JsonOpt, VersionOpt
 from instrument_agent.cli.output import console
 
@@ -106,9 +108,10 @@ def verify(deu: Annotated[Optional[str], typer.Argument(help="Only this deu (def
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``personalities list|show|verify`` to the ``amadeus`` app."""
+    """Add ``personalities list|show|verify|export`` to the ``amadeus`` app."""
     group = typer.Typer(help="List, inspect and verify the personalities in the local store.", no_args_is_help=True)
     group.command("list")(list_personalities)
     group.command("show")(show)
     group.command("verify")(verify)
+    group.command("export")(exports.export)
     app.add_typer(group, name="personalities")
