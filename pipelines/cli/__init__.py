@@ -3,7 +3,8 @@ entry point ``pipelines.cli:register``):
 
 * ``amadeus practice imitation|tuning|feedback`` (:mod:`.practice`);
 * ``amadeus pipelines compile`` (:mod:`.compile`);
-* ``amadeus demo`` (:mod:`.demo`).
+* ``amadeus demo`` (:mod:`.demo`);
+* the ``ddsp-vst`` format of ``amadeus personalities export`` (:mod:`.export_formats`).
 
 Only typer and rich at import time; TensorFlow, KFP and librosa load when a command runs.
 """
@@ -12,15 +13,20 @@ from __future__ import annotations
 
 import typer
 
+from instrument_agent.cli.exports import register_export_format
+
 from .compile import pipelines_app
 from .demo import demo
+from .export_formats import DDSP_VST
 from .practice import practice_app
 
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``practice imitation|tuning|feedback``, ``pipelines compile`` and ``demo`` to the ``amadeus`` app."""
+    """Add ``practice imitation|tuning|feedback``, ``pipelines compile``, ``demo`` and the ``ddsp-vst`` export
+    format to the ``amadeus`` app."""
+    register_export_format(DDSP_VST)
     app.add_typer(practice_app, name="practice")
     app.add_typer(pipelines_app, name="pipelines")
     app.command("demo")(demo)
