@@ -4,6 +4,8 @@ controls it computes (our decoder's), and the sound the plugin makes with it (it
 
 from __future__ import annotations
 
+import json
+import struct
 import zipfile
 
 import _vst_plugin as plugin
@@ -76,6 +78,11 @@ def test_the_file_has_the_plugins_contract(practised):
     assert ops <= _BUILTIN, ops - _BUILTIN
     with zipfile.ZipFile(export.path) as archive:  # the entry the plugin's juce::ZipFile reads
         assert archive.namelist() == ["metadata.json"]
+    data = export.path.read_bytes()
+    assert data[4:8] == b"TFL3"  # still a flatbuffer from its first byte
+    end = data.rfind(b"PK\x05\x06")  # end of central directory: its offsets count from the file's start
+    (directory_size, directory_offset) = struct.unpack("<II", data[end + 12 : end + 20])
+    assert directory_offset + directory_size == end
     meta = read_vst_metadata(export.path)
     for key in ("mean_min_pitch_note_hz", "mean_max_pitch_note_hz", "mean_min_power_note", "mean_max_power_note"):
         assert isinstance(meta[key], float), key
@@ -202,6 +209,22 @@ def test_a_personality_that_does_not_fit_is_refused_naming_the_constraint(tmp_pa
     with pytest.raises(VstContractError, match=f"cello v1 does not fit DDSP-VST: .*{message}"):
         export_ddsp_vst(bundle, out)
     assert not out.exists()
+
+
+def test_unreadable_practice_recordings_fall_back_to_the_personalitys_own_output(tmp_path):
+    from instrument_agent.personality.store import PersonalityStore
+
+    bundle = make_personality(tmp_path, shape=DecoderShape(32, 1, 32, 20, 65), reverb_seconds=0.0)
+    gone = tmp_path / "take1.wav"
+    gone.write_bytes(b"RIFF but not audio")
+    manifest = type(bundle.manifest)()
+    manifest.CopyFrom(bundle.manifest)
+    del manifest.files[:]
+    manifest.practice.params["audio_uris"] = json.dumps([str(gone)])
+    again = PersonalityStore(tmp_path / "home").commit("cello", manifest, {"decoder.npz": bundle.file("decoder.npz")})
+    export = export_ddsp_vst(again, tmp_path / "v2.tflite")
+    assert export.fitted_on == "the personality's own dry output"
+    assert export.metadata["amadeus"]["power_to_loudness"]["fitted_on"] == export.fitted_on
 
 
 def test_only_tflite_names_and_the_default_is_the_plugins_folder(tmp_path):
