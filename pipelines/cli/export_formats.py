@@ -16,7 +16,10 @@ def _ddsp_vst(bundle, output: Path | None) -> ExportReport:
         raise ExportFormatUnavailable(
             f"--format ddsp-vst needs TensorFlow ({exc}): pip install 'amadeus[studio]'"
         ) from None
+    from instrument_agent.profiles import resolve_player_profile
+
     done = export_ddsp_vst(bundle, output)
+    transpose = resolve_player_profile(bundle.manifest.player_profile).transpose
     fit = done.power_map
     return ExportReport(
         done.path,
@@ -24,8 +27,14 @@ def _ddsp_vst(bundle, output: Path | None) -> ExportReport:
             f"DDSP-VST lists it as {done.path.stem!r} (it loads every *.tflite under ~/Documents/Magenta/DDSP/Models)",
             f"its power input maps to this personality's loudness within {fit.rms_error_db:.2f} dB RMS, "
             f"fitted on {done.fitted_on}",
-            "the plugin adds its own reverb and ADSR; this personality's playerProfile knobs are not carried",
-        ],
+            "carried: gain, noise gain, harmonic tilt, loudness offset; the plugin's own knobs do reverb, ADSR, "
+            "pitch shift",
+        ]
+        + (
+            [f"set the plugin's pitch shift to {transpose:+g} semitones (this personality's transpose)"]
+            if transpose
+            else []
+        ),
     )
 
 

@@ -22,6 +22,7 @@ The plugin calls the file by its name without ``.tflite``; it loads any ``*.tfli
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import json
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .power_map import PowerToLoudness, compute_power, fit_power_map
-from .vst_graph import VST_HARMONICS, VST_NOISE_BANDS, VST_STATE
+from .vst_graph import VST_HARMONICS, VST_NOISE_BANDS, VST_STATE, PlayerKnobs
 
 __all__ = [
     "VST_INPUTS",
@@ -111,10 +112,11 @@ def check_fits(bundle) -> object:
 
 
 def _dry_engine(bundle):
+    """The personality as it learned its instrument: default playerProfile knobs, no reverb."""
     from instrument_agent.engine import Engine
-    from instrument_agent.profiles import resolve_player_profile
+    from instrument_agent.profiles import default_player_profile
 
-    dry = resolve_player_profile(bundle.manifest.player_profile)
+    dry = default_player_profile()
     dry.configured = True
     dry.reverb_mix = 0.0
     return Engine.from_bundle(bundle, sample_rate=VST_SAMPLE_RATE, backend="numpy", player_profile=dry)
@@ -197,13 +199,15 @@ def _pitch_range(bundle) -> tuple[float, float]:
     return (stats.f0_hz_min, stats.f0_hz_max) if 0 < stats.f0_hz_min < stats.f0_hz_max else (55.0, 1760.0)
 
 
-def vst_tflite(weights: dict[str, np.ndarray], n_harmonics: int, power_map: PowerToLoudness) -> bytes:
+def vst_tflite(
+    weights: dict[str, np.ndarray], n_harmonics: int, power_map: PowerToLoudness, knobs: PlayerKnobs = PlayerKnobs()
+) -> bytes:
     """The DDSP-VST ``call`` as a TFLite flatbuffer (builtin ops only)."""
     import tensorflow as tf
 
     from .vst_graph import vst_call
 
-    holder = vst_call(weights, n_harmonics, power_map)
+    holder = vst_call(weights, n_harmonics, power_map, knobs)
     with tempfile.TemporaryDirectory(prefix="amadeus-vst-") as tmp:
         tf.saved_model.save(holder, tmp, signatures={_SIGNATURE: holder.call})
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[_SIGNATURE])
@@ -287,7 +291,11 @@ def export_ddsp_vst(bundle, out_path: str | Path | None = None) -> VstExport:
         weights = {key: np.asarray(data[key], np.float32) for key in data.files}
     power_map, fitted_on = measure_power_map(bundle)
     metadata = _metadata(bundle, power_map, fitted_on, learner)
-    data = _with_metadata(vst_tflite(weights, learner.n_harmonics, power_map), metadata)
+    from instrument_agent.profiles import resolve_player_profile
+
+    knobs = PlayerKnobs.from_profile(resolve_player_profile(bundle.manifest.player_profile))
+    metadata["amadeus"]["player_profile"] = dataclasses.asdict(knobs)
+    data = _with_metadata(vst_tflite(weights, learner.n_harmonics, power_map, knobs), metadata)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
