@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from instrument_agent.cli import exports
 from instrument_agent.cli.options import JsonOpt, VersionOpt
 from instrument_agent.cli.output import console
 
@@ -165,7 +166,7 @@ def register(app: typer.Typer) -> None:
     """Add ``personalities list|show|verify|promote|rollback|champion`` to the ``amadeus`` app."""
     from instrument_agent.cli.personalities_champion import champion_command, promote, rollback
     from instrument_agent.cli.personalities_compare import compare_command
-    from instrument_agent.cli.personalities_portable import export_command, import_command
+    from instrument_agent.cli.personalities_portable import import_command
 
     group = typer.Typer(
         help="The personalities in the local store: list, inspect, verify, compare, promote, roll back, "
@@ -179,6 +180,6 @@ def register(app: typer.Typer) -> None:
     group.command("rollback")(rollback)
     group.command("champion")(champion_command)
     group.command("compare")(compare_command)
-    group.command("export")(export_command)
+    group.command("export")(exports.export)
     group.command("import")(import_command)
     app.add_typer(group, name="personalities")

@@ -1,4 +1,4 @@
-"""``amadeus personalities export | import``: a personality as one verified file, to back up or share."""
+"""``amadeus personalities import``: a personality from one verified file (written by ``export``, :mod:`.exports`)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from instrument_agent.cli.options import DeuArg, VersionOpt
 from instrument_agent.cli.output import console
 
-__all__ = ["export_command", "import_command"]
-
-
-def export_command(
-    deu: DeuArg,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="The file to write (e.g. violin.amadeus).", show_default=False)
-    ],
-    version: VersionOpt = None,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            help="amadeus: the portable personality (verified single file with its lineage, for `import`).",
-        ),
-    ] = "amadeus",
-) -> None:
-    """Write one version of the deu to a single file (default: the champion, else the latest).
-
-    The `amadeus` format carries the whole bundle, its digests and its lineage.
-
-    `amadeus personalities import FILE` on any machine verifies it and adds it to that store."""
-    from instrument_agent.personality.exporters import export
-    from instrument_agent.personality.store import PersonalityStore
-
-    summary = export(PersonalityStore(), deu, version, output, fmt)
-    console.print(f"[green]exported[/green] {escape(summary)}")
+__all__ = ["import_command"]
 
 
 def import_command(

@@ -87,7 +87,9 @@ def play_command(
     backend: Annotated[
         str,
         typer.Option(
-            "--decoder", help="Decoder runtime: auto (numpy, measured fastest inside the engine), numpy or tflite."
+            "--decoder",
+            help="Decoder runtime: auto (numpy, measured fastest inside the engine), numpy, tflite or "
+            "onnx (onnxruntime, with amadeus[onnx]).",
         ),
     ] = "auto",
 ) -> None:

@@ -5,7 +5,9 @@ docs/contracts.md, "The decoder"):
 
 * :class:`NumpyDecoder` runs ``decoder.npz`` with numpy: the default (``auto``);
 * :class:`TFLiteDecoder` runs ``decoder.tflite`` (signature ``step``) in the
-  ``ai_edge_litert`` interpreter, same result within 1e-5 (``backend="tflite"``).
+  ``ai_edge_litert`` interpreter, same result within 1e-5 (``backend="tflite"``);
+* :class:`OnnxDecoder` runs the ONNX model :func:`decoder_onnx` builds from ``decoder.npz``
+  in onnxruntime, same result within 1e-5 (``backend="onnx"``, needs ``amadeus[onnx]``).
 
 ``step(f0_hz [V], loudness_db [V], state [V, G]) -> (controls [V, 1+H+N], state [V, G])``;
 controls are already scaled: amplitude | harmonic_distribution | noise_magnitudes.
@@ -15,6 +17,8 @@ For the engine's hot path a step is split into ``encode`` (inputs only) and ``ru
 
 from .loading import DECODER_BACKENDS, load_decoder
 from .numpy_decoder import NumpyDecoder
+from .onnx_decoder import OnnxDecoder
+from .onnx_export import decoder_onnx
 from .protocol import STEP_STAGES, Decoder, DecoderError, DecoderShape, FrameSteps
 from .tflite import TFLiteDecoder
 from .weights import random_decoder_weights
@@ -27,7 +31,9 @@ __all__ = [
     "DecoderShape",
     "FrameSteps",
     "NumpyDecoder",
+    "OnnxDecoder",
     "TFLiteDecoder",
+    "decoder_onnx",
     "load_decoder",
     "random_decoder_weights",
 ]

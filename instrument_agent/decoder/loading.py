@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .numpy_decoder import NumpyDecoder
+from .onnx_decoder import OnnxDecoder
 from .protocol import Decoder, DecoderError
 from .tflite import TFLiteDecoder
 
 __all__ = ["DECODER_BACKENDS", "load_decoder"]
 
-DECODER_BACKENDS = ("auto", "numpy", "tflite")
+DECODER_BACKENDS = ("auto", "numpy", "tflite", "onnx")
 
 
 def load_decoder(bundle, backend: str = "auto") -> Decoder:
@@ -17,7 +18,8 @@ def load_decoder(bundle, backend: str = "auto") -> Decoder:
     Args:
         bundle: a verified bundle (its learnerProfile gives H).
         backend: ``"auto"`` (numpy when the bundle has ``decoder.npz``, else
-            TFLite), ``"numpy"`` or ``"tflite"``.
+            TFLite), ``"numpy"``, ``"tflite"`` or ``"onnx"`` (onnxruntime, a model built
+            from ``decoder.npz``; needs ``amadeus[onnx]``).
 
     Raises :class:`DecoderError` for an unknown backend or a bad file.
     """
@@ -30,4 +32,6 @@ def load_decoder(bundle, backend: str = "auto") -> Decoder:
         backend = "numpy" if bundle.has_file("decoder.npz") else "tflite"
     if backend == "tflite":
         return TFLiteDecoder(bundle.file("decoder.tflite"), n_harmonics)
+    if backend == "onnx":
+        return OnnxDecoder(bundle.file("decoder.npz"), n_harmonics)
     return NumpyDecoder(bundle.file("decoder.npz"), n_harmonics)

@@ -2,8 +2,9 @@
 
 A decoder turns per-frame f0 and loudness into synthesizer controls, one control
 frame at a time, carrying a GRU state per voice (see docs/contracts.md, "The decoder").
-Two backends implement it: :class:`~instrument_agent.decoder.NumpyDecoder` and
-:class:`~instrument_agent.decoder.TFLiteDecoder`; the engine depends only on this Protocol.
+Three backends implement it: :class:`~instrument_agent.decoder.NumpyDecoder`,
+:class:`~instrument_agent.decoder.TFLiteDecoder` and :class:`~instrument_agent.decoder.OnnxDecoder`;
+the engine depends only on this Protocol.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Decoder(Protocol):
     """
 
     backend: str
-    """``"numpy"`` or ``"tflite"`` (for messages and reports)."""
+    """``"numpy"``, ``"tflite"`` or ``"onnx"`` (for messages and reports)."""
     shape: DecoderShape
     encoded_size: int
     """E: width of :meth:`encode`'s rows."""

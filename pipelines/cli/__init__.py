@@ -5,6 +5,7 @@ entry point ``pipelines.cli:register``):
 * ``amadeus pipelines compile`` (:mod:`.compile`);
 * ``amadeus demo`` (:mod:`.demo`);
 * ``amadeus registry promote|rollback|champion`` (:mod:`.registry`).
+* the ``ddsp-vst`` format of ``amadeus personalities export`` (:mod:`.export_formats`).
 
 Only typer and rich at import time; TensorFlow, KFP and librosa load when a command runs.
 """
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 import typer
 
+from instrument_agent.cli.exports import register_export_format
+
 from .compile import pipelines_app
 from .demo import demo
+from .export_formats import DDSP_VST
 from .practice import practice_app
 from .registry import registry_app
 
@@ -22,7 +26,9 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``practice``, ``pipelines compile``, ``demo`` and ``registry`` to the ``amadeus`` app."""
+    """Add ``practice``, ``pipelines compile``, ``demo``, ``registry`` and the ``ddsp-vst`` export format
+    to the ``amadeus`` app."""
+    register_export_format(DDSP_VST)
     app.add_typer(practice_app, name="practice")
     app.add_typer(pipelines_app, name="pipelines")
     app.command("demo")(demo)

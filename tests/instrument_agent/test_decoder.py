@@ -84,8 +84,8 @@ def test_auto_backend_falls_back_to_numpy_without_a_tflite_file(tmp_path):
 
     bundle = make_personality(tmp_path)
     assert load_decoder(bundle).backend == "numpy"
-    with pytest.raises(DecoderError, match="unknown decoder backend 'onnx'"):
-        load_decoder(bundle, "onnx")
+    with pytest.raises(DecoderError, match="unknown decoder backend 'coreml'"):
+        load_decoder(bundle, "coreml")
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ AGENT_COMMANDS = {
     "personalities list",
     "personalities show",
     "personalities verify",
+    "personalities export",
     "play",
     "agent",
     "sync",

@@ -214,7 +214,11 @@ def _engine_render(bundle, f0, loudness, backend="numpy", seed=0, **player) -> n
 def _backends():
     import importlib.util
 
-    return ["numpy"] + (["tflite"] if importlib.util.find_spec("ai_edge_litert") else [])
+    return (
+        ["numpy"]
+        + (["tflite"] if importlib.util.find_spec("ai_edge_litert") else [])
+        + (["onnx"] if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx") else [])
+    )
 
 
 @pytest.mark.slow
