@@ -1,11 +1,11 @@
 """``amadeus personalities export DEU --format F``: a personality as a file to share, back up or play elsewhere.
 
-Formats register here (:func:`register_export_format`): the agent's own (``amadeus``, the default:
-the portable, verified single-file personality with its lineage that ``personalities import`` reads;
-``onnx``: the decoder for onnxruntime, no TensorFlow) and those the heavier packages contribute
-through their ``amadeus.cli`` plugin (``ddsp-vst`` from ``pipelines.cli``: a ``.tflite`` for Magenta's DDSP-VST, which needs
-TensorFlow). A format listed in :data:`KNOWN_FORMATS` whose package is not installed is refused
-with the install that brings it.
+Formats register here (:func:`register_export_format`). The agent's own: ``amadeus`` (the default:
+the portable, verified single-file personality with its lineage that ``personalities import`` reads)
+and ``onnx`` (the decoder for onnxruntime, no TensorFlow). The heavier packages contribute theirs
+through their ``amadeus.cli`` plugin: ``ddsp-vst`` from ``pipelines.cli``, a ``.tflite`` for
+Magenta's DDSP-VST, which needs TensorFlow. A format listed in :data:`KNOWN_FORMATS` whose package
+is not installed is refused with the install that brings it.
 """
 
 from __future__ import annotations
