@@ -1,9 +1,10 @@
 """Render one phrase with two versions of a deu and measure how they differ.
 
-The phrase is the bundled demo phrase (``phrase.mid``: eight bars in D major, D3-G5, the same
-file as ``pipelines/demo/phrase.mid``), a MIDI file, or a recording (timbre transfer: both
-versions follow the recording's own pitch and loudness). Writes ``<deu>-vA.wav``,
-``<deu>-vB.wav`` and ``<deu>-vA-vB.png`` (the two spectrograms side by side, A left).
+The phrase is the bundled demo phrase (``phrase.mid`` beside this module, the only copy: eight
+bars in D major, D3-G5, written by ``pipelines/demo/make_phrase.py``; the demo renders it too),
+a MIDI file, or a recording (timbre transfer: both versions follow the recording's own pitch and
+loudness). Writes ``<deu>-vA.wav``, ``<deu>-vB.wav`` and ``<deu>-vA-vB.png`` (the two
+spectrograms side by side, A left).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from instrument_agent.compare.metrics import Comparison, compare_audio
-from instrument_agent.compare.png import write_png
 from instrument_agent.compare.spectrogram import side_by_side
+from instrument_agent.images import write_png
 from instrument_agent.personality import Bundle
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.render import RenderResult

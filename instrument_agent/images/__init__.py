@@ -6,18 +6,22 @@ numpy + the standard library.
 """
 
 from .colormap import colorize
-from .png import decode_png, encode_png, write_png
+from .png import PngError, decode_png, encode_png, write_png
 from .preview import PREVIEW_DIR, PREVIEW_FILES, write_preview
-from .spectrogram import log_spectrogram, spectrogram_image
+from .spectrogram import RANGE_DB, log_spectrogram, spectrogram_db, spectrogram_image, spectrogram_images
 
 __all__ = [
     "PREVIEW_DIR",
     "PREVIEW_FILES",
+    "RANGE_DB",
+    "PngError",
     "colorize",
     "decode_png",
     "encode_png",
     "log_spectrogram",
+    "spectrogram_db",
     "spectrogram_image",
+    "spectrogram_images",
     "write_png",
     "write_preview",
 ]

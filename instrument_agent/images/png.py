@@ -34,12 +34,13 @@ def encode_png(image: np.ndarray) -> bytes:
         The PNG file's bytes (8 bits per channel, filter 0 on every row, zlib level 6).
     """
     image = np.asarray(image)
+    shape = image.shape
     if image.dtype != np.uint8:
         image = (np.clip(np.nan_to_num(image.astype(np.float64)), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     if image.ndim == 2:
         image = image[:, :, None]
     if image.ndim != 3 or image.shape[2] not in _COLOR_TYPES or image.shape[0] == 0 or image.shape[1] == 0:
-        raise PngError(f"an image must be [H, W] or [H, W, 3] with H, W > 0, got shape {image.shape}")
+        raise PngError(f"an image must be [H, W] or [H, W, 3] with H, W > 0, got shape {shape}")
     height, width, channels = image.shape
     rows = np.concatenate([np.zeros((height, 1), np.uint8), image.reshape(height, width * channels)], axis=1)
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPES[channels], 0, 0, 0)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .png import write_png
-from .spectrogram import log_spectrogram, spectrogram_image
+from .spectrogram import spectrogram_images
 
 __all__ = ["PREVIEW_DIR", "PREVIEW_FILES", "write_preview"]
 
@@ -35,8 +35,8 @@ def write_preview(directory: str | Path, recording: np.ndarray, resynthesis: np.
     directory.mkdir(parents=True, exist_ok=True)
     n = min(len(recording), len(resynthesis))
     pair = {"recording": np.asarray(recording[:n], np.float64), "resynthesis": np.asarray(resynthesis[:n], np.float64)}
-    top = max(float(log_spectrogram(audio).max()) for audio in pair.values())
-    for name, audio in pair.items():
+    pictures = spectrogram_images(list(pair.values()), sample_rate, width=400)
+    for (name, audio), picture in zip(pair.items(), pictures, strict=True):
         soundfile.write(str(directory / f"{name}.wav"), np.clip(audio, -1.0, 1.0), int(sample_rate), subtype="PCM_16")
-        write_png(directory / f"{name}.png", spectrogram_image(audio, sample_rate, top_db=top, width=400))
+        write_png(directory / f"{name}.png", picture)
     return directory

@@ -5,7 +5,7 @@
    ``soundfont`` is given (needs Debian's fluidsynth).
 2. Imitation practice of the deu ``demo`` (:func:`pipelines.practice.run_practice`)
    with a small, CPU-friendly learnerProfile.
-3. The bundled phrase (``phrase.mid``) rendered with the new personality by
+3. The bundled phrase (``instrument_agent/compare/phrase.mid``) rendered with the new personality by
    the agent's offline renderer to ``demo.wav``.
 4. A summary: held-out multi-scale spectral loss of the personality and of the
    sine and 1/k baselines, training time and steps, version, output path.

@@ -1,20 +1,25 @@
-"""Write the demo's bundled MIDI phrase, ``pipelines/demo/phrase.mid``.
+"""Write the bundled MIDI phrase, ``instrument_agent/compare/phrase.mid``.
 
 Run ``python -m pipelines.demo.make_phrase`` to regenerate it; the file is
-committed as package data. An eight-bar cantabile in D major within the demo
-voice's training range (D3-G5), with slurs, détaché notes and a crescendo to
-the high point: it shows pitch tracking, dynamics and articulation.
+committed as the agent's package data (``amadeus personalities compare`` and the
+web A/B view play it without the pipelines installed; the demo renders it too).
+An eight-bar cantabile in D major within the demo voice's training range
+(D3-G5), with slurs, détaché notes and a crescendo to the high point: it shows
+pitch tracking, dynamics and articulation.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from instrument_agent.compare import DEMO_PHRASE
+
 from .score import Note, write_midi
 
 __all__ = ["PHRASE_PATH", "phrase_notes", "write_phrase"]
 
-PHRASE_PATH = Path(__file__).with_name("phrase.mid")
+PHRASE_PATH: Path = DEMO_PHRASE
+"""The one copy of the phrase, in the agent's package (the agent install has no pipelines)."""
 
 # (pitch, beats, dynamic 0..1, slurred to the previous note)
 _THEME = [

@@ -14,7 +14,7 @@ from _perform_support import make_personality  # noqa: E402
 
 from instrument_agent.agent import Agent, AgentServer  # noqa: E402
 from instrument_agent.agent.ab import notes_to_midi  # noqa: E402
-from instrument_agent.compare import read_png_size  # noqa: E402
+from instrument_agent.images import decode_png  # noqa: E402
 from instrument_agent.midi import read_midi  # noqa: E402
 from instrument_agent.personality.store import PersonalityStore  # noqa: E402
 
@@ -59,7 +59,7 @@ def test_versions_and_a_compare_on_played_notes(served):
     audio, rate = soundfile.read(io.BytesIO(wav))
     assert status == 200 and kind == "audio/wav" and rate == 16000 and 1.0 < audio.size / rate < 7.0
     status, png, kind = call(url, "GET", result["spectrogram"])
-    assert status == 200 and kind == "image/png" and read_png_size(png) == (808, 200)
+    assert status == 200 and kind == "image/png" and decode_png(png).shape == (200, 808, 3)
 
 
 def test_bad_requests_get_clear_errors(served):

@@ -11,7 +11,7 @@ from _perform_support import make_personality
 from PIL import Image
 
 from instrument_agent.cli import main
-from instrument_agent.compare import DEMO_PHRASE, compare_versions, parse_version
+from instrument_agent.compare import compare_versions, parse_version
 from instrument_agent.personality.store import PersonalityStore
 
 
@@ -23,12 +23,6 @@ def store(tmp_path, monkeypatch):
     store.derive(store.get("cello", 1))  # v3: v1's model with the same playerProfile: sounds like v1
     monkeypatch.setenv("AMADEUS_HOME", str(store.home))
     return store
-
-
-def test_the_bundled_phrase_is_the_demo_phrase():
-    from pipelines.demo.make_phrase import PHRASE_PATH
-
-    assert DEMO_PHRASE.read_bytes() == PHRASE_PATH.read_bytes()
 
 
 def test_two_versions_differ_and_a_version_against_itself_does_not(tmp_path, store):
