@@ -11,7 +11,9 @@ The profile overrides mirror the protobuf messages of
 
 CEL rules (``x-kubernetes-validations``) are enforced by the API server:
 imitation needs audio, feedback needs a performance and regions, a region's end
-is after its start, and the spec is immutable once created (a practice is a
+is after its start, a fine-tune budget (``feedback.finetuneSteps``) is not given to
+``feedback.method: knobs`` (the method itself only exists under ``feedback``, which only
+a feedback practice may have), and the spec is immutable once created (a practice is a
 one-shot session, like a Job: change it by creating a new Practice).
 """
 
@@ -22,7 +24,9 @@ from typing import Any
 
 __all__ = [
     "GROUP",
+    "FEEDBACK_METHODS",
     "KIND",
+    "MAX_FINETUNE_STEPS",
     "PHASES",
     "PLURAL",
     "PRACTICE_TYPES",
@@ -41,6 +45,8 @@ SINGULAR = "practice"
 SHORT_NAMES = ("prac",)
 PRACTICE_TYPES = ("imitation", "tuning", "feedback")
 BACKENDS = ("kfp", "job")
+FEEDBACK_METHODS = ("auto", "knobs", "finetune")  # pipelines.feedback.FEEDBACK_METHODS
+MAX_FINETUNE_STEPS = 100_000
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Cancelled")
 
 _DEU_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
@@ -216,7 +222,23 @@ def _feedback() -> dict[str, Any]:
                 "description": "URI of the performance audio the regions refer to",
             },
             "regions": {"type": "array", "minItems": 1, "maxItems": 256, "items": region},
+            "method": {
+                "type": "string",
+                "enum": list(FEEDBACK_METHODS),
+                "default": "auto",
+                "description": "knobs (move the playerProfile knobs), finetune (train the decoder a little "
+                "on the regions) or auto (the knobs unless the difference is one no knob can express)",
+            },
+            "finetuneSteps": _int(
+                1, MAX_FINETUNE_STEPS, "the fine-tune's training steps (absent: the default budget, 150)"
+            ),
         },
+        "x-kubernetes-validations": [
+            {
+                "rule": "!has(self.finetuneSteps) || !has(self.method) || self.method != 'knobs'",
+                "message": "feedback.finetuneSteps is the fine-tune's budget: it does not apply to method knobs",
+            }
+        ],
     }
 
 

@@ -7,7 +7,8 @@ The inputs of each practice type, with the same flags as the local ``amadeus pra
   nested fields, values are JSON or a bare word) or one JSON object, plus the ``--gain-db`` and
   ``--steps`` shortcuts;
 - feedback: ``--performance FILE`` (uploaded; or a URI the studio reads) and ``--good A-B`` /
-  ``--bad A-B`` regions in seconds (:func:`instrument_agent.regions.parse_region`).
+  ``--bad A-B`` regions in seconds (:func:`instrument_agent.regions.parse_region`), plus
+  ``--method knobs|finetune|auto`` and ``--finetune-steps N`` as ``amadeus practice feedback`` takes them.
 
 :func:`practice_inputs` turns the flags into :class:`PracticeInputs`, whose
 :meth:`~PracticeInputs.client_arguments` are the keyword arguments of
@@ -35,7 +36,15 @@ from instrument_agent.regions import FeedbackRegionError, Region, parse_regions
 if TYPE_CHECKING:
     from instrument_agent.proto import personality_pb2
 
-__all__ = ["PracticeInputs", "PracticeType", "practice_inputs", "profile_changes", "register"]
+__all__ = ["FeedbackMethod", "PracticeInputs", "PracticeType", "practice_inputs", "profile_changes", "register"]
+
+
+class FeedbackMethod(StrEnum):
+    """How a feedback practice moves toward the liked regions (docs/practice.md, "Feedback")."""
+
+    auto = "auto"
+    knobs = "knobs"
+    finetune = "finetune"
 
 
 class PracticeType(StrEnum):
@@ -57,6 +66,8 @@ class PracticeInputs:
     player_profile: personality_pb2.PlayerProfile | None = None  # likewise
     performance: Path | str | None = None  # feedback: a local file (uploaded) or a URI
     regions: tuple[Region, ...] = ()
+    method: FeedbackMethod = FeedbackMethod.auto  # feedback
+    finetune_steps: int = 0  # feedback: the fine-tune's budget (0 = the default)
 
     def client_arguments(self) -> dict[str, Any]:
         """Keyword arguments of ``StudioClient.practice(deu, practice_type, **arguments)``."""
@@ -69,6 +80,8 @@ class PracticeInputs:
         if self.practice_type is PracticeType.feedback:
             arguments["performance"] = self.performance
             arguments["regions"] = [(r.start, r.end, r.label) for r in self.regions]
+            arguments["feedback_method"] = self.method.value
+            arguments["finetune_steps"] = self.finetune_steps
         return arguments
 
 
@@ -132,6 +145,8 @@ def practice_inputs(
     performance: str | None = None,
     good: Iterable[str] = (),
     bad: Iterable[str] = (),
+    method: FeedbackMethod | str | None = None,
+    finetune_steps: int | None = None,
 ) -> PracticeInputs:
     """Check the flags of one practice type and build its :class:`PracticeInputs`.
 
@@ -146,9 +161,22 @@ def practice_inputs(
         player_changes["gain_db"] = gain_db
     if steps is not None:
         learner_changes["steps"] = steps
-    if kind is not PracticeType.feedback and (performance or good or bad):
+    if kind is not PracticeType.feedback and (performance or good or bad or method or finetune_steps is not None):
         raise typer.BadParameter(
-            "--performance, --good and --bad are the inputs of --type feedback", param_hint="--type"
+            "--performance, --good, --bad, --method and --finetune-steps are the inputs of --type feedback",
+            param_hint="--type",
+        )
+    try:
+        chosen = FeedbackMethod(method or "auto")
+    except ValueError:
+        raise typer.BadParameter(
+            f"{method!r}: choose {', '.join(m.value for m in FeedbackMethod)}", param_hint="--method"
+        ) from None
+    if finetune_steps is not None and not 1 <= finetune_steps <= 100_000:
+        raise typer.BadParameter(f"{finetune_steps}: 1..100000 steps", param_hint="--finetune-steps")
+    if finetune_steps is not None and chosen is FeedbackMethod.knobs:
+        raise typer.BadParameter(
+            "the fine-tune's budget does not apply to --method knobs", param_hint="--finetune-steps"
         )
     if kind is PracticeType.tuning and not (player_changes or learner_changes):
         raise typer.BadParameter(
@@ -178,6 +206,8 @@ def practice_inputs(
         _profile("PlayerProfile", player_changes, "--player"),
         performance_input,
         tuple(regions),
+        chosen,
+        finetune_steps or 0,
     )
 
 
@@ -185,7 +215,8 @@ _PRACTICE_HELP = """Start a practice in the studio (uploading its audio in chunk
 
     amadeus studio practice cello take1.wav take2.wav
     amadeus studio practice cello --type tuning --player harmonic_tilt=-3
-    amadeus studio practice cello --type feedback --performance t.wav --good 1-2.5"""
+    amadeus studio practice cello --type feedback --performance t.wav --good 1-2.5
+    amadeus studio practice cello --type feedback --performance t.wav --good 1-2.5 --bad 4-5 --method finetune"""
 
 
 def practice_command(
@@ -232,6 +263,22 @@ def practice_command(
         Optional[list[str]],
         typer.Option("--bad", help="feedback: a disliked region START-END in seconds; repeatable.", show_default=False),
     ] = None,
+    method: Annotated[
+        Optional[FeedbackMethod],
+        typer.Option(
+            "--method",
+            help="feedback: knobs (move the playerProfile knobs, instant), finetune (train the decoder a little "
+            "on the marked regions) or auto (the knobs unless the difference is one no knob can express). "
+            "Default: auto.",
+            show_default=False,
+        ),
+    ] = None,
+    finetune_steps: Annotated[
+        Optional[int],
+        typer.Option(
+            "--finetune-steps", help="feedback: the fine-tune's training steps (default 150).", show_default=False
+        ),
+    ] = None,
     watch: Annotated[bool, typer.Option(help="Follow the practice until it ends.")] = True,
     studio: StudioOpt = None,
     token: TokenOpt = None,
@@ -249,6 +296,8 @@ def practice_command(
         performance=performance,
         good=good or (),
         bad=bad or (),
+        method=method,
+        finetune_steps=finetune_steps,
     )
     target = resolve_studio(studio, token, tls=tls, ca=ca)
     with target.session() as client, progress_bar() as bar:

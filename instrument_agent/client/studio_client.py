@@ -111,6 +111,8 @@ class StudioClient:
         player_profile: personality_pb2.PlayerProfile | None = None,
         performance: str | Path | None = None,
         regions: Iterable[tuple[float, float, str]] = (),
+        feedback_method: str = "",
+        finetune_steps: int = 0,
         request_id: str = "",
         chunk_size: int = DEFAULT_CHUNK,
         progress: Callable[[int, int], None] | None = None,
@@ -118,7 +120,9 @@ class StudioClient:
         """Start a practice, uploading local ``audio`` files in chunks.
 
         ``performance`` (feedback) is a local file (uploaded) or a URI;
-        ``regions`` are ``(start_s, end_s, "good" | "bad")``. ``progress(sent, total)``
+        ``regions`` are ``(start_s, end_s, "good" | "bad")``; ``feedback_method`` is ``knobs``,
+        ``finetune`` or ``auto`` (empty: the studio's default, auto) and ``finetune_steps`` the
+        fine-tune's budget (0: the default); the studio checks both. ``progress(sent, total)``
         is called after each chunk. Returns the ticket with the practice id.
         """
         import grpc
@@ -141,6 +145,8 @@ class StudioClient:
             base_version=base_version,
             audio_uris=list(audio_uris),
             performance=performance_name,
+            feedback_method=feedback_method,
+            finetune_steps=finetune_steps,
             client_request_id=request_id,
         )
         if learner_profile is not None:

@@ -67,7 +67,7 @@ class UploadDeclaration(_message.Message):
     def __init__(self, name: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class PracticeHeader(_message.Message):
-    __slots__ = ("deu", "type", "base_version", "learner_profile", "player_profile", "audio_uris", "uploads", "performance", "regions", "client_request_id")
+    __slots__ = ("deu", "type", "base_version", "learner_profile", "player_profile", "audio_uris", "uploads", "performance", "regions", "client_request_id", "feedback_method", "finetune_steps")
     DEU_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     BASE_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +78,8 @@ class PracticeHeader(_message.Message):
     PERFORMANCE_FIELD_NUMBER: _ClassVar[int]
     REGIONS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_METHOD_FIELD_NUMBER: _ClassVar[int]
+    FINETUNE_STEPS_FIELD_NUMBER: _ClassVar[int]
     deu: str
     type: _personality_pb2.PracticeRecord.Kind
     base_version: int
@@ -88,7 +90,9 @@ class PracticeHeader(_message.Message):
     performance: str
     regions: _containers.RepeatedCompositeFieldContainer[FeedbackRegion]
     client_request_id: str
-    def __init__(self, deu: _Optional[str] = ..., type: _Optional[_Union[_personality_pb2.PracticeRecord.Kind, str]] = ..., base_version: _Optional[int] = ..., learner_profile: _Optional[_Union[_personality_pb2.LearnerProfile, _Mapping]] = ..., player_profile: _Optional[_Union[_personality_pb2.PlayerProfile, _Mapping]] = ..., audio_uris: _Optional[_Iterable[str]] = ..., uploads: _Optional[_Iterable[_Union[UploadDeclaration, _Mapping]]] = ..., performance: _Optional[str] = ..., regions: _Optional[_Iterable[_Union[FeedbackRegion, _Mapping]]] = ..., client_request_id: _Optional[str] = ...) -> None: ...
+    feedback_method: str
+    finetune_steps: int
+    def __init__(self, deu: _Optional[str] = ..., type: _Optional[_Union[_personality_pb2.PracticeRecord.Kind, str]] = ..., base_version: _Optional[int] = ..., learner_profile: _Optional[_Union[_personality_pb2.LearnerProfile, _Mapping]] = ..., player_profile: _Optional[_Union[_personality_pb2.PlayerProfile, _Mapping]] = ..., audio_uris: _Optional[_Iterable[str]] = ..., uploads: _Optional[_Iterable[_Union[UploadDeclaration, _Mapping]]] = ..., performance: _Optional[str] = ..., regions: _Optional[_Iterable[_Union[FeedbackRegion, _Mapping]]] = ..., client_request_id: _Optional[str] = ..., feedback_method: _Optional[str] = ..., finetune_steps: _Optional[int] = ...) -> None: ...
 
 class AudioChunk(_message.Message):
     __slots__ = ("name", "data")

@@ -226,16 +226,17 @@ def run_feedback(
     performance_uri: str,
     feedback_regions_json: str,
     feedback_method: str,
+    finetune_steps: int,
     practice_id: str,
     registry_uri: str,
     mlflow_tracking_uri: str,
     report_json: str,
 ) -> int:
     """feedback: the judged performance and its regions → a version with optimised playerProfile knobs
-    or a fine-tuned decoder (``feedback_method``). Writes the method and why, and what moved, to
-    ``report_json``; returns the new version."""
+    or a fine-tuned decoder (``feedback_method``; ``finetune_steps`` 0 = the default budget).
+    Writes the method and why, and what moved, to ``report_json``; returns the new version."""
     from pipelines import stages
-    from pipelines.feedback import regions_from_json
+    from pipelines.feedback import FineTuneSettings, regions_from_json
     from pipelines.inputs import fetch_inputs
 
     regions = regions_from_json(_json(feedback_regions_json, "feedback_regions_json") or [])
@@ -253,6 +254,7 @@ def run_feedback(
             path,
             regions,
             method=feedback_method or "auto",
+            finetune=FineTuneSettings(steps=int(finetune_steps)) if finetune_steps else None,
             workdir=work,
             practice_id=practice_id,
             runner="kfp",

@@ -151,6 +151,7 @@ def feedback(
     performance_uri: str,
     feedback_regions_json: str,
     feedback_method: str,
+    finetune_steps: int,
     practice_id: str,
     registry_uri: str,
     mlflow_tracking_uri: str,
@@ -158,7 +159,7 @@ def feedback(
 ) -> int:
     """feedback: liked/disliked regions of a performance → playerProfile knobs optimised through
     the differentiable synthesizer, or the decoder fine-tuned (``feedback_method``: auto | knobs |
-    finetune) → a new version (see docs/practice.md)."""
+    finetune; ``finetune_steps`` 0 = the default budget) → a new version (see docs/practice.md)."""
     from pipelines.kfp_pipelines._steps import run_feedback
 
     return run_feedback(
@@ -167,6 +168,7 @@ def feedback(
         performance_uri,
         feedback_regions_json,
         feedback_method,
+        finetune_steps,
         practice_id,
         registry_uri,
         mlflow_tracking_uri,

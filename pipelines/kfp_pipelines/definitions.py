@@ -17,6 +17,7 @@ to whichever type it runs; ``studio_operator.operator.practice.PracticeRequest.p
 ``performance_uri``        str     the judged performance's audio (feedback)
 ``feedback_regions_json``  str     JSON list of ``{"start": s, "end": s, "label": "good"|"bad"}`` (feedback)
 ``feedback_method``        str     ``auto`` (default) | ``knobs`` | ``finetune`` (feedback)
+``finetune_steps``         int     the fine-tune's training steps; 0 = the default budget (feedback)
 ``registry_uri``           str     ``s3://bucket/prefix`` or empty (``$AMADEUS_REGISTRY``, else local)
 ``mlflow_tracking_uri``    str     MLflow server or empty (``$MLFLOW_TRACKING_URI``)
 ``feature_cache_dir``      str     feature cache folder (default ``$AMADEUS_HOME/cache/features``)
@@ -66,6 +67,7 @@ PIPELINE_PARAMETERS = (
     "performance_uri",
     "feedback_regions_json",
     "feedback_method",
+    "finetune_steps",
     "registry_uri",
     "mlflow_tracking_uri",
     "feature_cache_dir",
@@ -168,6 +170,7 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
         performance_uri: str = "",
         feedback_regions_json: str = "[]",
         feedback_method: str = "auto",
+        finetune_steps: int = 0,
         registry_uri: str = "",
         mlflow_tracking_uri: str = "",
         feature_cache_dir: str = "",
@@ -183,6 +186,7 @@ def build_pipeline(practice_type: str, *, image: str | None = None, placement: P
             performance_uri=performance_uri,
             feedback_regions_json=feedback_regions_json,
             feedback_method=feedback_method,
+            finetune_steps=finetune_steps,
             registry_uri=registry_uri,
             mlflow_tracking_uri=mlflow_tracking_uri,
             feature_cache_dir=feature_cache_dir,

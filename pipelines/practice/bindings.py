@@ -251,6 +251,7 @@ class InProcessSteps:
         feedback_regions_json,
         feedback_method,
         practice_id,
+        finetune_steps=0,
         registry_uri="",
         mlflow_tracking_uri="",
     ) -> dict:
@@ -265,7 +266,8 @@ class InProcessSteps:
             regions = regions_from_json(regions)
         parent = self.session.fetch(deu, self.session.parent(deu, int(base_version or 0), required=True))
         (performance,) = fetch_inputs([str(performance_uri)], self.workdir / "performance")
-        settings = FineTuneSettings() if self.finetune_steps is None else FineTuneSettings(steps=self.finetune_steps)
+        steps = int(finetune_steps or 0) or self.finetune_steps  # the graph's parameter, else the runner's
+        settings = FineTuneSettings() if steps is None else FineTuneSettings(steps=steps)
         loops = {
             "knobs": self.report.steps("feedback", self.feedback_steps, "objective"),
             "finetune": self.report.steps("feedback", settings.steps, "loss"),

@@ -145,6 +145,7 @@ def _feedback(request: PracticeRequest, session: Session, cache_dir: Path, paren
         "performance_uri": performance,
         "feedback_regions_json": regions,
         "feedback_method": method,
+        "finetune_steps": int(request.finetune_steps or 0),
         **_registry_params(cache_dir),
     }
     return _Plan(params, key, parent, {})

@@ -314,6 +314,7 @@ FEEDBACK = PipelineGraph(
                 "performance_uri": Param("performance_uri"),
                 "feedback_regions_json": Param("feedback_regions_json"),
                 "feedback_method": Param("feedback_method"),
+                "finetune_steps": Param("finetune_steps"),
                 "practice_id": Param("practice_id"),
                 **_REGISTRY,
             },

@@ -47,6 +47,10 @@ def practice_command(request: PracticeRequest) -> list[str]:
         args += ["--performance", request.performance]
     for start, end, label in request.regions:
         args += [f"--{label}", _region(start, end)]
+    if request.type == "feedback":
+        args += ["--method", request.feedback_method]
+        if request.finetune_steps:
+            args += ["--finetune-steps", str(request.finetune_steps)]
     return args
 
 

@@ -47,7 +47,8 @@ class PracticeRequest:
     """One Practice to run.
 
     ``learner_profile`` and ``player_profile`` are the overrides as protobuf
-    JSON (canonical field names); ``regions`` are ``(start_s, end_s, label)``.
+    JSON (canonical field names); ``regions`` are ``(start_s, end_s, label)``;
+    ``feedback_method`` and ``finetune_steps`` are ``spec.feedback.method`` / ``finetuneSteps``.
     """
 
     name: str
@@ -62,6 +63,8 @@ class PracticeRequest:
     player_profile: dict[str, Any] = field(default_factory=dict)
     performance: str = ""
     regions: tuple[tuple[float, float, str], ...] = ()
+    feedback_method: str = "auto"  # auto | knobs | finetune (feedback)
+    finetune_steps: int | None = None  # feedback: the fine-tune's budget (None: the default)
     gpu: GpuRequest = GpuRequest()
     cpu: str = ""
     memory: str = ""
@@ -114,6 +117,8 @@ class PracticeRequest:
             player_profile=player,
             performance=feedback.get("performance", ""),
             regions=tuple((float(r["start"]), float(r["end"]), r["label"]) for r in feedback.get("regions") or ()),
+            feedback_method=feedback.get("method") or "auto",
+            finetune_steps=int(feedback["finetuneSteps"]) if feedback.get("finetuneSteps") else None,
             gpu=GpuRequest(count=int(gpu.get("count", 0)), type=gpu.get("type") or "nvidia.com/gpu"),
             cpu=resources.get("cpu", ""),
             memory=resources.get("memory", ""),
@@ -143,6 +148,8 @@ class PracticeRequest:
             "feedback_regions_json": json.dumps(
                 [{"start": s, "end": e, "label": label} for s, e, label in self.regions]
             ),
+            "feedback_method": self.feedback_method,
+            "finetune_steps": int(self.finetune_steps or 0),
             "registry_uri": registry_uri,
             "mlflow_tracking_uri": mlflow_tracking_uri,
         }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from instrument_agent.personality.store import InvalidDeuNameError, validate_deu_name
 from instrument_agent.proto import personality_pb2, studio_pb2
+from studio_operator.crd import FEEDBACK_METHODS, MAX_FINETUNE_STEPS
 from studio_operator.server.errors import InvalidRequestError, TooLargeError
 
 __all__ = ["UploadReceiver", "check_audio_file", "validate_header"]
@@ -55,9 +56,26 @@ def validate_header(header: studio_pb2.PracticeHeader, *, max_upload_bytes: int)
         for i, region in enumerate(header.regions):
             if not (0 <= region.start_s < region.end_s) or region.label == studio_pb2.FeedbackRegion.LABEL_UNSPECIFIED:
                 raise InvalidRequestError(f"header.regions[{i}]: needs 0 <= start_s < end_s and a GOOD or BAD label")
-    elif header.regions:
-        raise InvalidRequestError("header.regions are only allowed on a feedback practice")
+        _check_method(header)
+    elif header.regions or header.feedback_method or header.finetune_steps:
+        raise InvalidRequestError(
+            "header.regions, header.feedback_method and header.finetune_steps are only allowed on a feedback practice"
+        )
     return kind
+
+
+def _check_method(header: studio_pb2.PracticeHeader) -> None:
+    """A feedback header's method (empty = auto) and fine-tune budget (0 = the default)."""
+    if header.feedback_method and header.feedback_method not in FEEDBACK_METHODS:
+        raise InvalidRequestError(
+            f"header.feedback_method {header.feedback_method!r}: choose {', '.join(FEEDBACK_METHODS)} (empty = auto)"
+        )
+    if not 0 <= header.finetune_steps <= MAX_FINETUNE_STEPS:
+        raise InvalidRequestError(
+            f"header.finetune_steps {header.finetune_steps}: 1..{MAX_FINETUNE_STEPS} steps (0 = the default budget)"
+        )
+    if header.finetune_steps and header.feedback_method == "knobs":
+        raise InvalidRequestError("header.finetune_steps is the fine-tune's budget: it does not apply to method knobs")
 
 
 def check_audio_file(path: Path, what: str) -> None:

@@ -39,7 +39,24 @@ VALID = [
         },
         backend="job",
     ),
+    practice(
+        deu="cello",
+        type="feedback",
+        feedback={
+            "performance": "/p.wav",
+            "regions": [{"start": 0, "end": 1, "label": "good"}],
+            "method": "finetune",
+            "finetuneSteps": 40,
+        },
+    ),
+    practice(
+        deu="cello",
+        type="feedback",
+        feedback={"performance": "/p.wav", "regions": [{"start": 0, "end": 1, "label": "good"}], "method": "knobs"},
+    ),
 ]
+
+_REGIONS = [{"start": 0, "end": 1, "label": "good"}]
 
 INVALID = {
     "missing deu": (practice(type="imitation", audio=["/a.wav"]), "spec: 'deu' is a required property"),
@@ -89,6 +106,31 @@ INVALID = {
     "audio not a uri": (
         practice(deu="c", type="imitation", audio=["take.wav"]),
         "spec.audio[0]: 'take.wav' does not match",
+    ),
+    "unknown feedback method": (
+        practice(deu="c", type="feedback", feedback={"performance": "/p.wav", "regions": _REGIONS, "method": "magic"}),
+        "spec.feedback.method: 'magic' is not one of ['auto', 'knobs', 'finetune']",
+    ),
+    "fine-tune budget out of range": (
+        practice(deu="c", type="feedback", feedback={"performance": "/p.wav", "regions": _REGIONS, "finetuneSteps": 0}),
+        "spec.feedback.finetuneSteps: 0 is less than the minimum of 1",
+    ),
+    "fine-tune budget with method knobs": (
+        practice(
+            deu="c",
+            type="feedback",
+            feedback={"performance": "/p.wav", "regions": _REGIONS, "method": "knobs", "finetuneSteps": 10},
+        ),
+        "spec.feedback: feedback.finetuneSteps is the fine-tune's budget: it does not apply to method knobs",
+    ),
+    "feedback method on a tuning": (
+        practice(
+            deu="c",
+            type="tuning",
+            playerProfile={"gainDb": 1},
+            feedback={"performance": "/p.wav", "regions": _REGIONS, "method": "knobs"},
+        ),
+        "spec: feedback is only allowed on a feedback practice",
     ),
     "Exists toleration with a value": (
         practice(
@@ -141,3 +183,15 @@ def test_crd_shape():
         "startTime",
         "completionTime",
     } <= set(status)
+
+
+def test_the_feedback_methods_are_the_pipelines_own():
+    """The CRD's (and the studio's) method enum is exactly what the feedback stage accepts, default first."""
+    from pipelines.feedback import FEEDBACK_METHODS as STAGE_METHODS
+    from studio_operator.crd import FEEDBACK_METHODS
+
+    assert FEEDBACK_METHODS == STAGE_METHODS
+    method = practice_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"][
+        "feedback"
+    ]["properties"]["method"]
+    assert (method["enum"], method["default"]) == (list(STAGE_METHODS), "auto")

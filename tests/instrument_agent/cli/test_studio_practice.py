@@ -83,6 +83,15 @@ def test_feedback_sends_the_performance_and_its_regions(studio, performance, cap
         (4.5, 5.0, Label.BAD),
     ]
     assert not header.player_profile.ListFields() and not header.learner_profile.ListFields()
+    assert (header.feedback_method, header.finetune_steps) == ("auto", 0)  # the default, said explicitly
+
+
+def test_feedback_sends_the_method_and_the_finetune_budget(studio, performance):
+    recorder, address = studio
+    argv = ["studio", "practice", "cello", "--type", "feedback", "--performance", str(performance), "--good", "1-2"]
+    assert main([*argv, "--method", "finetune", "--finetune-steps", "40", "--no-watch", "--studio", address]) == 0
+    assert main([*argv, "--method", "knobs", "--no-watch", "--studio", address]) == 0
+    assert [(h.feedback_method, h.finetune_steps) for h in recorder.headers] == [("finetune", 40), ("knobs", 0)]
 
 
 def test_tuning_sends_only_the_changed_profile_fields(studio, capsys):
@@ -171,6 +180,30 @@ def test_inputs_of_each_type_and_the_client_arguments(performance):
         (["--type", "tuning", "--player", "brightness=2"], "unknown PlayerProfile field 'brightness'"),
         (["--type", "tuning", "--gain-db", "-3", "--good", "1-2"], "are the inputs of --type feedback"),
         (["--type", "remix"], "'remix' is not one of"),
+        (
+            ["--type", "feedback", "--performance", "PERF", "--good", "1-2", "--method", "magic"],
+            "'magic' is not one of",
+        ),
+        (
+            ["--type", "feedback", "--performance", "PERF", "--good", "1-2", "--finetune-steps", "0"],
+            "0: 1..100000 steps",
+        ),
+        (
+            [
+                "--type",
+                "feedback",
+                "--performance",
+                "PERF",
+                "--good",
+                "1-2",
+                "--method",
+                "knobs",
+                "--finetune-steps",
+                "9",
+            ],
+            "does not apply to --method knobs",
+        ),
+        (["--type", "tuning", "--gain-db", "-3", "--method", "knobs"], "are the inputs of --type feedback"),
     ],
 )
 def test_bad_inputs_are_usage_errors_before_any_connection(argv, message, performance, capsys):

@@ -201,6 +201,55 @@ def test_job_feedback_on_an_s3_performance_publishes_to_the_s3_registry(
     assert [r["label"] for r in json.loads(manifest.practice.params["regions"])] == ["good", "bad"]
 
 
+@pytest.mark.slow
+def test_job_feedback_runs_the_method_and_budget_of_the_practice(make_bundle, recording, tmp_path, monkeypatch):
+    """``spec.feedback.method: finetune`` and ``finetuneSteps: 2`` reach the Job's command line, and the
+    command run as the Job fine-tunes exactly that long: new model files, the parent's lineage."""
+    home = tmp_path / "home"
+    parent = make_bundle("viola", home=home)
+    request = PracticeRequest.from_body(
+        {
+            "metadata": {"name": "feedback-1", "namespace": "studio", "uid": str(uuid.uuid4())},
+            "spec": {
+                "deu": "viola",
+                "type": "feedback",
+                "baseVersion": parent.version,
+                "feedback": {
+                    "performance": str(recording),
+                    "regions": [
+                        {"start": 0.5, "end": 2.5, "label": "good"},
+                        {"start": 3.0, "end": 5.0, "label": "bad"},
+                    ],
+                    "method": "finetune",
+                    "finetuneSteps": 2,
+                },
+            },
+        }
+    )
+    command = practice_command(request)
+    assert command[command.index("--method") + 1] == "finetune"
+    assert command[command.index("--finetune-steps") + 1] == "2"
+    rc, command = _run_as_job(request, monkeypatch, home)
+    assert rc == 0, command
+    manifest = _by_practice_id(_local_manifests(home, "viola"), request.uid)
+    assert manifest.practice.kind == personality_pb2.PracticeRecord.FEEDBACK
+    params = manifest.practice.params
+    assert (params["method_requested"], params["method"]) == ("finetune", "finetune")
+    finetune = json.loads(params["finetune"])
+    assert finetune["settings"]["steps"] == 2 and finetune["steps_run"] == 2
+    assert manifest.parent_version == parent.version
+
+
+def test_job_feedback_without_a_method_asks_for_auto():
+    """A Practice whose spec leaves the method out (the CRD's default) still says ``--method auto``;
+    a tuning's command line has no feedback flags."""
+    feedback = _request("feedback", performance="/p.wav", regions=((0.0, 1.0, "good"),))
+    command = practice_command(feedback)
+    assert command[command.index("--method") + 1] == "auto" and "--finetune-steps" not in command
+    tuning = practice_command(_request("tuning", player_profile={"gainDb": -1.0}))
+    assert "--method" not in tuning and "--finetune-steps" not in tuning
+
+
 def test_missing_s3_audio_fails_naming_the_object_and_endpoint(tmp_path, monkeypatch, s3_endpoint, capsys):
     _upload(s3_endpoint, "practice-audio", "studio/other.txt", Path(__file__))
     request = _request("imitation", audio=("s3://practice-audio/studio/missing.flac",), learner_profile=TINY)

@@ -69,8 +69,9 @@ def test_a_failed_gate_publishes_nothing(recording, tmp_path, monkeypatch):
 
 
 def test_feedback_fine_tunes_on_kfp_local(make_bundle, recording, tmp_path, monkeypatch):
-    """The KFP feedback pipeline takes ``feedback_method`` and runs the same fine-tune as the embedded
-    runner: a new version with new model files, the parent's lineage, the method and why recorded."""
+    """The KFP feedback pipeline takes ``feedback_method`` and ``finetune_steps`` and runs the same
+    fine-tune as the embedded runner: a new version with new model files, the parent's lineage, the
+    method and why recorded, trained for the budget it was given."""
     monkeypatch.setenv("AMADEUS_HOME", str(tmp_path / "home"))
     for name in ("AMADEUS_REGISTRY", "AMADEUS_REGISTRY_URI", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
@@ -84,6 +85,7 @@ def test_feedback_fine_tunes_on_kfp_local(make_bundle, recording, tmp_path, monk
         performance_uri=str(recording),
         feedback_regions_json=json.dumps(regions),
         feedback_method="finetune",
+        finetune_steps=120,
     )
     new = PersonalityStore(tmp_path / "home").get("cello", run["version"])
     record = new.manifest.practice
@@ -94,7 +96,9 @@ def test_feedback_fine_tunes_on_kfp_local(make_bundle, recording, tmp_path, monk
         "feedback-1",
     )
     assert record.params["method"] == "finetune" and record.params["method_reason"].startswith("asked for --method")
-    losses = json.loads(record.params["finetune"])["losses"]
+    finetune = json.loads(record.params["finetune"])
+    assert finetune["settings"]["steps"] == 120 and finetune["steps_run"] == 120  # not the default 150
+    losses = finetune["losses"]
     assert losses["liked_after"] < losses["liked_before"]
     digests = {e.path: e.sha256 for e in new.manifest.files}
     assert digests["decoder.npz"] != {e.path: e.sha256 for e in parent.manifest.files}["decoder.npz"]

@@ -50,6 +50,8 @@ def compile_standin(
         player_profile_json: str = "{}",
         performance_uri: str = "",
         feedback_regions_json: str = "[]",
+        feedback_method: str = "auto",
+        finetune_steps: int = 0,
         registry_uri: str = "",
         mlflow_tracking_uri: str = "",
     ):

@@ -331,3 +331,41 @@ async def test_a_practice_handled_but_without_status_is_recovered_once(cluster, 
     assert (
         registry.get_sample_value("amadeus_runs_submitted_total", {"backend": "kfp"}) == 1
     )  # so the timer submitted it
+
+
+_JUDGED = {"performance": "s3://t/take.wav", "regions": [{"start": 0.0, "end": 1.5, "label": "good"}]}
+
+
+async def test_the_feedback_method_reaches_the_pipeline_and_the_job(cluster, kfp_api, start_operator, amadeus_home):
+    """``spec.feedback.method`` and ``finetuneSteps`` become the KFP run's ``feedback_method`` /
+    ``finetune_steps`` and the Job's ``--method`` / ``--finetune-steps``."""
+    seed_version(amadeus_home, "cello")
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("knobs", {"deu": "cello", "type": "feedback", "feedback": {**_JUDGED, "method": "knobs"}})
+    await wait_for(lambda: kfp_api.created)
+    params = kfp_api.created[0]["runtime_config"]["parameters"]
+    assert (params["feedback_method"], params["finetune_steps"]) == ("knobs", 0)
+    await cluster.apply(
+        "tuned",
+        {
+            "deu": "cello",
+            "type": "feedback",
+            "backend": "job",
+            "feedback": {**_JUDGED, "method": "finetune", "finetuneSteps": 20},
+        },
+    )
+    command = (await wait_for(lambda: cluster.jobs()))[0]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[:3] == ["amadeus", "practice", "feedback"]
+    assert command[command.index("--method") :][:4] == ["--method", "finetune", "--finetune-steps", "20"]
+
+
+async def test_an_unknown_feedback_method_fails_the_practice_and_runs_nothing(
+    cluster, kfp_api, start_operator, amadeus_home
+):
+    seed_version(amadeus_home, "cello")
+    await start_operator(kfp_host=kfp_api.url)
+    await cluster.apply("magic", {"deu": "cello", "type": "feedback", "feedback": {**_JUDGED, "method": "magic"}})
+    await wait_for(lambda: _phase(cluster, "magic") == "Failed")
+    failed = _condition(cluster, "magic", "Failed")
+    assert failed["reason"] == "InvalidSpec" and "spec.feedback.method: 'magic' is not one of" in failed["message"]
+    assert kfp_api.created == [] and cluster.jobs() == []

@@ -147,6 +147,39 @@ def test_a_feedback_practice_publishes_into_the_amas_store(served, cello_bundle,
     assert not (environment_home / "personalities").exists()  # not the environment's registry
 
 
+def test_a_feedback_practice_runs_the_method_it_asks_for(served, cello_bundle, tmp_path):
+    """``feedback_method`` and ``finetune_steps`` of the request reach the embedded practice: asked for
+    knobs, the record says so and no model file changes; asked to fine-tune 2 steps, it trains exactly
+    that long and the model files are new."""
+    client, tenant, _ = served
+    performance = _performance(cello_bundle, tmp_path / "take-2.wav")
+    regions = [(1.0, 2.5, "good"), (4.0, 5.0, "bad")]
+    store = PersonalityStore(tenant)
+    knobs = _final(
+        client,
+        client.practice(
+            "cello", "feedback", performance=performance, regions=regions, feedback_method="knobs"
+        ).practice_id,
+    )
+    assert knobs.phase == Phase.SUCCEEDED, knobs.message
+    record = store.get("cello", knobs.version).manifest
+    assert (record.practice.params["method_requested"], record.practice.params["method"]) == ("knobs", "knobs")
+    assert [e.sha256 for e in record.files] == [e.sha256 for e in cello_bundle.manifest.files]
+
+    tuned = _final(
+        client,
+        client.practice(
+            "cello", "feedback", performance=performance, regions=regions, feedback_method="finetune", finetune_steps=2
+        ).practice_id,
+    )
+    assert tuned.phase == Phase.SUCCEEDED, tuned.message
+    record = store.get("cello", tuned.version).manifest
+    assert (record.practice.params["method_requested"], record.practice.params["method"]) == ("finetune", "finetune")
+    finetune = json.loads(record.practice.params["finetune"])
+    assert finetune["settings"]["steps"] == 2 and finetune["steps_run"] == 2
+    assert [e.sha256 for e in record.files] != [e.sha256 for e in cello_bundle.manifest.files]
+
+
 def test_a_tuning_practice_publishes_a_new_version_at_once(served):
     client, tenant, environment_home = served
     parent = max(v.version for v in client.list_personalities("cello"))

@@ -74,6 +74,14 @@ def test_content_that_is_not_audio_is_invalid_argument(client_for, studio_home, 
     assert _practice_dirs(studio_home) == []
 
 
+_FEEDBACK = dict(
+    deu="cello",
+    type=3,
+    performance="s3://bucket/take.wav",
+    regions=[studio_pb2.FeedbackRegion(start_s=0.0, end_s=1.0, label=studio_pb2.FeedbackRegion.GOOD)],
+)
+
+
 @pytest.mark.parametrize(
     ("header", "problem"),
     [
@@ -83,6 +91,17 @@ def test_content_that_is_not_audio_is_invalid_argument(client_for, studio_home, 
         (dict(deu="cello", type=2), "tuning practice needs"),
         (dict(deu="cello", type=3, performance="take.wav"), "needs header.performance and header.regions"),
         (dict(deu="cello", type=1, audio_uris=["s3://bucket/a.wav"]), "not s3 URIs"),
+        (dict(_FEEDBACK, feedback_method="magic"), "header.feedback_method 'magic': choose auto, knobs, finetune"),
+        (dict(_FEEDBACK, feedback_method="Knobs"), "header.feedback_method 'Knobs'"),
+        (dict(_FEEDBACK, finetune_steps=-5), "header.finetune_steps -5: 1..100000"),
+        (dict(_FEEDBACK, finetune_steps=10**6), "header.finetune_steps 1000000"),
+        (dict(_FEEDBACK, feedback_method="knobs", finetune_steps=10), "does not apply to method knobs"),
+        (
+            dict(
+                deu="cello", type=2, player_profile=personality_pb2.PlayerProfile(gain_db=1.0), feedback_method="knobs"
+            ),
+            "only allowed on a feedback practice",
+        ),
     ],
 )
 def test_a_bad_header_is_invalid_argument(client_for, header, problem):

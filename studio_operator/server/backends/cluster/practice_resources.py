@@ -133,7 +133,10 @@ def practice_body(
                 }
                 for r in header.regions
             ],
+            "method": header.feedback_method or "auto",
         }
+        if header.finetune_steps:
+            spec["feedback"]["finetuneSteps"] = int(header.finetune_steps)
     labels = {"app.kubernetes.io/managed-by": MANAGED_BY}
     if ama:
         labels[AMA_LABEL] = ama

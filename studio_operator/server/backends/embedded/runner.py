@@ -87,7 +87,8 @@ def practice_request(directory: Path, home: Path, progress=None) -> tuple[str, P
     Uploads are read from ``directory/uploads``, ``audio_uris`` as server paths; the work
     directory is ``directory/work``; an imitation's learnerProfile is the header's over the
     parent's (or the defaults); a tuning's profiles and every playerProfile are changes over
-    the parent's; regions become :class:`pipelines.feedback.Region` objects.
+    the parent's; regions become :class:`pipelines.feedback.Region` objects; the feedback method
+    (empty = ``auto``) and fine-tune budget (0 = the default) are the header's.
     """
     from instrument_agent.personality.store import PersonalityStore
     from pipelines.feedback import Region
@@ -123,6 +124,8 @@ def practice_request(directory: Path, home: Path, progress=None) -> tuple[str, P
         base_version=header.base_version,
         performance=performance,
         regions=regions,
+        feedback_method=header.feedback_method or "auto",
+        finetune_steps=header.finetune_steps or None,
         practice_id=directory.name,
         runner="embedded",
         work_dir=work,

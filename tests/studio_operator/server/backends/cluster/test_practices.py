@@ -77,6 +77,7 @@ def test_feedback_and_tuning_specs_validate_against_the_crd(alice, cluster, buck
     assert spec["feedback"] == {
         "performance": f"s3://{bucket}/tenants/alice/practices/{feedback.practice_id}/performance.wav",
         "regions": [{"start": 0.0, "end": 0.4, "label": "good"}, {"start": 0.5, "end": 0.9, "label": "bad"}],
+        "method": "auto",
     }
     assert spec["baseVersion"] == 1 and "audio" not in spec
     assert by_name[tuning.practice_id]["spec"] == {
@@ -85,6 +86,22 @@ def test_feedback_and_tuning_specs_validate_against_the_crd(alice, cluster, buck
         "playerProfile": {"gainDb": -6.0, "reverbMix": 0.25},
     }
     assert all(practice_errors(p) == [] for p in by_name.values())
+
+
+def test_the_feedback_method_and_budget_become_the_practices_spec(alice, cluster, published, tmp_path):
+    performance = tone_wav(tmp_path / "performance.wav", seconds=1.0, f0=330.0)
+    regions = [(0.0, 0.4, "good")]
+    ticket = alice.practice(
+        "cello", "feedback", performance=performance, regions=regions, feedback_method="finetune", finetune_steps=30
+    )
+    created = {p["metadata"]["name"]: p for p in cluster.practices("amadeus-alice")}[ticket.practice_id]
+    assert (created["spec"]["feedback"]["method"], created["spec"]["feedback"]["finetuneSteps"]) == ("finetune", 30)
+    assert practice_errors(created) == []
+    count = len(cluster.practices())
+    with pytest.raises(StudioClientError) as err:
+        alice.practice("cello", "feedback", performance=performance, regions=regions, feedback_method="gradient")
+    assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT and "header.feedback_method 'gradient'" in str(err.value)
+    assert len(cluster.practices()) == count  # nothing created
 
 
 def test_a_tuning_of_an_unknown_deu_is_not_found_and_creates_nothing(alice, cluster, published):
