@@ -95,6 +95,16 @@ class MidiState:
         """Every note still sounding (held or sustained), oldest first."""
         return sorted((n for ch in self._channels for n in ch.notes.values()), key=lambda n: n.id)
 
+    def pitch(self, note: Note) -> float:
+        """A note's pitch now, semitones (MIDI key + bends): :meth:`note_values`' first value, alone
+        (the engine asks it for every pitch-bend message)."""
+        zones = self.zones
+        pitch = note.key + self._channels[note.channel].bend * zones.bend_range[note.channel]
+        master = zones.master_of(note.channel)
+        if master is not None and master != note.channel:
+            pitch += self._channels[master].bend * zones.bend_range[master]
+        return pitch
+
     def note_values(self, note: Note) -> tuple[float, float, float, float]:
         """``(pitch, pressure, timbre, volume_db)`` of a note now.
 

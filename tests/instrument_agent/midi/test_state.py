@@ -41,6 +41,20 @@ def test_mpe_lower_zone_per_note_bends_of_48_semitones_plus_master_bend():
     assert state.note_values(a.note)[0] == pytest.approx(106.0)
 
 
+def test_pitch_alone_is_note_values_pitch_with_member_and_master_bends():
+    state = MidiState()
+    mpe_config(state, 0, 15)
+    [member] = state.apply(msg("note_on", channel=3, note=52, velocity=90))
+    [master] = state.apply(msg("note_on", channel=0, note=60, velocity=90))
+    [plain] = state.apply(msg("note_on", channel=15, note=70, velocity=90))  # in the zone's 15 members too
+    for pitch_member, pitch_master in ((0, 0), (1234, 0), (-8192, 8191), (8191, -3000)):
+        state.apply(msg("pitchwheel", channel=3, pitch=pitch_member))
+        state.apply(msg("pitchwheel", channel=0, pitch=pitch_master))
+        for note in (member, master, plain):
+            assert state.pitch(note.note) == state.note_values(note.note)[0]  # the same float, bit for bit
+    assert state.pitch(member.note) == pytest.approx(52 + 8191 / 8191 * 48 - 3000 / 8192 * 2)
+
+
 def test_upper_zone_and_overlap():
     state = MidiState()
     mpe_config(state, 15, 4)
