@@ -78,8 +78,15 @@ _INTERRUPTED = "[yellow]interrupted[/yellow]: run the same command again to resu
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
-    """True when a Ctrl-C is in ``exc``'s chain: a library that turned the KeyboardInterrupt
-    into another error (``raise ... from``) was interrupted, not broken."""
+    """True when a Ctrl-C is in ``exc``'s chain (a library that turned the KeyboardInterrupt into
+    another error, ``raise ... from``, was interrupted, not broken), or when a Ctrl-C arrived
+    before ``exc`` at all (:func:`instrument_agent.interrupts.pending`): one that landed inside
+    an import (TensorFlow's, seen in the practice kill test) leaves a half-imported module whose
+    next use fails with an unrelated AttributeError."""
+    from instrument_agent import interrupts
+
+    if interrupts.pending():
+        return True
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

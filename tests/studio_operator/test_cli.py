@@ -22,6 +22,8 @@ def test_the_studio_joins_the_agent_studio_group():
         "list",
         "download",
         "perform",
+        "promote",
+        "rollback",
         "account",
         "serve",
         "token",
@@ -43,6 +45,8 @@ def test_registered_alone_the_studio_makes_the_group():
         "list",
         "download",
         "perform",
+        "promote",
+        "rollback",
         "account",
     }
     assert set(_commands(app)["operator"].commands) == {"run"}
