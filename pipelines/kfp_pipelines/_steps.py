@@ -116,24 +116,26 @@ def run_evaluate(
     metrics_json: str,
     spectrogram_png: str,
     preview_wav: str,
+    bundle_preview_dir: str,
 ) -> dict:
     """evaluate: held-out loss and baselines (``metrics_json``), a spectrogram of the first held-out
-    example against its resynthesis (``spectrogram_png``) and the held-out resynthesis (``preview_wav``).
+    example against its resynthesis (``spectrogram_png``), the held-out resynthesis (``preview_wav``)
+    and the bundle's preview (``bundle_preview_dir``, its own artifact: push is given it).
 
     Returns the evaluation (``{"metrics", "blessed", "reasons"}``).
     """
     from pipelines import stages
     from pipelines.stages._artifacts import learner_profile as resolve
-    from pipelines.stages.evaluate import PREVIEW_BESIDE_METRICS
 
     from ._report import write_preview, write_spectrogram
 
     profile = _json(learner_profile_json, "learner_profile_json")
     Path(metrics_json).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="amadeus-evaluate-") as work:
-        result = json.loads(Path(stages.evaluate(model_dir, features_dir, profile, work)).read_text())
-        # The bundle's preview: push looks beside the evaluation it is given (docs/practice.md).
-        _copy_dir(Path(work) / "evaluate" / PREVIEW_BESIDE_METRICS, Path(metrics_json).parent / PREVIEW_BESIDE_METRICS)
+        with tempfile.TemporaryDirectory(prefix="amadeus-preview-") as preview:
+            metrics = stages.evaluate(model_dir, features_dir, profile, work, preview_dir=preview)
+            result = json.loads(Path(metrics).read_text())
+            _copy_dir(preview, bundle_preview_dir)
     Path(metrics_json).write_text(json.dumps(result, indent=2, sort_keys=True))
     target, predicted, sample_rate = write_preview(model_dir, features_dir, resolve(profile).sample_rate, preview_wav)
     write_spectrogram(target, predicted, sample_rate, spectrogram_png)
@@ -148,13 +150,15 @@ def run_push(
     features_dir: str,
     ingest_dir: str,
     evaluation_json: str,
+    bundle_preview_dir: str,
     learner_profile_json: str,
     player_profile_json: str,
     parent_version: int,
     registry_uri: str,
     mlflow_tracking_uri: str,
 ) -> int:
-    """push: a blessed personality → the next version of ``deu`` in the configured registry.
+    """push: a blessed personality (and evaluate's preview, ``bundle_preview_dir``, bundled as
+    ``preview/``) → the next version of ``deu`` in the configured registry.
 
     Raises EvaluationGateError (nothing published) when evaluation did not bless it.
     Returns the published version number.
@@ -171,6 +175,7 @@ def run_push(
             evaluation_json,
             _json(learner_profile_json, "learner_profile_json"),
             ingest_dir=ingest_dir,
+            preview_dir=bundle_preview_dir,
             player_profile=_json(player_profile_json, "player_profile_json") or None,
             parent_version=parent_version,
             practice_id=practice_id,

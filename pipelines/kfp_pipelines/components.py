@@ -64,18 +64,28 @@ def evaluate(
     evaluation: Output[Artifact],
     spectrogram: Output[Artifact],
     preview: Output[Artifact],
+    bundle_preview: Output[Artifact],
 ) -> bool:
     """Evaluator: held-out spectral loss vs the sine and 1/k baselines, the learnerProfile's gates,
-    a spectrogram PNG and a resynthesis WAV. Returns whether the personality is blessed."""
+    a spectrogram PNG and a resynthesis WAV (KFP UI), and the bundle's preview (a folder of the
+    held-out recording and its resynthesis, WAVs and PNGs; push's input). Returns whether the
+    personality is blessed."""
     from pipelines.kfp_pipelines._steps import run_evaluate
 
     result = run_evaluate(
-        model.path, examples.path, learner_profile_json, evaluation.path, spectrogram.path, preview.path
+        model.path,
+        examples.path,
+        learner_profile_json,
+        evaluation.path,
+        spectrogram.path,
+        preview.path,
+        bundle_preview.path,
     )
     for name, value in sorted(result["metrics"].items()):
         metrics.log_metric(name, float(value))
     spectrogram.metadata["mime_type"] = "image/png"
     preview.metadata["mime_type"] = "audio/wav"
+    bundle_preview.metadata["bundled_as"] = "preview/"
     evaluation.metadata["blessed"] = bool(result["blessed"])
     return bool(result["blessed"])
 
@@ -88,13 +98,15 @@ def push(
     examples: Input[Dataset],
     recordings: Input[Dataset],
     evaluation: Input[Artifact],
+    bundle_preview: Input[Artifact],
     learner_profile_json: str,
     player_profile_json: str,
     parent_version: int,
     registry_uri: str,
     mlflow_tracking_uri: str,
 ) -> int:
-    """Pusher: publishes a blessed personality as the next version (fails, publishing nothing, otherwise)."""
+    """Pusher: publishes a blessed personality, with evaluate's preview bundled as ``preview/``,
+    as the next version (fails, publishing nothing, otherwise)."""
     from pipelines.kfp_pipelines._steps import run_push
 
     return run_push(
@@ -105,6 +117,7 @@ def push(
         examples.path,
         recordings.path,
         evaluation.path,
+        bundle_preview.path,
         learner_profile_json,
         player_profile_json,
         parent_version,

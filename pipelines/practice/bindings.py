@@ -171,9 +171,15 @@ class InProcessSteps:
 
     def evaluate(self, model, examples, learner_profile_json) -> dict:
         from pipelines import stages
+        from pipelines.stages.evaluate import BUNDLE_PREVIEW
 
-        path = stages.evaluate(model, examples, _json(learner_profile_json, {}), self.workdir)
-        return {"evaluation": path, "blessed": bool(json.loads(Path(path).read_text())["blessed"])}
+        preview = self.workdir / "evaluate" / BUNDLE_PREVIEW
+        path = stages.evaluate(model, examples, _json(learner_profile_json, {}), self.workdir, preview_dir=preview)
+        return {
+            "evaluation": path,
+            "bundle_preview": str(preview),
+            "blessed": bool(json.loads(Path(path).read_text())["blessed"]),
+        }
 
     def push(
         self,
@@ -184,6 +190,7 @@ class InProcessSteps:
         examples,
         recordings,
         evaluation,
+        bundle_preview,
         learner_profile_json,
         player_profile_json,
         parent_version,
@@ -204,6 +211,7 @@ class InProcessSteps:
             evaluation,
             _json(learner_profile_json, {}),
             ingest_dir=recordings,
+            preview_dir=bundle_preview,
             player_profile=_json(player_profile_json, None) or None,
             parent_version=int(parent_version),
             practice_id=practice_id,

@@ -132,12 +132,15 @@ def execute_graph(
             if binding is None:
                 raise GraphError(f"pipeline {graph.practice_type}: step {node.name!r} has no in-process binding")
             marker = _Marker(Path(workdir), node.name)
+            declared = (*node.outputs, *filter(None, [node.returns]))
             done = marker.read() if resume else None
+            if done is not None and any(name not in done for name in declared):
+                done = None  # a marker from before the step had this output (e.g. evaluate's preview): run it again
             reused = done is not None
             if done is None:
                 started = time.perf_counter()
                 done = _interruptible(binding, {name: value(source) for name, source in node.inputs.items()})
-                missing = [n for n in (*node.outputs, *filter(None, [node.returns])) if n not in done]
+                missing = [n for n in declared if n not in done]
                 if missing:
                     raise GraphError(f"step {node.name!r}: its in-process binding returned no {', '.join(missing)}")
                 marker.write(

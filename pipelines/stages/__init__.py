@@ -18,13 +18,14 @@ from .evaluate import evaluate, resynthesize, spectral_loss
 from .features import features
 from .feedback import FeedbackResult, feedback
 from .ingest import ingest
-from .push import PRACTICE_KINDS, EvaluationGateError, UnknownPracticeKindError, push
+from .push import PRACTICE_KINDS, EvaluationGateError, MissingPreviewError, UnknownPracticeKindError, push
 from .recall import Recalled, recall, recorded_audio
 from .train import train
 
 __all__ = [
     "PRACTICE_KINDS",
     "EvaluationGateError",
+    "MissingPreviewError",
     "FeedbackResult",
     "Recalled",
     "UnknownPracticeKindError",

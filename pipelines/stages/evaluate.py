@@ -7,10 +7,11 @@ recording onto itself); :mod:`pipelines.baselines` renders the sine and 1/k
 stack from the same curves. All three are scored against the real held-out
 audio with the multi-scale spectral loss (:func:`spectral_loss`).
 
-Output: ``<workdir>/evaluate/metrics.json``, and beside it :data:`PREVIEW_BESIDE_METRICS`
-(``bundle_preview/``: the first evaluated example and its resynthesis as WAVs and spectrogram
-PNGs, :func:`instrument_agent.images.write_preview`; the push stage puts them in the bundle
-under ``preview/``)::
+Outputs: ``<workdir>/evaluate/metrics.json``, and the bundle's preview in ``preview_dir``
+(default ``<workdir>/evaluate/``:data:`BUNDLE_PREVIEW`: the first evaluated example and its
+resynthesis as WAVs and spectrogram PNGs, :func:`instrument_agent.images.write_preview`). The
+preview is an output of its own (the graph's ``evaluate.bundle_preview``, a KFP artifact): the
+push stage is given it and bundles it under ``preview/``::
 
     {"metrics": {"eval/spectral_loss": ..., "baseline/sine": ..., "baseline/harmonic_1_over_k": ...,
                  "eval/holdout_seconds": ..., "eval/on_training_data": 0|1},
@@ -34,10 +35,10 @@ from pipelines.data import Examples
 from ._artifacts import learner_profile as _resolve
 from ._artifacts import write_json
 
-__all__ = ["PREVIEW_BESIDE_METRICS", "evaluate", "resynthesize", "spectral_loss"]
+__all__ = ["BUNDLE_PREVIEW", "evaluate", "resynthesize", "spectral_loss"]
 
-PREVIEW_BESIDE_METRICS = "bundle_preview"
-"""The directory, beside ``metrics.json``, of the preview that :func:`~pipelines.stages.push` bundles."""
+BUNDLE_PREVIEW = "bundle_preview"
+"""The default directory (in ``<workdir>/evaluate/``) of the preview that :func:`~pipelines.stages.push` bundles."""
 
 _LOG_EPS = 1e-5
 _BATCH = 4
@@ -116,6 +117,8 @@ def evaluate(
     features_dir: str | Path,
     learner_profile,
     workdir: str | Path,
+    *,
+    preview_dir: str | Path | None = None,
 ) -> str:
     """Score the exported personality and both baselines on the held-out examples.
 
@@ -125,6 +128,8 @@ def evaluate(
             when there is no held-out set, flagged by ``eval/on_training_data``).
         learner_profile: message or dict (sample/frame rate, loss settings, gates).
         workdir: the practice's work directory.
+        preview_dir: where the bundle's preview goes (:data:`instrument_agent.images.PREVIEW_FILES`;
+            default ``<workdir>/evaluate/bundle_preview``); pass it to :func:`~pipelines.stages.push`.
 
     Returns:
         Path of ``metrics.json`` (str).
@@ -155,7 +160,8 @@ def evaluate(
     )[:, :n]
     from instrument_agent.images import write_preview
 
-    write_preview(Path(workdir) / "evaluate" / PREVIEW_BESIDE_METRICS, target[0], predicted[0, :n], sr)
+    preview_dir = Path(preview_dir) if preview_dir is not None else Path(workdir) / "evaluate" / BUNDLE_PREVIEW
+    write_preview(preview_dir, target[0], predicted[0, :n], sr)
     metrics = {
         "eval/spectral_loss": spectral_loss(target, predicted[:, :n], **loss_args),
         "baseline/sine": spectral_loss(target, sine, **loss_args),

@@ -215,7 +215,7 @@ def _practice_stages(
             "evaluate",
             "pipelines.stages.evaluate",
             {"model": Out("train", "model"), "examples": Out("features", "examples"), "learner_profile_json": learner},
-            outputs=("evaluation",),
+            outputs=("evaluation", "bundle_preview"),
             returns="blessed",
         ),
         Step(
@@ -229,6 +229,7 @@ def _practice_stages(
                 "examples": Out("features", "examples"),
                 "recordings": Out("ingest", "recordings"),
                 "evaluation": Out("evaluate", "evaluation"),
+                "bundle_preview": Out("evaluate", "bundle_preview"),
                 "learner_profile_json": learner,
                 "player_profile_json": Param("player_profile_json"),
                 "parent_version": Out("train", "parent_version"),

@@ -22,7 +22,7 @@ from instrument_agent.proto import personality_pb2
 from ._artifacts import learner_profile as _resolve
 from ._artifacts import read_json
 
-__all__ = ["PRACTICE_KINDS", "EvaluationGateError", "UnknownPracticeKindError", "push"]
+__all__ = ["PRACTICE_KINDS", "EvaluationGateError", "MissingPreviewError", "UnknownPracticeKindError", "push"]
 
 PRACTICE_KINDS = ("imitation", "tuning", "feedback")
 
@@ -33,6 +33,25 @@ class EvaluationGateError(PersonalityError):
 
 class UnknownPracticeKindError(ValueError):
     """A practice kind other than imitation, tuning or feedback."""
+
+
+class MissingPreviewError(FileNotFoundError):
+    """The preview push was given is not a folder holding the evaluate stage's preview files."""
+
+
+def _preview(deu: str, preview_dir: str | Path | None) -> Path | None:
+    """The evaluate stage's preview folder, checked before anything is published (None: no preview)."""
+    if preview_dir is None:
+        return None
+    from instrument_agent.images import PREVIEW_FILES
+
+    preview = Path(preview_dir)
+    missing = [name for name in PREVIEW_FILES if not (preview / name).is_file()]
+    if missing:
+        raise MissingPreviewError(
+            f"deu {deu!r}: not pushed, the evaluate stage's preview {str(preview)!r} lacks {', '.join(missing)}"
+        )
+    return preview
 
 
 def _practice_kind(kind: str) -> int:
@@ -76,6 +95,7 @@ def push(
     learner_profile,
     *,
     ingest_dir: str | Path | None = None,
+    preview_dir: str | Path | None = None,
     player_profile: personality_pb2.PlayerProfile | Mapping[str, Any] | None = None,
     parent_version: int = 0,
     practice_id: str = "",
@@ -95,6 +115,10 @@ def push(
         metrics_path: the evaluate stage's ``metrics.json``.
         learner_profile: message or dict.
         ingest_dir: the ingest stage's output (data digests); default ``<features_dir>/../ingest``.
+        preview_dir: the evaluate stage's preview (its ``bundle_preview`` output: the held-out
+            recording and its resynthesis, WAVs and spectrogram PNGs), bundled as ``preview/``
+            for the agent; None: the version has no preview. Only this folder is read: nothing
+            is looked for beside ``metrics_path`` (on a cluster each artifact moves on its own).
         player_profile: the new version's playerProfile (a message), or playerProfile fields to
             change over the parent's (a mapping, :func:`~pipelines.stages.derive.player_profile_over`);
             default: the parent's, else the defaults.
@@ -111,6 +135,7 @@ def push(
     Raises:
         EvaluationGateError: evaluate did not bless the personality.
         UnknownPracticeKindError: ``kind`` is not imitation, tuning or feedback.
+        MissingPreviewError: ``preview_dir`` was given but is not a folder of preview files.
     """
     from instrument_agent.personality.store import PersonalityStore
     from instrument_agent.profiles import resolve_player_profile
@@ -118,6 +143,7 @@ def push(
     from .derive import player_profile_over
 
     practice_kind = _practice_kind(kind)
+    preview = _preview(deu, preview_dir)
     profile = _resolve(learner_profile)
     evaluation = read_json(metrics_path)
     if not evaluation.get("blessed", False):
@@ -160,13 +186,10 @@ def push(
 
     export_dir = Path(export_dir)
     files = {entry.name: entry for entry in sorted(export_dir.iterdir()) if not entry.name.startswith(".")}
-    from instrument_agent.images import PREVIEW_DIR
+    if preview is not None:
+        from instrument_agent.images import PREVIEW_DIR
 
-    from .evaluate import PREVIEW_BESIDE_METRICS
-
-    preview = Path(metrics_path).parent / PREVIEW_BESIDE_METRICS  # evaluate's recording / resynthesis pictures
-    if preview.is_dir():
-        files[PREVIEW_DIR] = preview
+        files[PREVIEW_DIR] = preview  # evaluate's recording / resynthesis pictures and sounds
     bundle = store.commit(deu, manifest, files)
     return {
         "deu": deu,

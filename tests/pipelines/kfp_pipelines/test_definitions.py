@@ -61,6 +61,27 @@ def test_imitation_has_the_stages_with_gpu_placement_and_retries(tmp_path):
     )
 
 
+@pytest.mark.parametrize("kind", ["imitation", "tuning"])
+def test_the_bundle_preview_is_an_evaluate_artifact_that_push_consumes(tmp_path, kind):
+    """On a cluster each artifact moves on its own: the preview push bundles must be one of
+    evaluate's declared output artifacts, and an input artifact of push wired to it."""
+    spec, _ = _compile(tmp_path, kind, image="img:1")
+    components = spec["components"]
+    dags = [spec["root"]["dag"]] + [c["dag"] for c in components.values() if "dag" in c]
+    tasks = {name: task for dag in dags for name, task in dag["tasks"].items()}
+    evaluate = components[tasks["evaluate"]["componentRef"]["name"]]
+    assert evaluate["outputDefinitions"]["artifacts"]["bundle_preview"]["artifactType"]["schemaTitle"] == (
+        "system.Artifact"
+    )
+    push = components[tasks["push"]["componentRef"]["name"]]
+    assert "bundle_preview" in push["inputDefinitions"]["artifacts"]
+    assert tasks["push"]["inputs"]["artifacts"]["bundle_preview"] == {
+        "taskOutputArtifact": {"outputArtifactKey": "bundle_preview", "producerTask": "evaluate"}
+    }
+    assert "evaluate" in tasks["push"]["dependentTasks"]
+    assert compiled_wiring(str(tmp_path / f"{kind}.yaml"))["push"]["bundle_preview"] == "evaluate.bundle_preview"
+
+
 def test_tuning_branches_between_derive_and_the_stages(tmp_path):
     spec, _ = _compile(tmp_path, "tuning", image="img:1")
     assert set(spec["root"]["dag"]["tasks"]) == {"recall", "condition-branches-1"}

@@ -51,7 +51,15 @@ def test_imitation_runs_on_kfp_local_and_publishes(recording, tmp_path, monkeypa
     preview, rate = soundfile.read(str(evaluate / "preview"))
     assert rate == 16000 and preview.size >= 16000 and np.isfinite(preview).all()
     assert json.loads((evaluate / "evaluation").read_text())["blessed"] is True
-    assert all(bundle.has_file(f"preview/{name}") for name in PREVIEW_FILES)  # for the agent's Practice tab
+    # The bundle's preview (for the agent's Practice tab) came to push as evaluate's own artifact:
+    # the bundle holds exactly the files of that artifact's folder.
+    artifact = evaluate / "bundle_preview"
+    assert sorted(p.name for p in artifact.iterdir()) == sorted(PREVIEW_FILES)
+    for name in PREVIEW_FILES:
+        assert bundle.file(f"preview/{name}").read_bytes() == (artifact / name).read_bytes()
+    assert bundle.file("preview/recording.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    heard, rate = soundfile.read(str(bundle.file("preview/resynthesis.wav")))
+    assert rate == 16000 and heard.size > 0 and np.abs(heard).max() > 0
 
 
 def test_a_failed_gate_publishes_nothing(recording, tmp_path, monkeypatch):

@@ -121,6 +121,20 @@ def test_execute_graph_follows_the_wiring_branches_and_resumes(tmp_path):
     assert log.read_text().splitlines()[-1] == "even 8 x"
 
 
+def test_a_marker_without_an_output_the_step_now_declares_runs_the_step_again(tmp_path):
+    """A work directory from before a step gained an output (evaluate's ``bundle_preview``): resuming
+    runs that step again instead of handing a later step a missing value."""
+    log = tmp_path / "log.txt"
+    execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w")
+    marker = tmp_path / "w" / "make.done.json"
+    old = json.loads(marker.read_text())
+    del old["outputs"]["mode"]
+    marker.write_text(json.dumps(old))
+    assert execute_graph(_TOY, {"seed": 3}, _Bindings(log), tmp_path / "w")[0] == 7
+    assert log.read_text().splitlines() == ["make 3", "odd 6", "make 3"]  # make again, odd reused
+    assert json.loads(marker.read_text())["outputs"]["mode"] == "odd"
+
+
 def test_a_ctrl_c_tensorflow_rewrapped_is_still_an_interrupt_and_the_step_runs_again(tmp_path):
     class Interrupted(_Bindings):
         def odd(self, number):  # what TensorFlow's pybind layer raises for a Ctrl-C inside its C++ code

@@ -34,6 +34,9 @@ def test_imitation_is_the_five_tfx_stages_in_order():
         wiring["push"]["parent_version"] == "train.parent_version"
         and wiring["push"]["practice_kind"] == "const:'imitation'"
     )
+    # The bundle's preview is evaluate's own output, handed to push (not found beside the evaluation).
+    assert IMITATION.step("evaluate").outputs == ("evaluation", "bundle_preview")
+    assert wiring["push"]["bundle_preview"] == "evaluate.bundle_preview"
     assert IMITATION.result == (Out("push", "version"),)
 
 

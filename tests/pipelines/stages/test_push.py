@@ -11,7 +11,7 @@ import pytest
 from instrument_agent.decoder import DecoderShape, random_decoder_weights
 from instrument_agent.personality.store import PersonalityStore
 from instrument_agent.proto import personality_pb2
-from pipelines.stages import EvaluationGateError, UnknownPracticeKindError, push
+from pipelines.stages import EvaluationGateError, MissingPreviewError, UnknownPracticeKindError, push
 from pipelines.stages._artifacts import learner_profile, write_json
 
 PROFILE = {"hidden_size": 32, "gru_units": 32, "n_harmonics": 20, "n_noise_bands": 17, "reverb": False}
@@ -98,3 +98,45 @@ def test_coverage_map_is_recorded_added_by_a_continued_imitation_and_inherited_b
     assert np.array_equal(tuned.seconds, first.seconds)
     continued = push_with([62, 64], parent_version=2)  # an imitation on more audio: both maps
     assert continued.pitch_seconds[[60, 62, 64]].tolist() == [1.0, 2.0, 1.0]
+
+
+def _preview(directory, seed: int):
+    """A real preview folder (instrument_agent.images.write_preview of a tone and a noisier copy)."""
+    from instrument_agent.images import write_preview
+
+    t = np.arange(16000) / 16000.0
+    tone = (0.3 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+    noisy = tone + np.random.default_rng(seed).normal(0.0, 0.02, tone.size).astype(np.float32)
+    return write_preview(directory, tone, noisy, 16000)
+
+
+def test_push_bundles_the_preview_it_is_given_and_nothing_found_beside_the_evaluation(artifacts, tmp_path):
+    """The preview is evaluate's own output (a KFP artifact on a cluster): push bundles the folder
+    it is handed, and never looks for one beside ``metrics.json`` (which on a cluster is not there)."""
+    from instrument_agent.images import PREVIEW_FILES
+
+    work, metrics = artifacts
+    path = metrics(True)
+    _preview(work / "evaluate" / "bundle_preview", seed=1)  # beside the evaluation: ignored
+    home = tmp_path / "home"
+    store = PersonalityStore(home)
+    plain = store.get("oboe", _push(work, path, home)["version"])
+    assert not plain.has_file("preview")
+
+    given = _preview(tmp_path / "elsewhere" / "bundle_preview", seed=2)
+    bundle = store.get("oboe", _push(work, path, home, preview_dir=given)["version"])
+    for name in PREVIEW_FILES:
+        assert bundle.file(f"preview/{name}").read_bytes() == (given / name).read_bytes()
+    beside = work / "evaluate" / "bundle_preview" / "resynthesis.wav"
+    assert bundle.file("preview/resynthesis.wav").read_bytes() != beside.read_bytes()
+
+
+def test_a_preview_folder_without_the_preview_files_publishes_nothing(artifacts, tmp_path):
+    work, metrics = artifacts
+    given = _preview(tmp_path / "bundle_preview", seed=3)
+    (given / "recording.png").unlink()
+    with pytest.raises(MissingPreviewError, match=r"preview '.*bundle_preview' lacks recording\.png"):
+        _push(work, metrics(True), tmp_path / "home", preview_dir=given)
+    with pytest.raises(MissingPreviewError, match="lacks recording.wav, resynthesis.wav"):
+        _push(work, metrics(True), tmp_path / "home", preview_dir=tmp_path / "absent")
+    assert PersonalityStore(tmp_path / "home").deus() == []
