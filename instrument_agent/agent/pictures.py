@@ -57,15 +57,17 @@ class PictureSource:
     def coverage(self, deu: str = "", version: int = 0) -> dict:
         """``{deu, version, coverage (cells, or None), summary (lines, suggestion, range…), preview (files)}``."""
         from instrument_agent.coverage_map import bundle_coverage, summarize
+        from instrument_agent.midi.mapping import reference_db_of
         from instrument_agent.profiles import resolve_player_profile
 
         bundle = self.bundle(deu, version)
         practised = bundle_coverage(bundle)
         stats = bundle.manifest.feature_stats
+        velocity_db_range = resolve_player_profile(bundle.manifest.player_profile).mpe.velocity_db_range
         summary = summarize(
             practised,
-            reference_db=stats.loudness_db_max if stats.loudness_db_max or stats.loudness_db_mean else None,
-            velocity_db_range=resolve_player_profile(bundle.manifest.player_profile).mpe.velocity_db_range,
+            reference_db=reference_db_of(stats, velocity_db_range),
+            velocity_db_range=velocity_db_range,
         )
         return {
             "deu": bundle.deu,

@@ -12,6 +12,7 @@ import numpy as np
 from instrument_agent.decoder import Decoder
 from instrument_agent.dsp import db_to_amplitude
 from instrument_agent.midi import ControlMapping, MidiState
+from instrument_agent.midi.mapping import anchored_reference_db
 from instrument_agent.synth import (
     FilteredNoise,
     NoiseFilterDesign,
@@ -45,7 +46,13 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
         sample_rate: output Hz, 16000..48000.
         player_profile: a playerProfile (resolved; defaults when None).
         reverb_ir: [taps] learned impulse response at ``model_sample_rate`` (None: no reverb).
-        reference_db: loudness of a full-velocity note (default: -20 dB).
+        reference_db: loudness of a full-velocity note (default: -20 dB), used when
+            ``typical_db`` is None.
+        typical_db: the training audio's typical loudness (``FeatureStats.loudness_db_typical``):
+            velocity 100 plays at it, whatever the playerProfile's velocity range
+            (:func:`~instrument_agent.midi.mapping.reference_db_of`).
+        level_gain_db: the level calibration (``FeatureStats.level_gain_db``), dB added to the
+            playerProfile's ``gain_db`` so resynthesis has the recording's level.
         seed: noise seed (the same seed and events give the same audio).
     """
 
@@ -59,6 +66,8 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
         player_profile=None,
         reverb_ir: np.ndarray | None = None,
         reference_db: float | None = None,
+        typical_db: float | None = None,
+        level_gain_db: float = 0.0,
         seed: int = 0,
     ):
         from instrument_agent.profiles import resolve_player_profile
@@ -82,6 +91,8 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
             None if reverb_ir is None else resample_impulse_response(reverb_ir, model_sample_rate, sample_rate)
         )
         self._reference_db = reference_db
+        self._typical_db = typical_db
+        self.level_gain_db = float(level_gain_db)
         self._profile = None
         self._bank: VoiceBank | None = None
         self._midi: MidiState | None = None
@@ -107,6 +118,8 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
         )
         stats = manifest.feature_stats
         reference = stats.loudness_db_max if stats.loudness_db_max or stats.loudness_db_mean else None
+        # 0 = unset (bundles made before level calibration): they play as they always did.
+        typical = float(stats.loudness_db_typical) if stats.loudness_db_typical else None
         return cls(
             decoder,
             model_sample_rate=manifest.sample_rate or learner.sample_rate,
@@ -115,6 +128,8 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
             player_profile=player_profile if player_profile is not None else manifest.player_profile,
             reverb_ir=reverb_ir,
             reference_db=reference,
+            typical_db=typical,
+            level_gain_db=stats.level_gain_db,
             seed=seed,
         )
 
@@ -129,12 +144,15 @@ class Engine(FrameStepper, SpanRenderer, ExpressionHandler, InputReader):
 
         profile = resolve_player_profile(profile)
         self._profile = profile
-        self._mapping = ControlMapping.from_profile(profile, self._reference_db)
+        reference = self._reference_db
+        if self._typical_db is not None:
+            reference = anchored_reference_db(self._typical_db, profile.mpe.velocity_db_range)
+        self._mapping = ControlMapping.from_profile(profile, reference)
         self._envelope = Envelope.from_profile(profile.envelope, self.sample_rate)
         self._glide_len = GLIDE_S * self.sample_rate
         frame_len = self.sample_rate // self.frame_rate
         self._lead = min(int(round(INPUT_LEAD_S * self.sample_rate)), frame_len // 2)
-        self._gain = float(db_to_amplitude(profile.gain_db))
+        self._gain = float(db_to_amplitude(profile.gain_db + self.level_gain_db))
         self._noise_gain = float(db_to_amplitude(profile.noise_gain_db))
         self._reverb_mix = float(profile.reverb_mix)
         self.max_voices = int(profile.max_voices)

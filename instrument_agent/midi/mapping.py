@@ -5,9 +5,12 @@ Per note (vectorised over V notes):
 * ``f0_hz = 440 · 2^((pitch + transpose - 69) / 12)``
 * ``loudness_db = reference_db - velocity_db_range · (1 - (velocity-1)/126)
   + pressure_db_range · pressure + volume_db + loudness_offset_db``,
-  clipped to [-120, 0] dB. ``reference_db`` is the loudest loudness of the
-  training data (``feature_stats.loudness_db_max``) so a full-velocity note
-  sounds like the instrument played loud; pressure adds on top of it.
+  clipped to [-120, 0] dB. ``reference_db`` is the loudness of a velocity-127
+  note. :func:`reference_db_of` anchors it so that velocity
+  :data:`ANCHOR_VELOCITY` (100) plays at the training audio's typical loudness
+  (``feature_stats.loudness_db_typical``); bundles made before that field fall
+  back to the loudest training loudness (``loudness_db_max``) at velocity 127,
+  as they always played. Pressure adds on top of it.
 * ``tilt_db_per_octave = harmonic_tilt + timbre_range · (2·timbre - 1)``
   (CC74 at 64 leaves the profile's tilt unchanged).
 """
@@ -20,9 +23,30 @@ import numpy as np
 
 from instrument_agent.dsp import midi_to_hz  # re-exported: the mapping's pitch conversion
 
-__all__ = ["ControlMapping", "midi_to_hz"]
+__all__ = ["ANCHOR_VELOCITY", "ControlMapping", "anchored_reference_db", "midi_to_hz", "reference_db_of"]
 
 DEFAULT_REFERENCE_DB = -20.0
+ANCHOR_VELOCITY = 100
+"""The velocity that plays at the training audio's typical loudness (the common default velocity of DAWs)."""
+
+
+def anchored_reference_db(typical_db: float, velocity_db_range: float) -> float:
+    """The velocity-127 loudness (dB) that puts velocity :data:`ANCHOR_VELOCITY` at ``typical_db``."""
+    return float(typical_db + velocity_db_range * (127.0 - ANCHOR_VELOCITY) / 126.0)
+
+
+def reference_db_of(feature_stats, velocity_db_range: float) -> float | None:
+    """The loudness of a velocity-127 note (dB) for a personality's FeatureStats.
+
+    With ``loudness_db_typical`` set: ``typical + velocity_db_range · (127 - 100) / 126``,
+    so velocity 100 lands on the typical loudness. Without it (older bundles):
+    ``loudness_db_max``; None when the stats are empty (the mapping's default).
+    """
+    if feature_stats.loudness_db_typical:
+        return anchored_reference_db(feature_stats.loudness_db_typical, velocity_db_range)
+    if feature_stats.loudness_db_max or feature_stats.loudness_db_mean:
+        return float(feature_stats.loudness_db_max)
+    return None
 
 
 @dataclass(frozen=True)

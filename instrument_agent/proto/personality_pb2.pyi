@@ -125,7 +125,7 @@ class FileEntry(_message.Message):
     def __init__(self, path: _Optional[str] = ..., sha256: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
 
 class FeatureStats(_message.Message):
-    __slots__ = ("f0_hz_min", "f0_hz_max", "f0_midi_mean", "f0_midi_std", "loudness_db_mean", "loudness_db_std", "loudness_db_max", "voiced_fraction")
+    __slots__ = ("f0_hz_min", "f0_hz_max", "f0_midi_mean", "f0_midi_std", "loudness_db_mean", "loudness_db_std", "loudness_db_max", "voiced_fraction", "loudness_db_typical", "level_gain_db")
     F0_HZ_MIN_FIELD_NUMBER: _ClassVar[int]
     F0_HZ_MAX_FIELD_NUMBER: _ClassVar[int]
     F0_MIDI_MEAN_FIELD_NUMBER: _ClassVar[int]
@@ -134,6 +134,8 @@ class FeatureStats(_message.Message):
     LOUDNESS_DB_STD_FIELD_NUMBER: _ClassVar[int]
     LOUDNESS_DB_MAX_FIELD_NUMBER: _ClassVar[int]
     VOICED_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    LOUDNESS_DB_TYPICAL_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_GAIN_DB_FIELD_NUMBER: _ClassVar[int]
     f0_hz_min: float
     f0_hz_max: float
     f0_midi_mean: float
@@ -142,7 +144,9 @@ class FeatureStats(_message.Message):
     loudness_db_std: float
     loudness_db_max: float
     voiced_fraction: float
-    def __init__(self, f0_hz_min: _Optional[float] = ..., f0_hz_max: _Optional[float] = ..., f0_midi_mean: _Optional[float] = ..., f0_midi_std: _Optional[float] = ..., loudness_db_mean: _Optional[float] = ..., loudness_db_std: _Optional[float] = ..., loudness_db_max: _Optional[float] = ..., voiced_fraction: _Optional[float] = ...) -> None: ...
+    loudness_db_typical: float
+    level_gain_db: float
+    def __init__(self, f0_hz_min: _Optional[float] = ..., f0_hz_max: _Optional[float] = ..., f0_midi_mean: _Optional[float] = ..., f0_midi_std: _Optional[float] = ..., loudness_db_mean: _Optional[float] = ..., loudness_db_std: _Optional[float] = ..., loudness_db_max: _Optional[float] = ..., voiced_fraction: _Optional[float] = ..., loudness_db_typical: _Optional[float] = ..., level_gain_db: _Optional[float] = ...) -> None: ...
 
 class PracticeRecord(_message.Message):
     __slots__ = ("kind", "practice_id", "started", "finished", "data_digests", "params", "runner")

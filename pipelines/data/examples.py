@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from instrument_agent.dsp import hz_to_midi
+from instrument_agent.level import typical_loudness_db
 from instrument_agent.personality.atomic import atomic_writer
 
 from .cache import FrameFeatures
@@ -125,7 +126,10 @@ def split_examples(
 
 def feature_stats(examples: Examples) -> dict[str, float]:
     """Normalisation statistics over the voiced frames of ``examples`` (the
-    fields of ``amadeus.v1.FeatureStats``); loudness over all frames."""
+    fields of ``amadeus.v1.FeatureStats`` but ``level_gain_db``, which the
+    evaluation measures); loudness over all frames, and ``loudness_db_typical``
+    (where velocity 100 sits, :func:`instrument_agent.level.typical_loudness_db`)
+    over the voiced ones."""
     voiced = examples.f0_confidence >= VOICED_CONFIDENCE
     f0 = examples.f0_hz[voiced].astype(np.float64)
     loudness = examples.loudness_db.astype(np.float64).reshape(-1)
@@ -134,6 +138,7 @@ def feature_stats(examples: Examples) -> dict[str, float]:
         "loudness_db_mean": float(loudness.mean()) if loudness.size else 0.0,
         "loudness_db_std": float(loudness.std()) if loudness.size else 0.0,
         "loudness_db_max": float(loudness.max()) if loudness.size else 0.0,
+        "loudness_db_typical": typical_loudness_db(examples.loudness_db, voiced),
         "f0_hz_min": 0.0,
         "f0_hz_max": 0.0,
         "f0_midi_mean": 0.0,

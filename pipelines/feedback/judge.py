@@ -133,6 +133,7 @@ def judge(
         frame_rate=fr,
         reverb_ir=reverb_ir,
         reverb_mix=float(player.reverb_mix),
+        level_gain_db=float(parent.manifest.feature_stats.level_gain_db),
         steps=steps,
         progress=progress,
     )

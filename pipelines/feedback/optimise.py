@@ -7,7 +7,8 @@ the agent's engine applies them:
 * ``harmonic_tilt`` (dB/octave): harmonic ``k`` scaled by ``10^(tilt·log2 k / 20)`` before the
   distribution is renormalised;
 * ``noise_gain_db``: filtered-noise magnitudes scaled by ``10^(g/20)``;
-* ``gain_db``: the output scaled by ``10^(g/20)``;
+* ``gain_db``: the output scaled by ``10^((g + level_gain_db)/20)``, with the personality's
+  level calibration (``FeatureStats.level_gain_db``) on top, as the engine applies it;
 
 and :mod:`pipelines.ddsp`'s ``Harmonic`` and ``FilteredNoise`` render the
 region (plus the learned reverb at the profile's ``reverb_mix``, fixed).
@@ -60,7 +61,15 @@ class OptimiseResult:
     steps: int
 
 
-def _render(controls: RegionControls, theta, sample_rate: int, frame_rate: int, reverb_ir, reverb_mix: float):
+def _render(
+    controls: RegionControls,
+    theta,
+    sample_rate: int,
+    frame_rate: int,
+    reverb_ir,
+    reverb_mix: float,
+    level_gain_db: float = 0.0,
+):
     import tensorflow as tf
 
     from pipelines.ddsp import FilteredNoise, Harmonic
@@ -85,7 +94,7 @@ def _render(controls: RegionControls, theta, sample_rate: int, frame_rate: int, 
             tf.signal.rfft(dry, [size]) * tf.signal.rfft(tf.constant(reverb_ir, tf.float32), [size]), [size]
         )[:n]
         dry = dry + reverb_mix * wet
-    return dry * tf.pow(10.0, gain_db / 20.0)
+    return dry * tf.pow(10.0, (gain_db + level_gain_db) / 20.0)
 
 
 def optimise_knobs(
@@ -98,6 +107,7 @@ def optimise_knobs(
     frame_rate: int,
     reverb_ir: np.ndarray | None = None,
     reverb_mix: float = 1.0,
+    level_gain_db: float = 0.0,
     steps: int = 60,
     learning_rate: float = 0.15,
     push_weight: float = 0.5,
@@ -113,6 +123,7 @@ def optimise_knobs(
         start: the current knob values (:data:`KNOBS`).
         steps, learning_rate: Adam on the scaled knob offsets.
         push_weight (γ), prior_weight (β): see the module docstring.
+        level_gain_db: the personality's level calibration (``FeatureStats.level_gain_db``).
         progress: optional ``progress(step, loss)``.
     """
     import tensorflow as tf
@@ -127,7 +138,7 @@ def optimise_knobs(
         theta = tf.clip_by_value(theta0 + offset * _STEP, _LOW, _HIGH)
         pull, push = [], []
         for region in regions:
-            audio = _render(region, theta, sample_rate, frame_rate, reverb_ir, reverb_mix)
+            audio = _render(region, theta, sample_rate, frame_rate, reverb_ir, reverb_mix, level_gain_db)
             z = descriptor_vector(measure_tf(audio, region.f0_hz, sample_rate, frame_rate))
             pull.append(tf.reduce_sum((z - target) ** 2))
             if away is not None:

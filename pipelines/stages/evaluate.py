@@ -7,6 +7,24 @@ recording onto itself); :mod:`pipelines.baselines` renders the sine and 1/k
 stack from the same curves. All three are scored against the real held-out
 audio with the multi-scale spectral loss (:func:`spectral_loss`).
 
+Level calibration: the resynthesis's A-weighted level against the recording's
+(:func:`instrument_agent.level.level_gain_db`, the energy mean over the clips).
+``eval/level_error_db`` is the held-out set's (resynthesis minus recording,
+before calibration). The calibration gain is measured on all the audio the
+practice has (the held-out examples plus up to :data:`CALIBRATION_SECONDS` of
+non-overlapping training windows), each joined into one continuous clip the
+decoder runs through without resetting its state, as the agent's engine plays
+(a decoder trained on short windows drifts in level over a long clip, so the
+windows one by one would miss what the agent plays by dB); a short practice's
+level error also moves from one phrase to the next, so a few held-out seconds
+alone give a noisy gain, and one scalar cannot overfit. Negated and clipped to ±:data:`MAX_LEVEL_GAIN_DB`, it is
+the personality's ``FeatureStats.level_gain_db`` (``calibration`` below), which
+the agent's engine and the TensorFlow renderers add to the playerProfile's
+``gain_db``. A short practice's decoder comes out several dB too quiet (the
+log-magnitude term of the loss weighs level little); this puts it back at the
+recording's level without retraining. ``eval/level_error_calibrated_db`` and
+``eval/spectral_loss_calibrated`` are the held-out set's after calibration.
+
 Outputs: ``<workdir>/evaluate/metrics.json``, and the bundle's preview in ``preview_dir``
 (default ``<workdir>/evaluate/``:data:`BUNDLE_PREVIEW`: the first evaluated example and its
 resynthesis as WAVs and spectrogram PNGs, :func:`instrument_agent.images.write_preview`). The
@@ -14,7 +32,10 @@ preview is an output of its own (the graph's ``evaluate.bundle_preview``, a KFP 
 push stage is given it and bundles it under ``preview/``::
 
     {"metrics": {"eval/spectral_loss": ..., "baseline/sine": ..., "baseline/harmonic_1_over_k": ...,
-                 "eval/holdout_seconds": ..., "eval/on_training_data": 0|1},
+                 "eval/holdout_seconds": ..., "eval/on_training_data": 0|1,
+                 "eval/level_error_db": ..., "eval/level_error_calibrated_db": ...,
+                 "eval/spectral_loss_calibrated": ...},
+     "calibration": {"level_gain_db": ...},
      "blessed": true|false, "reasons": [...]}
 
 ``blessed`` applies the learnerProfile's gates (``max_eval_loss``,
@@ -29,13 +50,27 @@ from pathlib import Path
 
 import numpy as np
 
+from instrument_agent.level import level_gain_db
 from pipelines.baselines import harmonic_stack_baseline, sine_baseline
 from pipelines.data import Examples
 
 from ._artifacts import learner_profile as _resolve
 from ._artifacts import write_json
 
-__all__ = ["BUNDLE_PREVIEW", "evaluate", "resynthesize", "spectral_loss"]
+__all__ = [
+    "BUNDLE_PREVIEW",
+    "CALIBRATION_SECONDS",
+    "MAX_LEVEL_GAIN_DB",
+    "evaluate",
+    "resynthesize",
+    "spectral_loss",
+]
+
+MAX_LEVEL_GAIN_DB = 30.0
+"""The largest level calibration applied, dB either way (a near-silent model is not blown up further)."""
+
+CALIBRATION_SECONDS = 60.0
+"""At most this much training audio joins the held-out set to measure the level calibration."""
 
 BUNDLE_PREVIEW = "bundle_preview"
 """The default directory (in ``<workdir>/evaluate/``) of the preview that :func:`~pipelines.stages.push` bundles."""
@@ -112,6 +147,38 @@ def resynthesize(saved_model_dir: str | Path, f0_hz: np.ndarray, loudness_db: np
     return np.concatenate(outputs).astype(np.float32)
 
 
+def _joined(examples: Examples, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consecutive windows as one continuous clip: f0 [1, K·T], loudness [1, K·T], audio [1, K·n]."""
+    return (
+        examples.f0_hz[keep].reshape(1, -1),
+        examples.loudness_db[keep].reshape(1, -1),
+        examples.audio[keep].reshape(1, -1),
+    )
+
+
+def _calibration_db(saved_model_dir: Path, features_dir: Path, holdout: Examples | None, sr: int) -> float:
+    """The level calibration (dB, clipped), measured the way the agent plays: continuous clips.
+
+    The held-out windows tile the timeline's tail and every other training window
+    (they hop by half) tiles the rest, so each joins into one continuous clip that the
+    decoder runs through without a state reset, as the engine does.
+    """
+    clips = [_joined(holdout, np.arange(len(holdout)))] if holdout is not None and len(holdout) else []
+    if (features_dir / "train.npz").is_file():
+        train = Examples.load(features_dir / "train.npz")
+        keep = np.arange(0, len(train), 2)[: max(1, int(CALIBRATION_SECONDS * sr / max(1, train.audio.shape[-1])))]
+        if len(train):
+            clips.append(_joined(train, keep))
+    recordings, resyntheses = [], []
+    for f0, loudness, audio in clips:
+        out = resynthesize(saved_model_dir, f0, loudness)
+        m = min(out.shape[-1], audio.shape[-1])
+        recordings.append(audio[0, :m])
+        resyntheses.append(out[0, :m])
+    gain = level_gain_db(np.concatenate(recordings), np.concatenate(resyntheses), sr)
+    return float(np.clip(gain, -MAX_LEVEL_GAIN_DB, MAX_LEVEL_GAIN_DB))
+
+
 def evaluate(
     export_dir: str | Path,
     features_dir: str | Path,
@@ -160,10 +227,16 @@ def evaluate(
     )[:, :n]
     from instrument_agent.images import write_preview
 
+    level_error_db = -level_gain_db(target, predicted[:, :n], sr)
+    gain_db = _calibration_db(Path(export_dir) / "saved_model", features_dir, None if on_training else examples, sr)
+    calibrated = predicted[:, :n] * np.float32(10.0 ** (gain_db / 20.0))
     preview_dir = Path(preview_dir) if preview_dir is not None else Path(workdir) / "evaluate" / BUNDLE_PREVIEW
-    write_preview(preview_dir, target[0], predicted[0, :n], sr)
+    write_preview(preview_dir, target[0], calibrated[0], sr)
     metrics = {
         "eval/spectral_loss": spectral_loss(target, predicted[:, :n], **loss_args),
+        "eval/spectral_loss_calibrated": spectral_loss(target, calibrated, **loss_args),
+        "eval/level_error_db": level_error_db,
+        "eval/level_error_calibrated_db": -level_gain_db(target, calibrated, sr),
         "baseline/sine": spectral_loss(target, sine, **loss_args),
         "baseline/harmonic_1_over_k": spectral_loss(target, stack, **loss_args),
         "eval/holdout_seconds": float(target.size / sr),
@@ -181,6 +254,7 @@ def evaluate(
                     f"eval/spectral_loss {metrics['eval/spectral_loss']:.4f} does not beat {name} {metrics[name]:.4f}"
                 )
     path = write_json(
-        Path(workdir) / "evaluate" / "metrics.json", {"metrics": metrics, "blessed": not reasons, "reasons": reasons}
+        Path(workdir) / "evaluate" / "metrics.json",
+        {"metrics": metrics, "calibration": {"level_gain_db": gain_db}, "blessed": not reasons, "reasons": reasons},
     )
     return str(path)

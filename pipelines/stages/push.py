@@ -171,6 +171,8 @@ def push(
     manifest.player_profile.CopyFrom(resolve_player_profile(player_profile))
     for key, value in stats["feature_stats"].items():
         setattr(manifest.feature_stats, key, value)
+    # The level calibration measured on held-out audio (absent in metrics from before it: 0, no gain).
+    manifest.feature_stats.level_gain_db = float(evaluation.get("calibration", {}).get("level_gain_db", 0.0))
     _coverage(manifest, stats, parent, kind)
     for key, value in evaluation["metrics"].items():
         manifest.metrics[key] = float(value)

@@ -130,7 +130,8 @@ class TFServingRenderer:
     def render(self, bundle, performance, engine, ama: str = "") -> np.ndarray:
         """Render ``performance`` with ``bundle``'s served model; [n] float32 at ``engine.sample_rate``.
 
-        ``engine`` supplies the resolved playerProfile mapping, release and gain.
+        ``engine`` supplies the resolved playerProfile mapping, release and gain (with the
+        personality's level calibration, ``FeatureStats.level_gain_db``).
         Raises :class:`UnavailableError` when TF Serving fails or is unreachable.
         """
         import grpc
@@ -155,4 +156,5 @@ class TFServingRenderer:
             raise UnavailableError(f"TensorFlow Serving model {request.model_spec.name!r} returned no 'audio' output")
         audio = _array(response.outputs["audio"]).reshape(f0.shape[0], -1).sum(axis=0)
         audio = resample(audio, engine.model_sample_rate, engine.sample_rate)
-        return (audio * np.float32(db_to_amplitude(engine.player_profile.gain_db))).astype(np.float32)
+        gain_db = engine.player_profile.gain_db + engine.level_gain_db  # the level calibration, as the engine
+        return (audio * np.float32(db_to_amplitude(gain_db))).astype(np.float32)
