@@ -109,3 +109,18 @@ def test_a_prior_that_does_not_fit_the_learner_profile_is_named(priors, built):
             "imitation",
             PracticeRequest("oboe", audio=[str(wav)], learner_profile={**TINY, "hidden_size": 64, "prior": "reeds"}),
         )
+
+
+def test_a_prior_that_fails_its_digest_is_refused(built, tmp_path, monkeypatch, amadeus_home):
+    import shutil
+
+    damaged = tmp_path / "priors"
+    shutil.copytree(built[1] / "reeds", damaged / "reeds")
+    data = bytearray((damaged / "reeds" / "decoder.npz").read_bytes())
+    data[-100] ^= 0xFF
+    (damaged / "reeds" / "decoder.npz").write_bytes(bytes(data))
+    monkeypatch.setenv(PRIORS_ENV, str(damaged))
+    wav = ama_audio(built[0], "reeds")
+    with pytest.raises(ValueError, match=r"prior 'reeds': decoder.npz fails its digest"):
+        run_practice("imitation", PracticeRequest("oboe", audio=[str(wav)], learner_profile={**TINY, "prior": "reeds"}))
+    assert not (amadeus_home / "practice").exists()
