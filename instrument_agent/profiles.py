@@ -15,6 +15,7 @@ YAML files use the proto's field names (snake_case or lowerCamelCase)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -73,6 +74,7 @@ _LEARNER_DEFAULTS: dict[str, Any] = {
     "must_beat_baselines": False,
     "holdout_fraction": 0.1,
     "device": "auto",
+    "prior": "auto",
 }
 
 _PLAYER_DEFAULTS: dict[str, Any] = {
@@ -198,6 +200,8 @@ def resolve_learner_profile(profile: personality_pb2.LearnerProfile | None = Non
         raise ProfileError(f"learnerProfile.f0_method={resolved.f0_method!r}: expected 'pyin' or 'yin'")
     if resolved.device not in ("auto", "cpu", "gpu"):
         raise ProfileError(f"learnerProfile.device={resolved.device!r}: expected 'auto', 'cpu' or 'gpu'")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", resolved.prior):
+        raise ProfileError(f"learnerProfile.prior={resolved.prior!r}: expected 'auto', 'none' or a prior's name")
     if any(n < 16 or n & (n - 1) for n in resolved.fft_sizes):
         raise ProfileError(f"learnerProfile.fft_sizes={list(resolved.fft_sizes)}: each must be a power of two >= 16")
     return resolved

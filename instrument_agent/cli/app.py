@@ -19,7 +19,7 @@ from importlib import metadata
 import typer
 from rich.markup import escape
 
-from instrument_agent.cli import agent, personalities, play, studio, studio_practice, studios
+from instrument_agent.cli import agent, personalities, play, priors, studio, studio_practice, studios
 from instrument_agent.cli.output import err_console
 
 __all__ = ["AGENT_COMMANDS", "PLUGIN_GROUP", "app", "build_app", "main"]
@@ -28,7 +28,7 @@ PLUGIN_GROUP = "amadeus.cli"
 _PROJECT_PACKAGES = ("instrument_agent", "pipelines", "studio_operator")
 
 # In the order they appear in the help; each module's ``register(app)`` adds its commands.
-AGENT_COMMANDS = (personalities, play, agent, studios, studio, studio_practice)
+AGENT_COMMANDS = (personalities, play, agent, studios, studio, studio_practice, priors)
 
 _HELP = (
     "Amadeus: a learning instrument. A deu (instrument) has a personality (a DDSP model "

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LearnerProfile(_message.Message):
-    __slots__ = ("sample_rate", "frame_rate", "n_harmonics", "n_noise_bands", "reverb", "reverb_seconds", "hidden_size", "mlp_layers", "gru_units", "example_seconds", "batch_size", "learning_rate", "steps", "checkpoint_every", "fft_sizes", "mag_weight", "logmag_weight", "f0_method", "seed", "max_eval_loss", "must_beat_baselines", "holdout_fraction", "device", "max_train_seconds", "preview_every")
+    __slots__ = ("sample_rate", "frame_rate", "n_harmonics", "n_noise_bands", "reverb", "reverb_seconds", "hidden_size", "mlp_layers", "gru_units", "example_seconds", "batch_size", "learning_rate", "steps", "checkpoint_every", "fft_sizes", "mag_weight", "logmag_weight", "f0_method", "seed", "max_eval_loss", "must_beat_baselines", "holdout_fraction", "device", "max_train_seconds", "preview_every", "prior")
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     FRAME_RATE_FIELD_NUMBER: _ClassVar[int]
     N_HARMONICS_FIELD_NUMBER: _ClassVar[int]
@@ -37,6 +37,7 @@ class LearnerProfile(_message.Message):
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     MAX_TRAIN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PREVIEW_EVERY_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_FIELD_NUMBER: _ClassVar[int]
     sample_rate: int
     frame_rate: int
     n_harmonics: int
@@ -62,7 +63,8 @@ class LearnerProfile(_message.Message):
     device: str
     max_train_seconds: float
     preview_every: int
-    def __init__(self, sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., n_harmonics: _Optional[int] = ..., n_noise_bands: _Optional[int] = ..., reverb: _Optional[bool] = ..., reverb_seconds: _Optional[float] = ..., hidden_size: _Optional[int] = ..., mlp_layers: _Optional[int] = ..., gru_units: _Optional[int] = ..., example_seconds: _Optional[float] = ..., batch_size: _Optional[int] = ..., learning_rate: _Optional[float] = ..., steps: _Optional[int] = ..., checkpoint_every: _Optional[int] = ..., fft_sizes: _Optional[_Iterable[int]] = ..., mag_weight: _Optional[float] = ..., logmag_weight: _Optional[float] = ..., f0_method: _Optional[str] = ..., seed: _Optional[int] = ..., max_eval_loss: _Optional[float] = ..., must_beat_baselines: _Optional[bool] = ..., holdout_fraction: _Optional[float] = ..., device: _Optional[str] = ..., max_train_seconds: _Optional[float] = ..., preview_every: _Optional[int] = ...) -> None: ...
+    prior: str
+    def __init__(self, sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., n_harmonics: _Optional[int] = ..., n_noise_bands: _Optional[int] = ..., reverb: _Optional[bool] = ..., reverb_seconds: _Optional[float] = ..., hidden_size: _Optional[int] = ..., mlp_layers: _Optional[int] = ..., gru_units: _Optional[int] = ..., example_seconds: _Optional[float] = ..., batch_size: _Optional[int] = ..., learning_rate: _Optional[float] = ..., steps: _Optional[int] = ..., checkpoint_every: _Optional[int] = ..., fft_sizes: _Optional[_Iterable[int]] = ..., mag_weight: _Optional[float] = ..., logmag_weight: _Optional[float] = ..., f0_method: _Optional[str] = ..., seed: _Optional[int] = ..., max_eval_loss: _Optional[float] = ..., must_beat_baselines: _Optional[bool] = ..., holdout_fraction: _Optional[float] = ..., device: _Optional[str] = ..., max_train_seconds: _Optional[float] = ..., preview_every: _Optional[int] = ..., prior: _Optional[str] = ...) -> None: ...
 
 class Envelope(_message.Message):
     __slots__ = ("attack_s", "decay_s", "sustain", "release_s")
@@ -204,7 +206,7 @@ class Coverage(_message.Message):
     def __init__(self, pitch_low: _Optional[float] = ..., pitch_step: _Optional[float] = ..., pitch_bins: _Optional[int] = ..., loudness_low_db: _Optional[float] = ..., loudness_step_db: _Optional[float] = ..., loudness_bins: _Optional[int] = ..., seconds: _Optional[_Iterable[float]] = ..., total_seconds: _Optional[float] = ...) -> None: ...
 
 class PersonalityManifest(_message.Message):
-    __slots__ = ("schema_version", "deu", "version", "parent_version", "parent_digest", "practice", "learner_profile", "player_profile", "feature_stats", "metrics", "files", "created", "sample_rate", "frame_rate", "coverage")
+    __slots__ = ("schema_version", "deu", "version", "parent_version", "parent_digest", "practice", "learner_profile", "player_profile", "feature_stats", "metrics", "files", "created", "sample_rate", "frame_rate", "coverage", "prior_name", "prior_digest")
     class MetricsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -227,6 +229,8 @@ class PersonalityManifest(_message.Message):
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     FRAME_RATE_FIELD_NUMBER: _ClassVar[int]
     COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_DIGEST_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     deu: str
     version: int
@@ -242,4 +246,6 @@ class PersonalityManifest(_message.Message):
     sample_rate: int
     frame_rate: int
     coverage: Coverage
-    def __init__(self, schema_version: _Optional[int] = ..., deu: _Optional[str] = ..., version: _Optional[int] = ..., parent_version: _Optional[int] = ..., parent_digest: _Optional[str] = ..., practice: _Optional[_Union[PracticeRecord, _Mapping]] = ..., learner_profile: _Optional[_Union[LearnerProfile, _Mapping]] = ..., player_profile: _Optional[_Union[PlayerProfile, _Mapping]] = ..., feature_stats: _Optional[_Union[FeatureStats, _Mapping]] = ..., metrics: _Optional[_Mapping[str, float]] = ..., files: _Optional[_Iterable[_Union[FileEntry, _Mapping]]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ...) -> None: ...
+    prior_name: str
+    prior_digest: str
+    def __init__(self, schema_version: _Optional[int] = ..., deu: _Optional[str] = ..., version: _Optional[int] = ..., parent_version: _Optional[int] = ..., parent_digest: _Optional[str] = ..., practice: _Optional[_Union[PracticeRecord, _Mapping]] = ..., learner_profile: _Optional[_Union[LearnerProfile, _Mapping]] = ..., player_profile: _Optional[_Union[PlayerProfile, _Mapping]] = ..., feature_stats: _Optional[_Union[FeatureStats, _Mapping]] = ..., metrics: _Optional[_Mapping[str, float]] = ..., files: _Optional[_Iterable[_Union[FileEntry, _Mapping]]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sample_rate: _Optional[int] = ..., frame_rate: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., prior_name: _Optional[str] = ..., prior_digest: _Optional[str] = ...) -> None: ...

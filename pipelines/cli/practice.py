@@ -104,6 +104,14 @@ def imitation(
     f0_method: Annotated[Optional[str], typer.Option(help="Pitch tracker: pyin | yin.")] = None,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop training after this many minutes.")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto | cpu | gpu.")] = None,
+    prior: Annotated[
+        Optional[str],
+        typer.Option(
+            "--prior",
+            help="A new deu's starting point: auto (default: the family prior that resynthesises your audio "
+            "best, measured; the table is printed), none (from noise), or a prior's name (`amadeus priors list`).",
+        ),
+    ] = None,
     new: Annotated[bool, typer.Option("--new", help="Start afresh instead of continuing the latest version.")] = False,
     restart: Annotated[
         bool, typer.Option("--restart", help="Discard an interrupted run of this practice instead of resuming it.")
@@ -141,6 +149,7 @@ def imitation(
         "f0_method": f0_method,
         "max_train_seconds": max_minutes * 60.0 if max_minutes else None,
         "device": device,
+        "prior": prior,
     }
     learner = resolve_learner_profile(merge_profile(base, overrides, source="command-line flags"))
     request = PracticeRequest(

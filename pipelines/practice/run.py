@@ -76,6 +76,12 @@ def _imitation(request: PracticeRequest, session: Session, cache_dir: Path, pare
         parent = (
             0 if request.new else session.parent(request.deu, request.base_version, required=bool(request.base_version))
         )
+    if parent == 0 and profile.prior not in ("auto", "none"):  # a named prior: fail before any work
+        from instrument_agent.priors import find_prior
+
+        named = find_prior(profile.prior)
+        named.check_fits(profile)
+        named.verify()
     digest = hashlib.sha256(f"imitation\0{request.deu}\0{parent}\0".encode())
     for uri in uris:
         digest.update(_file_or_uri_digest(uri).encode())

@@ -87,6 +87,20 @@ def _coverage(manifest, stats: dict, parent, kind: str) -> None:
         coverage.to_proto(manifest.coverage)
 
 
+def _record_prior(manifest: personality_pb2.PersonalityManifest, export_dir: Path) -> None:
+    """The family prior the train stage started from, in the manifest's lineage (and its auto table)."""
+    from .train import PRIOR_RECORD
+
+    path = export_dir / PRIOR_RECORD
+    if not path.is_file():
+        return
+    choice = read_json(path)
+    manifest.prior_name = choice.get("prior", "")
+    manifest.prior_digest = choice.get("prior_digest", "")
+    if choice.get("losses"):
+        manifest.practice.params["prior_losses"] = json.dumps(choice["losses"], sort_keys=True)
+
+
 def push(
     deu: str,
     export_dir: str | Path,
@@ -187,6 +201,7 @@ def push(
     practice.runner = runner
 
     export_dir = Path(export_dir)
+    _record_prior(manifest, export_dir)
     files = {entry.name: entry for entry in sorted(export_dir.iterdir()) if not entry.name.startswith(".")}
     if preview is not None:
         from instrument_agent.images import PREVIEW_DIR

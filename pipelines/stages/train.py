@@ -26,7 +26,38 @@ from pipelines.data import Examples
 from ._artifacts import learner_profile as _resolve
 from ._artifacts import read_json, write_json
 
-__all__ = ["train"]
+__all__ = ["PRIOR_RECORD", "train"]
+
+PRIOR_RECORD = ".prior.json"
+"""In the export directory: the prior a new deu started from (:meth:`pipelines.priors.PriorChoice.to_dict`)."""
+
+
+def _start_from_prior(trainer, profile, features_dir: Path, progress: bool):
+    """Warm-start ``trainer`` from the prior ``profile.prior`` names (auto: measured); returns the choice.
+
+    A checkpoint in the work directory (a resumed run) restores over these weights later, as usual.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelines.priors import choose_prior
+
+    choice = choose_prior(profile, features_dir)
+    if progress and (choice.losses or choice.prior is not None):
+        console = Console(stderr=True)
+        if choice.losses:
+            table = Table(title="prior auto: spectral loss on the ama's audio (lowest wins)")
+            table.add_column("prior")
+            table.add_column("loss", justify="right")
+            for name, loss in sorted(choice.losses.items(), key=lambda kv: kv[1]):
+                mark = " [green]← chosen[/green]" if choice.prior is not None and name == choice.prior.name else ""
+                table.add_row(name + mark, f"{loss:.4f}")
+            console.print(table)
+        if choice.prior is not None:
+            console.print(f"starting from the prior [bold]{choice.prior.name}[/bold]")
+    if choice.prior is not None:
+        trainer.warm_start(choice.prior.path)
+    return choice
 
 
 def train(
@@ -68,6 +99,9 @@ def train(
     trainer = training.Trainer(profile, out / "checkpoints", progress=progress)
     if parent_export_dir is not None:
         trainer.warm_start(parent_export_dir)
+        choice = None
+    else:  # a new deu: start from the family prior learnerProfile.prior asks for (auto: the best-fitting one)
+        choice = _start_from_prior(trainer, profile, Path(features_dir), progress)
     writer = training.PreviewWriter(
         Path(workdir) / PREVIEW_DIR,
         _preview_manifest(deu, profile, Path(features_dir), player_profile),
@@ -81,6 +115,8 @@ def train(
     )
     export_dir = out / "export"
     export_module.export(trainer.model, profile, export_dir)
+    if choice is not None:  # a dotfile: travels with the export (KFP artifact), not bundled; push reads it
+        write_json(export_dir / PRIOR_RECORD, choice.to_dict())
     write_json(
         out / "train.json",
         {

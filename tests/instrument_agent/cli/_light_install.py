@@ -83,6 +83,7 @@ report = {
         " ".join(argv): run(argv)
         for argv in (
             ["personalities", "list"],
+            ["priors", "list"],
             ["studio", "studios"],
             ["studio", "list", "--studio", "127.0.0.1:1"],
             ["studio", "practice", "cello", "--type", "tuning", "--player", "gain_db=-6", "--studio", "127.0.0.1:1"],

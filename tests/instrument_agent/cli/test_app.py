@@ -37,13 +37,16 @@ def test_one_studio_group_holds_the_client_and_the_server_commands():
     commands = _tree(app)
     assert set(commands["studio"].commands) == CLIENT | {"serve", "token", "amas", "usage"}
     assert set(commands["operator"].commands) == {"run"}
+    assert [group.name for group in app.registered_groups].count("priors") == 1
+    assert set(commands["priors"].commands) == {"list", "build"}  # build comes with the pipelines package
     assert commands["studios"].hidden and set(commands["studios"].commands) == {"add", "list", "select", "remove"}
 
 
 def test_without_plugins_the_agent_has_its_own_commands_only():
     commands = _tree(build_app(plugins=False))
-    assert set(commands) == {"personalities", "play", "agent", "sync", "status", "studio", "studios"}
+    assert set(commands) == {"personalities", "play", "agent", "sync", "status", "studio", "studios", "priors"}
     assert set(commands["studio"].commands) == CLIENT
+    assert set(commands["priors"].commands) == {"list"}  # the light install lists the shipped priors
 
 
 def test_every_command_and_option_explains_itself():

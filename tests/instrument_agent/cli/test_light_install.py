@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from instrument_agent.priors import SHIPPED_PRIORS_DIR, list_priors
+
 SCRIPT = Path(__file__).with_name("_light_install.py")
 ROOT = Path(__file__).resolve().parents[3]
 
 # What a musician runs: the client commands, the registrations and their old spelling, the agent.
 AGENT_COMMANDS = {
+    "priors list",
     "personalities list",
     "personalities show",
     "personalities verify",
@@ -46,6 +49,7 @@ def report(tmp_path_factory) -> dict:
     env = {
         **os.environ,
         "AMADEUS_HOME": str(tmp_path_factory.mktemp("home")),
+        "AMADEUS_PRIORS_DIR": "",  # the shipped priors
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "COLUMNS": "200",
     }
@@ -60,7 +64,7 @@ def report(tmp_path_factory) -> dict:
 def test_every_agent_command_module_imports_without_the_studio_extra(report):
     assert report["modules"] == sorted(
         f"instrument_agent.cli.{name}"
-        for name in ("agent", "personalities", "play", "studio", "studio_practice", "studios")
+        for name in ("agent", "personalities", "play", "priors", "studio", "studio_practice", "studios")
     )
     assert report["agent_attempts"] == []  # no agent module even tried a studio-only package
     assert report["studio_only_loaded"] == []
@@ -83,6 +87,10 @@ def test_the_studio_group_has_only_the_client_commands(report):
 def test_client_commands_run(report):
     runs = report["runs"]
     assert runs["personalities list"]["code"] == 0
+    shipped = runs["priors list"]
+    assert shipped["code"] == 0, shipped
+    assert all(prior.name in shipped["out"] for prior in list_priors(SHIPPED_PRIORS_DIR))
+    assert list_priors(SHIPPED_PRIORS_DIR) or "no priors in" in shipped["out"]
     assert "No studios registered" in runs["studio studios"]["out"]
     # Through the light gRPC client to a port nothing listens on: one line, exit 2.
     for argv in ("studio list --studio 127.0.0.1:1", next(k for k in runs if k.startswith("studio practice"))):
