@@ -294,6 +294,9 @@ def export_ddsp_vst(bundle, out_path: str | Path | None = None) -> VstExport:
     from instrument_agent.profiles import resolve_player_profile
 
     knobs = PlayerKnobs.from_profile(resolve_player_profile(bundle.manifest.player_profile))
+    # The level calibration measured at evaluation (FeatureStats.level_gain_db) is output gain the
+    # engine adds to the playerProfile's: the plugin's output carries it too.
+    knobs = dataclasses.replace(knobs, gain_db=knobs.gain_db + float(bundle.manifest.feature_stats.level_gain_db))
     metadata["amadeus"]["player_profile"] = dataclasses.asdict(knobs)
     data = _with_metadata(vst_tflite(weights, learner.n_harmonics, power_map, knobs), metadata)
     out.parent.mkdir(parents=True, exist_ok=True)

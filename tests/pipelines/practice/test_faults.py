@@ -20,7 +20,7 @@ from pipelines.demo import bowed_string, practice_score
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(900)]
 
-SEED, KILL_POINTS = 20240611, 20
+SEED, KILL_POINTS, MAX_EPISODES = 20240611, 20, 4
 STEPS, EVERY = 24, 3
 LEARNER = {
     "sample_rate": 16000,
@@ -60,13 +60,14 @@ def _store_is_whole(home) -> list[int]:
     return versions
 
 
-def test_an_imitation_practice_killed_at_20_points_resumes_to_exactly_one_version(tmp_path):
-    home, recording = tmp_path / "home", tmp_path / "take.wav"
-    soundfile.write(str(recording), bowed_string(practice_score(7.0, seed=6), 16000, seed=6), 16000)
+def _episode(home, recording, rng: random.Random) -> int:
+    """One practice from scratch, killed at the schedule's slots until it publishes; returns its kills.
+
+    Every run after a kill resumes (finished steps reused, training from the newest checkpoint);
+    the store holds no version or one whole one after each; it ends with exactly one version."""
     argv = ["practice", "imitation", "--deu", "viola", str(recording), "--learner-profile", json.dumps(LEARNER)]
     env = {"AMADEUS_HOME": str(home)}
-    rng = random.Random(SEED)
-    kills, newest, before_run, trained_in = [], 0, [], None
+    kills, newest, before_run, trained_in = 0, 0, [], None
     for after, longest in SCHEDULE:
         point = KillPoint(after, rng.uniform(0.0, longest), rng.choice([signal.SIGKILL, signal.SIGINT]))
         before_run.append(newest)
@@ -91,13 +92,12 @@ def test_an_imitation_practice_killed_at_20_points_resumes_to_exactly_one_versio
         checkpoint = latest_checkpoint(workdir / "train" / "checkpoints") if workdir is not None else 0
         assert checkpoint >= newest, f"{point.describe()}: the newest checkpoint went from {newest} to {checkpoint}"
         newest = checkpoint
-        kills.append(point)
+        kills += 1
         KILLS["practice imitation"] += 1
         if versions:
             # Published: the same command run now is a new practice continuing v1 (its work dir is
-            # keyed by the parent version), so the kills stop here.
+            # keyed by the parent version), so this episode's kills stop here.
             break
-    assert len(kills) >= KILL_POINTS, [k.describe() for k in kills]
 
     if not _store_is_whole(home):
         before_run.append(newest)
@@ -114,3 +114,18 @@ def test_an_imitation_practice_killed_at_20_points_resumes_to_exactly_one_versio
     assert info["start_step"] == before_run[trained_in], (info, before_run, trained_in)
     kept = sorted(int(p.name.split("-")[1].split(".")[0]) for p in (workdir / "train" / "checkpoints").glob("*.index"))
     assert all(b - a <= EVERY for a, b in zip(kept, kept[1:], strict=False)), kept
+    return kills
+
+
+def test_an_imitation_practice_killed_at_20_points_resumes_to_exactly_one_version(tmp_path):
+    """Practices from scratch (each its own home), killed until 20 kill points are reached: on an
+    idle machine a practice can publish after a dozen kills (its stages end inside their slots'
+    delays), so another one takes the rest."""
+    recording = tmp_path / "take.wav"
+    soundfile.write(str(recording), bowed_string(practice_score(7.0, seed=6), 16000, seed=6), 16000)
+    rng = random.Random(SEED)
+    kills, episodes = 0, 0
+    while kills < KILL_POINTS:
+        assert episodes < MAX_EPISODES, f"{kills} kill points in {episodes} practices"
+        kills += _episode(tmp_path / f"home-{episodes}", recording, rng)
+        episodes += 1
