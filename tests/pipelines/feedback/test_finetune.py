@@ -79,8 +79,8 @@ def test_feedback_on_a_timbre_no_knob_expresses_fine_tunes_toward_the_liked_inst
     after = held_out_distances(new, duo)
     knobbed = held_out_distances(store.get("duo", knobs.version), duo)
     figures = {"before": before, "finetune": after, "knobs": knobbed}
-    # Stated margins (measured: -21 %, +46 %, 1.66x; with the level calibration, which renders the
-    # parent about 4 dB louder: -27 %, +23 %, 1.44x): toward the clarinet by at least 10 %, away from
+    # Stated margins (measured: -21 %, +46 %, 1.66x; since the level calibration sets every version at
+    # its recording's level: -27 %, +23 %, 1.44x): toward the clarinet by at least 10 %, away from
     # the violin by at least 10 %, and the knobs, on the same case, end at least 20 % further from
     # the clarinet than the fine-tune.
     assert after["clarinet"] < 0.90 * before["clarinet"], figures
