@@ -77,4 +77,6 @@ def with_harmonic_amplitude(bundle, work: Path):
     manifest.CopyFrom(bundle.manifest)
     del manifest.files[:]
     manifest.parent_version = bundle.version
+    # The practice's level calibration described its own (near-silent) harmonics, not the refit ones.
+    manifest.feature_stats.level_gain_db = 0.0
     return PersonalityStore(bundle.path.parents[2]).commit(bundle.deu, manifest, files)

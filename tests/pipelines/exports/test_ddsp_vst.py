@@ -101,15 +101,19 @@ def test_the_file_has_the_plugins_contract(practised):
 @pytest.mark.slow
 def test_the_controls_are_the_decoders_with_the_power_mapped_to_loudness(practised):
     """Frame by frame through the phrase, the plugin's calls give our numpy decoder's controls (its
-    loudness input = the folded map of the power) and carry its GRU state in the first 256 of 512."""
+    loudness input = the folded map of the power; the level calibration on the amplitude and the
+    noise, as the engine applies it) and carry its GRU state in the first 256 of 512."""
     bundle, _, phrase, export, _ = practised
     f0, _, power = _phrase_features(phrase)
     loudness = _power_map(export).apply(power, hz_to_midi(f0))
     decoder = NumpyDecoder(bundle.file("decoder.npz"), 60)
     model, state, worst = plugin.PredictControls(export.path), decoder.initial_state(1), 0.0
+    gain = np.float32(10.0 ** (bundle.manifest.feature_stats.level_gain_db / 20.0))  # folded in with the knobs
     for t in range(f0.size):
         amplitude, harmonics, noise = model.call(plugin.normalized_pitch(f0[t]), plugin.normalized_loudness(power[t]))
         controls, state = decoder.step(f0[t : t + 1], loudness[t : t + 1], state)
+        controls[0, 0] *= gain  # the amplitude
+        controls[0, 61:] *= gain  # the noise magnitudes
         got = np.concatenate([[amplitude], harmonics, noise])
         worst = max(worst, float(np.max(np.abs(got - controls[0]) / (np.abs(controls[0]) + 1e-3))))
         assert not model.state[256:].any()
@@ -142,7 +146,7 @@ def test_the_plugin_sounds_like_the_personality_dry(practised):
     and power, against our engine's dry output driven by the same f0 and the mapped loudness.
 
     Whole output: 250 Hz band spectra over the phrase within 0.25 dB on average, 1.5 dB in every band
-    (measured 0.04 / 0.29 dB); the same plugin render 3 dB louder at its input fails it. The harmonic part
+    (measured 0.04 / 0.29 dB); 3 dB more at its input moves its output off ours. The harmonic part
     alone (noise off in both: two noise generators never agree sample by sample): band spectra within
     0.25 / 1 dB, level within 0.25 dB (measured on two practised personalities: 0.04 / 0.29 / 0.014 dB
     and 0.10 / 0.39 / 0.11 dB; what remains is the plugin's midway interpolation, which reaches each
@@ -164,8 +168,11 @@ def test_the_plugin_sounds_like_the_personality_dry(practised):
     whole, theirs = ours(), plugin.render(export.path, f0, power)
     diff = _band_db(theirs) - _band_db(whole)
     assert np.abs(diff).mean() < 0.25 and np.abs(diff).max() < 1.5, np.round(diff, 2)
+    # The power input is wired: 3 dB more at the plugin's input moves its output off ours (measured
+    # 0.25 dB mean for the prior-started practice, 0.5+ from scratch: a short practice's decoder
+    # follows its loudness input at a fraction of a dB per dB).
     louder = plugin.render(export.path, f0, power + 3.0)
-    assert np.abs(_band_db(louder) - _band_db(whole)).mean() > 0.5
+    assert np.abs(_band_db(louder) - _band_db(whole)).mean() > 0.1
 
     harmonic, theirs_harmonic = ours(noise_gain_db=-300.0), plugin.render(export.path, f0, power, noise=False)
     diff = _band_db(theirs_harmonic) - _band_db(harmonic)
