@@ -22,8 +22,20 @@ __all__ = ["check", "install", "pending"]
 _requested = threading.Event()
 
 
+def _in_finaliser(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside a ``__del__`` (where Python would print the KeyboardInterrupt as
+    "Exception ignored in ..." with a traceback, and go on)."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _handler(signum: int, frame: FrameType | None) -> None:
     _requested.set()
+    if _in_finaliser(frame):  # seen in the kill test: TensorFlow's AtomicFunction.__del__ during training
+        return  # remembered only: the next check() raises it, outside the finaliser
     raise KeyboardInterrupt
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import signal
+import sys
+import time
 
 import pytest
 from _faults import swallowed_ctrl_c
@@ -30,3 +34,27 @@ def test_without_install_nothing_is_pending():
     swallowed_ctrl_c()  # pytest's own handler raises, the bare except swallows; no flag
     assert not interrupts.pending()
     interrupts.check()
+
+
+class _Finalised:
+    """An object whose finaliser is running when the Ctrl-C lands (as TensorFlow's functions are)."""
+
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)  # the handler runs here, inside the finaliser
+
+
+def test_a_ctrl_c_inside_a_finaliser_is_only_remembered(monkeypatch):
+    """Raised there, Python would print "Exception ignored in ... __del__" with a traceback and go on."""
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    restore = interrupts.install()
+    try:
+        obj = _Finalised()
+        del obj
+        gc.collect()
+        assert unraisable == [] and interrupts.pending()
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    finally:
+        restore()
