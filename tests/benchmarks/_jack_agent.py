@@ -16,15 +16,13 @@ It dies with its parent (a benchmark measurement killed after its timeout leaves
 from __future__ import annotations
 
 import ctypes
+import importlib
 import json
 import os
 import signal
 import sys
 
-import numpy as np
-
 from instrument_agent.cli import main
-from instrument_agent.live import performance as live_performance
 
 SNAPSHOT = "SNAPSHOT "
 _PR_SET_PDEATHSIG = 1
@@ -34,6 +32,8 @@ class Observer:
     """Keeps the performance ``play_live`` opens and prints its counters on SIGUSR1."""
 
     def __init__(self) -> None:
+        from instrument_agent.live import performance as live_performance
+
         self.performance = None
         self.counted = 0  # periods covered by earlier snapshots
         self._open = live_performance.open_performance
@@ -45,6 +45,8 @@ class Observer:
         return chosen, performance
 
     def snapshot(self, _signum=None, _frame=None) -> None:
+        import numpy as np
+
         performance = self.performance
         if performance is None or not hasattr(performance, "host"):
             sys.stdout.write(SNAPSHOT + "null\n")
@@ -75,6 +77,9 @@ def run(deu: str) -> int:
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() == 1:  # the parent died before prctl
         return 1
+    # The app first, as `amadeus` loads it: it sets OPENBLAS_NUM_THREADS=1 before numpy is imported
+    # (imported here first, numpy's BLAS ran multi-threaded: p99 render time = the period, measured).
+    importlib.import_module("instrument_agent.cli.app")
     observer = Observer()
     signal.signal(signal.SIGUSR1, observer.snapshot)
     return main(["play", "--deu", deu, "--live", "--backend", "jack"])
