@@ -56,19 +56,10 @@ class PictureSource:
 
     def coverage(self, deu: str = "", version: int = 0) -> dict:
         """``{deu, version, coverage (cells, or None), summary (lines, suggestion, range…), preview (files)}``."""
-        from instrument_agent.coverage_map import bundle_coverage, summarize
-        from instrument_agent.midi.mapping import reference_db_of
-        from instrument_agent.profiles import resolve_player_profile
+        from instrument_agent.coverage_map import bundle_coverage, bundle_summary
 
         bundle = self.bundle(deu, version)
-        practised = bundle_coverage(bundle)
-        stats = bundle.manifest.feature_stats
-        velocity_db_range = resolve_player_profile(bundle.manifest.player_profile).mpe.velocity_db_range
-        summary = summarize(
-            practised,
-            reference_db=reference_db_of(stats, velocity_db_range),
-            velocity_db_range=velocity_db_range,
-        )
+        practised, summary = bundle_coverage(bundle), bundle_summary(bundle)
         return {
             "deu": bundle.deu,
             "version": bundle.version,

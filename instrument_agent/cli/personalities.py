@@ -107,22 +107,13 @@ def show(
 ) -> None:
     """Verify one personality and print its manifest (profiles, metrics, lineage, files, coverage map),
     or, with --coverage / --coverage-png, where its training audio lies in pitch and loudness."""
-    from instrument_agent.coverage_map import bundle_coverage, summarize
-    from instrument_agent.midi.mapping import reference_db_of
+    from instrument_agent.coverage_map import bundle_coverage, bundle_summary
     from instrument_agent.personality import manifest_to_dict
     from instrument_agent.personality.store import PersonalityStore
-    from instrument_agent.profiles import resolve_player_profile
 
     store = PersonalityStore()
     bundle = store.get(deu, store.resolve(deu, version))
-    practised = bundle_coverage(bundle)
-    stats = bundle.manifest.feature_stats
-    velocity_db_range = resolve_player_profile(bundle.manifest.player_profile).mpe.velocity_db_range
-    summary = summarize(
-        practised,
-        reference_db=reference_db_of(stats, velocity_db_range),
-        velocity_db_range=velocity_db_range,
-    )
+    practised, summary = bundle_coverage(bundle), bundle_summary(bundle)
     if coverage or coverage_png is not None:
         _show_coverage(bundle, practised, summary, coverage_png)
         return

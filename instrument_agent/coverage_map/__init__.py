@@ -42,6 +42,7 @@ __all__ = [
     "CoverageWatch",
     "PractisedRegion",
     "bundle_coverage",
+    "bundle_summary",
     "coverage_image",
     "note_name",
     "pitch_window",
@@ -58,3 +59,17 @@ if TYPE_CHECKING:
 def bundle_coverage(bundle: Bundle) -> CoverageMap | None:
     """The coverage map in a personality bundle's manifest (None: made before coverage maps)."""
     return CoverageMap.from_proto(bundle.manifest.coverage, source=f"{bundle.deu} v{bundle.version}")
+
+
+def bundle_summary(bundle: Bundle) -> CoverageSummary:
+    """:func:`summarize` of the bundle's map, its loudness anchored as the engine anchors velocity
+    (:func:`~instrument_agent.midi.mapping.reference_db_of` of its feature stats and velocity range)."""
+    from instrument_agent.midi.mapping import reference_db_of
+    from instrument_agent.profiles import resolve_player_profile
+
+    velocity_db_range = resolve_player_profile(bundle.manifest.player_profile).mpe.velocity_db_range
+    return summarize(
+        bundle_coverage(bundle),
+        reference_db=reference_db_of(bundle.manifest.feature_stats, velocity_db_range),
+        velocity_db_range=velocity_db_range,
+    )
