@@ -124,21 +124,14 @@ def _amadeus(bundle: Any, output: Optional[Path]) -> ExportReport:
 
 def _onnx(bundle: Any, output: Optional[Path]) -> ExportReport:
     """The decoder as ONNX (``<deu>-v<N>.onnx`` in the current directory by default), written atomically."""
-    import os
-
     from instrument_agent.decoder import decoder_onnx
+    from instrument_agent.personality.atomic import atomic_write
     from instrument_agent.profiles import resolve_learner_profile
 
     learner = resolve_learner_profile(bundle.manifest.learner_profile)
     out = output or Path(f"{bundle.deu}-v{bundle.version}.onnx")
     data = decoder_onnx(bundle.file("decoder.npz"), learner.n_harmonics)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(out, data)
     h, n = learner.n_harmonics, learner.n_noise_bands
     return ExportReport(
         out,

@@ -26,13 +26,14 @@ import dataclasses
 import datetime
 import io
 import json
-import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from instrument_agent.personality.atomic import atomic_write
 
 from .power_map import PowerToLoudness, compute_power, fit_power_map
 from .vst_graph import VST_HARMONICS, VST_NOISE_BANDS, VST_STATE, PlayerKnobs
@@ -299,11 +300,5 @@ def export_ddsp_vst(bundle, out_path: str | Path | None = None) -> VstExport:
     knobs = dataclasses.replace(knobs, gain_db=knobs.gain_db + float(bundle.manifest.feature_stats.level_gain_db))
     metadata["amadeus"]["player_profile"] = dataclasses.asdict(knobs)
     data = _with_metadata(vst_tflite(weights, learner.n_harmonics, power_map, knobs), metadata)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(out, data)
     return VstExport(out, metadata, power_map, fitted_on)
