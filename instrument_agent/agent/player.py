@@ -27,6 +27,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from instrument_agent.agent.swap import HeldState, crossfade_gains
 from instrument_agent.engine import Engine
 
 __all__ = ["CROSSFADE_CURVES", "PlayerError", "PlayerHost", "Playing"]
@@ -55,59 +56,6 @@ class Playing:
 
 
 CROSSFADE_CURVES = ("equal_power", "linear")
-
-
-def _crossfade_gains(ramp: np.ndarray, curve: str) -> tuple[np.ndarray, np.ndarray]:
-    """(new, old) gains [n] float32 for crossfade positions ``ramp`` [n] in 0..1."""
-    if curve == "linear":
-        return ramp.astype(np.float32), (1.0 - ramp).astype(np.float32)
-    angle = 0.5 * np.pi * ramp
-    return np.sin(angle).astype(np.float32), np.cos(angle).astype(np.float32)
-
-
-class _HeldState:
-    """What a new engine must hear to continue the current sound: held notes and the
-    latest controller, bend and pressure values per channel (in the order they came)."""
-
-    def __init__(self):
-        self.notes: dict[tuple[int, int], int] = {}
-        self.onsets: dict[tuple[int, int], int] = {}  # the player's sample each held note began at
-        self.controls: dict[tuple, mido.Message] = {}
-
-    def held_samples(self, now: int) -> int:
-        """How long the oldest held note has sounded, samples (0: none held)."""
-        held = [self.onsets[key] for key in self.notes if key in self.onsets]
-        return max(0, now - min(held)) if held else 0
-
-    def track(self, msg: mido.Message, now: int = 0) -> None:
-        if msg.type == "note_on" and msg.velocity > 0:
-            self.notes[(msg.channel, msg.note)] = msg.velocity
-            self.onsets.setdefault((msg.channel, msg.note), now)
-        elif msg.type in ("note_off", "note_on"):
-            self.notes.pop((msg.channel, msg.note), None)
-            self.onsets.pop((msg.channel, msg.note), None)
-        elif msg.type == "control_change":
-            if msg.control in (120, 123):  # all sound / notes off
-                self.notes = {k: v for k, v in self.notes.items() if k[0] != msg.channel}
-            key = ("cc", msg.channel, msg.control)
-            self.controls.pop(key, None)
-            self.controls[key] = msg
-        elif msg.type in ("pitchwheel", "aftertouch"):
-            key = (msg.type, msg.channel)
-            self.controls.pop(key, None)
-            self.controls[key] = msg
-        elif msg.type == "polytouch":
-            key = ("polytouch", msg.channel, msg.note)
-            self.controls.pop(key, None)
-            self.controls[key] = msg
-        elif msg.type == "reset":
-            self.notes.clear()
-            self.controls.clear()
-
-    def replay(self) -> list[mido.Message]:
-        messages = [m for m in self.controls.values() if not (m.type == "control_change" and m.control in (120, 123))]
-        messages += [mido.Message("note_on", channel=c, note=n, velocity=v) for (c, n), v in self.notes.items()]
-        return messages
 
 
 class PlayerHost:
@@ -153,7 +101,7 @@ class PlayerHost:
         self._incoming: Engine | None = None
         self._fading: tuple[Engine, int] | None = None  # (old engine, samples faded so far)
         self._queue: queue.SimpleQueue[mido.Message] = queue.SimpleQueue()
-        self._held = _HeldState()
+        self._held = HeldState()
         self._arrived: list[mido.Message] | None = None
         self._loading = threading.Lock()
         self._lock = threading.Lock()  # guards engine hand-over and recording
@@ -291,7 +239,7 @@ class PlayerHost:
                 if fading is not None:
                     old, done = fading
                     ramp = np.clip((done + np.arange(1, n + 1)) / self.crossfade, 0.0, 1.0)
-                    gain_new, gain_old = _crossfade_gains(ramp, self.crossfade_curve)
+                    gain_new, gain_old = crossfade_gains(ramp, self.crossfade_curve)
                     out = gain_new * out + gain_old * old.render(n)
                     done += n
                     self._fading = None if done >= self.crossfade else (old, done)
