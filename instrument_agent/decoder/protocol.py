@@ -16,13 +16,30 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["STEP_STAGES", "Decoder", "DecoderError", "DecoderShape", "FrameSteps"]
+__all__ = ["STEP_STAGES", "Decoder", "DecoderError", "DecoderShape", "FrameSteps", "stages_by_voice_groups"]
 
 STEP_STAGES = 4
 """Pieces :meth:`Decoder.stages` splits one frame step into (it pauses ``STEP_STAGES - 1`` times)."""
 
 FrameSteps = Generator[None, None, "tuple[np.ndarray, np.ndarray]"]
 """A frame step paused between its stages; its return value is ``(controls [1, V, C], state [V, G])``."""
+
+
+def stages_by_voice_groups(run, inputs: np.ndarray, state: np.ndarray) -> FrameSteps:
+    """``run(inputs, state)`` of one frame ([1, V, E], [V, G]) in :data:`STEP_STAGES` groups of voices,
+    pausing between groups: for a runtime whose numbers for a voice do not depend on the others in
+    its batch (TFLite's XNNPACK, onnxruntime), so the result is exactly ``run``'s.
+    Returns (controls [1, V, C], state [V, G])."""
+    voices = state.shape[0]
+    size = max(1, -(-voices // STEP_STAGES))
+    parts = []
+    for lo in range(0, voices, size):
+        parts.append(run(inputs[:, lo : lo + size], state[lo : lo + size]))
+        if lo + size < voices:
+            yield
+    if not parts:
+        return run(inputs, state)
+    return np.concatenate([c for c, _ in parts], axis=1), np.concatenate([s for _, s in parts])
 
 
 class DecoderError(ValueError):

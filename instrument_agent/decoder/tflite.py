@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .protocol import STEP_STAGES, DecoderError, DecoderShape, FrameSteps
+from .protocol import DecoderError, DecoderShape, FrameSteps, stages_by_voice_groups
 
 __all__ = ["TFLiteDecoder"]
 
@@ -133,16 +133,7 @@ class TFLiteDecoder:
         the others in its batch (XNNPACK computes each row alike; tests/instrument_agent/
         test_decoder.py checks it), so this gives exactly :meth:`run`'s numbers.
         Returns (controls [1, V, C], state [V, G])."""
-        voices = state.shape[0]
-        size = max(1, -(-voices // STEP_STAGES))
-        parts = []
-        for lo in range(0, voices, size):
-            parts.append(self.run(inputs[:, lo : lo + size], state[lo : lo + size]))
-            if lo + size < voices:
-                yield
-        if not parts:
-            return self.run(inputs, state)
-        return np.concatenate([c for c, _ in parts], axis=1), np.concatenate([s for _, s in parts])
+        return (yield from stages_by_voice_groups(self.run, inputs, state))
 
     def step(self, f0_hz: np.ndarray, loudness_db: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One frame: f0_hz [V] Hz, loudness_db [V] dB, state [V, G] -> (controls [V, C], state [V, G])."""
