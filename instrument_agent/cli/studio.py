@@ -121,12 +121,7 @@ def promote_command(
     ca: CaOpt = None,
 ) -> None:
     """Make VERSION the deu's champion at the studio: what it plays, and agents sync, when no version is named."""
-    target = resolve_studio(studio, token, tls=tls, ca=ca)
-    with target.session() as client:
-        report = client.set_champion(deu, version)
-    console.print(
-        f"[green]champion[/green] {report.champion.deu} v{report.champion.version} at {target.name or target.address}"
-    )
+    _set_champion(resolve_studio(studio, token, tls=tls, ca=ca), deu, version=version)
 
 
 def rollback_command(
@@ -137,9 +132,13 @@ def rollback_command(
     ca: CaOpt = None,
 ) -> None:
     """Go back to the deu's previous champion at the studio (exit 2 when there is none)."""
-    target = resolve_studio(studio, token, tls=tls, ca=ca)
+    _set_champion(resolve_studio(studio, token, tls=tls, ca=ca), deu, rollback=True)
+
+
+def _set_champion(target, deu: str, *, version: int = 0, rollback: bool = False) -> None:
+    """Promote ``version`` (or roll back) at ``target``'s studio and say which version is the champion now."""
     with target.session() as client:
-        report = client.set_champion(deu, rollback=True)
+        report = client.set_champion(deu, version, rollback=rollback)
     console.print(
         f"[green]champion[/green] {report.champion.deu} v{report.champion.version} at {target.name or target.address}"
     )
