@@ -19,10 +19,32 @@ from .features import features
 from .feedback import FeedbackResult, feedback
 from .ingest import ingest
 from .push import PRACTICE_KINDS, EvaluationGateError, MissingPreviewError, UnknownPracticeKindError, push
+from .range_split import (
+    BANDS,
+    OUT_OF_RANGE,
+    BandScore,
+    RangeSplit,
+    Resynthesizer,
+    personality_resynthesizer,
+    range_examples,
+    range_test_notes,
+    render_range_test,
+    score_range,
+)
 from .recall import Recalled, recall, recorded_audio
 from .train import train
 
 __all__ = [
+    "BANDS",
+    "OUT_OF_RANGE",
+    "BandScore",
+    "RangeSplit",
+    "Resynthesizer",
+    "personality_resynthesizer",
+    "range_examples",
+    "range_test_notes",
+    "render_range_test",
+    "score_range",
     "PRACTICE_KINDS",
     "EvaluationGateError",
     "MissingPreviewError",
